@@ -1,0 +1,1 @@
+"""Kizuna: the city OS backend behind a municipality's resident app."""

@@ -1,0 +1,1 @@
+"""GraphQL API: context, ids, errors, pagination and the assembled schema."""

@@ -1,0 +1,84 @@
+"""Cursor connections (Relay style) over keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import strawberry
+
+from ..errors import ValidationFailed
+
+T = TypeVar("T")
+N = TypeVar("N")
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+
+
+def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
+    """An opaque cursor for a (timestamp, id) sort key."""
+    raw = json.dumps([created_at.isoformat(), item_id.hex]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The sort key inside a cursor; a tampered cursor is a validation error."""
+    if cursor is None:
+        return None
+    try:
+        created, item = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created), uuid.UUID(hex=item)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValidationFailed("invalid cursor", "カーソルが不正です", field="after") from exc
+
+
+def page_size(first: int | None, default: int = 20) -> int:
+    """Validated page size (1..MAX_PAGE_SIZE)."""
+    size = default if first is None else first
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            f"first must be between 1 and {MAX_PAGE_SIZE}",
+            f"firstは1〜{MAX_PAGE_SIZE}です",
+            field="first",
+        )
+    return size
+
+
+def build_connection(
+    rows: Sequence[N],
+    *,
+    limit: int,
+    key: Callable[[N], tuple[datetime, uuid.UUID]],
+    node: Callable[[N], T],
+) -> Connection[T]:
+    """A connection from rows fetched with limit + 1 (the extra row signals a next page)."""
+    page = list(rows[:limit])
+    edges = [Edge(cursor=encode_cursor(*key(row)), node=node(row)) for row in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
+        ),
+    )

@@ -1,0 +1,81 @@
+"""The strawberry Schema assembled from the domain query and mutation mixins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from ..auth.mutations import AuthMutations
+from ..auth.queries import AuthQueries
+from ..config import Settings
+from ..family.mutations import FamilyMutations
+from ..family.queries import FamilyQueries
+from ..municipalities.queries import MunicipalityQueries
+from ..residents.mutations import ResidentMutations
+from ..residents.queries import ResidentQueries
+from .scalars import SCALAR_MAP
+
+
+@strawberry.type
+class Query(ResidentQueries, FamilyQueries, MunicipalityQueries, AuthQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(ResidentMutations, FamilyMutations, AuthMutations):
+    pass
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    # Syntax, validation and input-coercion errors (GraphQLError) and our own typed errors
+    # (KizunaGraphQLError, a GraphQLError) are meant for the caller; anything else is a bug.
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class InternalErrorMask(MaskErrors):
+    """Hides unexpected exceptions behind a generic message with code INTERNAL."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL"},
+        )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with request limits from settings."""
+    # Factories, so every request gets fresh extension instances.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: InternalErrorMask(
+            should_mask_error=_should_mask, error_message="internal server error"
+        ),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+
+
+def print_sdl() -> str:
+    """The SDL of the schema, as committed in graphql/schema.graphql."""
+    return build_schema(Settings()).as_str() + "\n"

@@ -1,0 +1,167 @@
+"""FastAPI application factory: GraphQL at /graphql, health, readiness, request limits."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from strawberry.fastapi import GraphQLRouter
+
+from .api.context import Context
+from .api.schema import build_schema
+from .auth.principal import Principal
+from .auth.tokens import AuthenticationError, TokenVerifier
+from .config import Settings, get_settings
+from .db.session import Database, RequestDatabase
+from .observability import request_id_var
+
+log = logging.getLogger("kizuna.http")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BearerRejected(Exception):
+    """The request carried a token we cannot accept."""
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BearerRejected("expected 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """The Kizuna ASGI app; tests pass their own database and verifier."""
+    settings = settings or get_settings()
+    database = database or Database.from_url(settings.resolved_database_url)
+    verifier = verifier or TokenVerifier(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await verifier.aclose()
+        await database.dispose()
+
+    app = FastAPI(title="Kizuna", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.database = database
+    app.state.verifier = verifier
+
+    async def get_context(request: Request) -> AsyncIterator[Context]:
+        token = _bearer_token(request)
+        principal = Principal.anonymous()
+        if token is not None:
+            try:
+                principal = await verifier.verify(token)
+            except AuthenticationError as exc:
+                raise BearerRejected(str(exc)) from exc
+        session = database.new_session()
+        try:
+            yield Context(
+                settings=settings,
+                principal=principal,
+                db=RequestDatabase(session),
+                request_id=request_id_var.get() or "",
+            )
+        finally:
+            await session.close()
+
+    graphql_app: GraphQLRouter[Context, None] = GraphQLRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.is_development else None,
+        allow_queries_via_get=False,
+    )
+    app.include_router(graphql_app, prefix="/graphql")
+
+    @app.exception_handler(BearerRejected)
+    async def _rejected(_request: Request, exc: BearerRejected) -> JSONResponse:
+        return JSONResponse(
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            content={
+                "data": None,
+                "errors": [{"message": str(exc), "extensions": {"code": "UNAUTHENTICATED"}}],
+            },
+        )
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            length = request.headers.get("content-length")
+            if length is not None and (
+                not length.isdigit() or int(length) > settings.max_request_bytes
+            ):
+                response: Response = _too_large(settings.max_request_bytes)
+            elif length is None and request.method == "POST":
+                body = await request.body()  # chunked upload: measure what arrived
+                response = (
+                    _too_large(settings.max_request_bytes)
+                    if len(body) > settings.max_request_bytes
+                    else await call_next(request)
+                )
+            else:
+                response = await call_next(request)
+            response.headers["x-request-id"] = request_id
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        try:
+            await database.ping()
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+            log.warning("database not reachable", extra={"error": str(exc)})
+            return JSONResponse(status_code=503, content={"status": "unavailable"})
+        return JSONResponse(content={"status": "ready"})
+
+    return app
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        status_code=413,
+        content={
+            "data": None,
+            "errors": [
+                {
+                    "message": f"request body larger than {limit} bytes",
+                    "extensions": {"code": "REQUEST_TOO_LARGE"},
+                }
+            ],
+        },
+    )

@@ -1,0 +1,1 @@
+"""Authentication (OIDC bearer tokens, development tokens) and principals."""

@@ -1,0 +1,71 @@
+"""Who is calling: a resident, a system client, or nobody; and the roles they hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    CITY_STAFF = "city_staff"
+    CITY_ADMIN = "city_admin"
+    SHELTER_MANAGER = "shelter_manager"
+    COMMUNITY_LEADER = "community_leader"
+
+
+class PrincipalKind(StrEnum):
+    ANONYMOUS = "anonymous"
+    RESIDENT = "resident"
+    SYSTEM_CLIENT = "system_client"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    role: Role
+    municipality_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    kind: PrincipalKind
+    subject: str | None = None
+    client_id: str | None = None
+    issuer: str | None = None
+    roles: frozenset[RoleGrant] = field(default_factory=frozenset)
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        return cls(kind=PrincipalKind.ANONYMOUS)
+
+    @property
+    def is_resident(self) -> bool:
+        return self.kind is PrincipalKind.RESIDENT
+
+    @property
+    def is_system_client(self) -> bool:
+        return self.kind is PrincipalKind.SYSTEM_CLIENT
+
+    def has_role(self, municipality_code: str, *roles: Role) -> bool:
+        """True when the principal holds one of ``roles`` in that municipality."""
+        return any(
+            grant.municipality_code == municipality_code and grant.role in roles
+            for grant in self.roles
+        )
+
+    def municipalities_for(self, *roles: Role) -> set[str]:
+        """Municipality codes where the principal holds one of ``roles``."""
+        return {grant.municipality_code for grant in self.roles if grant.role in roles}
+
+    def with_roles(self, grants: set[RoleGrant]) -> Principal:
+        return Principal(
+            kind=self.kind,
+            subject=self.subject,
+            client_id=self.client_id,
+            issuer=self.issuer,
+            roles=self.roles | frozenset(grants),
+            claims=self.claims,
+        )

@@ -1,0 +1,251 @@
+"""The ``kizuna`` command: serve, migrate, seed-demo, dev-token, roles and imports."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import Settings, get_settings
+
+app = typer.Typer(help="Kizuna city OS backend.", no_args_is_help=True, add_completion=False)
+import_app = typer.Typer(help="Import reference data from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code=1)
+
+
+async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
+    """Migrate, sync municipalities and (when empty and asked) load the demo data."""
+    from . import demo as demo_data
+    from .db.migrate import upgrade
+    from .db.session import Database
+    from .municipalities import service as municipality_service
+
+    database = Database.from_url(settings.resolved_database_url)
+    try:
+        await upgrade(database.engine)
+        async with database.session() as session:
+            await municipality_service.sync_reference(session)
+            if demo and await demo_data.is_empty(session):
+                return await demo_data.seed_demo(session, settings)
+        return []
+    finally:
+        await database.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply all database migrations and sync the municipality list."""
+    settings = get_settings()
+    asyncio.run(_prepare_database(settings, demo=False))
+    typer.echo(f"database up to date: {_safe_url(settings)}")
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Load the Aizu-Wakamatsu demo data into an empty database."""
+    settings = get_settings()
+    seeded = asyncio.run(_prepare_database(settings, demo=True))
+    typer.echo(
+        "demo data loaded: " + ", ".join(seeded) if seeded else "database not empty: skipped"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load demo data into an empty database")] = True,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving")
+    ] = True,
+) -> None:
+    """Start the server (SQLite with Aizu-Wakamatsu demo data by default)."""
+    import uvicorn
+
+    from .app import create_app
+    from .observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if migrate_first:
+        seeded = asyncio.run(_prepare_database(settings, demo=demo and settings.is_development))
+        if seeded:
+            typer.echo("loaded demo data for 会津若松市 (07202): " + ", ".join(seeded))
+    typer.echo(f"database: {_safe_url(settings)}")
+    where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
+    typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
+    if settings.is_development:
+        typer.echo("sign in for local development: kizuna dev-token demo-hanako")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command("dev-token")
+def dev_token(
+    subject: Annotated[str, typer.Argument(help="Subject (user id) the token is for")],
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help="Staff role claim (repeatable)")
+    ] = None,
+    municipality: Annotated[str | None, typer.Option(help="Municipality code for --role")] = None,
+    client: Annotated[
+        str | None, typer.Option(help="Make a system-client (client credentials) token")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Display name claim")] = None,
+    hours: Annotated[int | None, typer.Option(help="Validity in hours")] = None,
+) -> None:
+    """Print a bearer token signed with the local development key."""
+    from .auth.principal import Role, RoleGrant
+    from .auth.tokens import DevSigner
+    from .municipalities.reference import normalize_code
+
+    settings = get_settings()
+    if not settings.is_development:
+        _fail("dev-token is only for development (KIZUNA_ENVIRONMENT=development)")
+    grants = []
+    for value in role or []:
+        try:
+            parsed = Role(value)
+        except ValueError:
+            _fail(f"unknown role {value!r}; one of: {', '.join(r.value for r in Role)}")
+        code = normalize_code(municipality or "")
+        if code is None:
+            _fail("--role needs --municipality CODE (e.g. 07202)")
+        grants.append(RoleGrant(parsed, code))
+    signer = DevSigner(
+        settings.dev_signing_key_path,
+        issuer=settings.dev_token_issuer,
+        audience=settings.dev_token_audience,
+    )
+    token = signer.sign(
+        subject,
+        ttl=timedelta(hours=hours or settings.dev_token_ttl_hours),
+        roles=grants,
+        client_id=client,
+        client_id_claim=settings.oidc_client_id_claim,
+        roles_claim=settings.oidc_roles_claim,
+        extra={"name": name} if name else None,
+    )
+    typer.echo(token)
+
+
+@app.command("grant-role")
+def grant_role(
+    subject: Annotated[str, typer.Argument(help="The person's subject at the identity provider")],
+    role: Annotated[str, typer.Argument(help="city_staff, city_admin, shelter_manager, ...")],
+    municipality: Annotated[str, typer.Option(help="Municipality code, e.g. 07202")],
+) -> None:
+    """Grant a staff role in one municipality."""
+    from .auth import service as auth_service
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await auth_service.grant_role(
+            session, None, subject=subject, role=role, municipality_code=municipality
+        )
+
+    record = _run_in_session(run)
+    typer.echo(f"granted {record.role} in {record.municipality_code} to {record.subject}")
+
+
+@app.command("revoke-role")
+def revoke_role(
+    subject: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Argument()],
+    municipality: Annotated[str, typer.Option(help="Municipality code, e.g. 07202")],
+) -> None:
+    """Revoke a staff role in one municipality."""
+    from .auth import service as auth_service
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await auth_service.revoke_role(
+            session, None, subject=subject, role=role, municipality_code=municipality
+        )
+
+    revoked = _run_in_session(run)
+    typer.echo("revoked" if revoked else "no such grant")
+
+
+@app.command("roles")
+def roles(subject: Annotated[str, typer.Argument()]) -> None:
+    """List the staff roles granted to a subject."""
+    from .auth import service as auth_service
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await auth_service.list_grants_for_subject(session, subject)
+
+    for record in _run_in_session(run):
+        typer.echo(f"{record.role}\t{record.municipality_code}\t{record.created_at.isoformat()}")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL")] = Path(
+        "graphql/schema.graphql"
+    ),
+) -> None:
+    """Write the GraphQL SDL snapshot (graphql/schema.graphql) from the code."""
+    from .api.schema import print_sdl
+
+    output.write_text(print_sdl(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@import_app.command("boundaries")
+def import_boundaries(
+    paths: Annotated[list[Path], typer.Argument(help="GeoJSON files named <code>.json")],
+    code: Annotated[str | None, typer.Option(help="Code, when importing a single file")] = None,
+) -> None:
+    """Import municipality boundary polygons so homes are located in their municipality."""
+    from .municipalities import service as municipality_service
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        imported = []
+        for path in paths:
+            municipality = await municipality_service.import_boundary(session, path, code=code)
+            imported.append(f"{municipality.code} {municipality.name_ja}")
+        return imported
+
+    for line in _run_in_session(run):
+        typer.echo(f"imported boundary of {line}")
+
+
+def _run_in_session(fn):  # type: ignore[no-untyped-def]
+    """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
+    from .db.session import Database
+    from .errors import DomainError
+
+    settings = get_settings()
+
+    async def main():  # type: ignore[no-untyped-def]
+        await _prepare_database(settings, demo=False)
+        database = Database.from_url(settings.resolved_database_url)
+        try:
+            async with database.session() as session:
+                return await fn(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as exc:
+        _fail(f"error: {exc.message}")
+    except OSError as exc:
+        _fail(f"error: {exc}")
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,45 @@
+"""The few statements whose spelling differs between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignoring_conflicts(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    index_elements: list[str],
+) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING, so concurrent first inserts never fail."""
+    if not rows:
+        return
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows))
+    await session.execute(statement.on_conflict_do_nothing(index_elements=index_elements))
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    index_elements: list[str],
+    update_columns: list[str],
+) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE of ``update_columns``."""
+    if not rows:
+        return
+    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = module.insert(table).values(list(rows))
+    statement = statement.on_conflict_do_update(
+        index_elements=index_elements,
+        set_={name: getattr(statement.excluded, name) for name in update_columns},
+    )
+    await session.execute(statement)

@@ -1,0 +1,18 @@
+"""Imports every model module so Base.metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = (
+    "backend.municipalities.models",
+    "backend.auth.models",
+    "backend.residents.models",
+    "backend.family.models",
+)
+
+
+def import_all_models() -> None:
+    """Register all tables on Base.metadata."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

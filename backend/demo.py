@@ -1,0 +1,96 @@
+"""Synthetic Aizu-Wakamatsu demo data, loaded into an empty database (never real people)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth import service as auth_service
+from .auth.principal import Principal, PrincipalKind
+from .config import Settings
+from .family import service as family_service
+from .residents import service as residents_service
+from .residents.models import PlaceKind, Resident
+
+DEMO_MUNICIPALITY = "07202"
+
+# (subject, display name, family/given name, kana, places[(kind, label, lat, lon, address)])
+DEMO_RESIDENTS = (
+    (
+        "demo-hanako",
+        "会津 花子",
+        ("会津", "花子"),
+        ("アイヅ", "ハナコ"),
+        [
+            (PlaceKind.HOME, "自宅", 37.4903, 139.9262, "会津若松市追手町（架空）"),
+            (PlaceKind.WORKPLACE, "職場", 37.4947, 139.9297, "会津若松市東栄町（架空）"),
+        ],
+    ),
+    (
+        "demo-taro",
+        "会津 太郎",
+        ("会津", "太郎"),
+        ("アイヅ", "タロウ"),
+        [(PlaceKind.HOME, "自宅", 37.4903, 139.9262, "会津若松市追手町（架空）")],
+    ),
+    (
+        "demo-yuki",
+        "会津 ゆき",
+        ("会津", "ゆき"),
+        ("アイヅ", "ユキ"),
+        [(PlaceKind.CHILD_SCHOOL, "小学校", 37.4998, 139.9241, "会津若松市（架空）")],
+    ),
+)
+DEMO_STAFF = (("demo-staff", "city_staff"), ("demo-admin", "city_admin"))
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    """True when no resident exists yet (a fresh database)."""
+    return not await session.scalar(select(func.count()).select_from(Resident))
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
+    """Create demo residents, a family and staff roles; returns the demo subjects."""
+    residents: dict[str, Resident] = {}
+    for subject, display, (family, given), (family_kana, given_kana), places in DEMO_RESIDENTS:
+        principal = Principal(kind=PrincipalKind.RESIDENT, subject=subject, issuer="demo")
+        resident = await residents_service.get_or_create_resident(session, principal)
+        await residents_service.update_profile(
+            session,
+            resident,
+            changes=residents_service.ProfileChanges(
+                display_name=display,
+                family_name=family,
+                given_name=given,
+                family_name_kana=family_kana,
+                given_name_kana=given_kana,
+                municipality_code=DEMO_MUNICIPALITY,
+            ),
+        )
+        for kind, label, lat, lon, address in places:
+            await residents_service.add_place(
+                session,
+                settings,
+                resident,
+                kind=kind,
+                label=label,
+                latitude=lat,
+                longitude=lon,
+                address=address,
+            )
+        residents[subject] = resident
+    group = await family_service.create_group(
+        session, settings, residents["demo-hanako"], name="会津家"
+    )
+    for subject in ("demo-taro", "demo-yuki"):
+        invitation = await family_service.create_invitation(
+            session, settings, residents["demo-hanako"], group_id=group.id
+        )
+        await family_service.accept_invitation(
+            session, settings, residents[subject], code=invitation.code
+        )
+    for subject, role in DEMO_STAFF:
+        await auth_service.grant_role(
+            session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY
+        )
+    return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]

@@ -1,0 +1,102 @@
+"""Expected failures raised by services and turned into typed GraphQL errors at the edge."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    NOT_PERMITTED = "NOT_PERMITTED"
+    CONFLICT = "CONFLICT"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    EXPIRED = "EXPIRED"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+class DomainError(Exception):
+    """An expected failure with a stable code and a message in Japanese and English."""
+
+    code: ErrorCode = ErrorCode.VALIDATION
+
+    def __init__(self, message: str, message_ja: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_ja = message_ja
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    code = ErrorCode.VALIDATION
+
+
+class NotFound(DomainError):
+    """Unknown ids and ids the caller may not see look the same: existence never leaks."""
+
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, what: str = "object", *, field: str | None = None) -> None:
+        super().__init__(f"{what} not found", f"{what}が見つかりません", field=field)
+
+
+class NotPermitted(DomainError):
+    code = ErrorCode.NOT_PERMITTED
+
+    def __init__(
+        self,
+        message: str = "not permitted",
+        message_ja: str = "この操作は許可されていません",
+        *,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, message_ja, field=field)
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class LimitExceeded(DomainError):
+    code = ErrorCode.LIMIT_EXCEEDED
+
+
+class Expired(DomainError):
+    code = ErrorCode.EXPIRED
+
+
+class Unauthenticated(DomainError):
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(
+        self,
+        message: str = "authentication required",
+        message_ja: str = "ログインが必要です",
+    ) -> None:
+        super().__init__(message, message_ja)
+
+
+class ValidationErrors(DomainError):
+    """Several field problems found at once, reported together."""
+
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, errors: list[ValidationFailed]) -> None:
+        super().__init__(
+            "; ".join(e.message for e in errors), "; ".join(e.message_ja for e in errors)
+        )
+        self.errors = errors
+
+
+class Checker:
+    """Collects field problems so a caller sees every mistake in one answer."""
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationFailed] = []
+
+    def add(self, field: str, message: str, message_ja: str) -> None:
+        self.errors.append(ValidationFailed(message, message_ja, field=field))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationErrors(self.errors)

@@ -1,0 +1,1 @@
+"""Family groups: invitations, membership, leaving and removal."""

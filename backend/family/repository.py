@@ -1,0 +1,98 @@
+"""SQL for family groups, memberships and invitations."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
+
+
+async def groups_of(session: AsyncSession, resident_id: uuid.UUID) -> list[FamilyGroup]:
+    statement = (
+        select(FamilyGroup)
+        .join(FamilyMembership, FamilyMembership.group_id == FamilyGroup.id)
+        .where(FamilyMembership.resident_id == resident_id)
+        .order_by(FamilyMembership.joined_at, FamilyGroup.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def count_groups_of(session: AsyncSession, resident_id: uuid.UUID) -> int:
+    statement = (
+        select(func.count())
+        .select_from(FamilyMembership)
+        .where(FamilyMembership.resident_id == resident_id)
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def membership(
+    session: AsyncSession, group_id: uuid.UUID, resident_id: uuid.UUID
+) -> FamilyMembership | None:
+    return await session.scalar(
+        select(FamilyMembership).where(
+            FamilyMembership.group_id == group_id, FamilyMembership.resident_id == resident_id
+        )
+    )
+
+
+async def membership_by_id(
+    session: AsyncSession, group_id: uuid.UUID, membership_id: uuid.UUID
+) -> FamilyMembership | None:
+    return await session.scalar(
+        select(FamilyMembership).where(
+            FamilyMembership.group_id == group_id, FamilyMembership.id == membership_id
+        )
+    )
+
+
+async def members_of_groups(
+    session: AsyncSession, group_ids: list[uuid.UUID]
+) -> list[FamilyMembership]:
+    statement = (
+        select(FamilyMembership)
+        .where(FamilyMembership.group_id.in_(group_ids))
+        .order_by(FamilyMembership.joined_at, FamilyMembership.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def count_members(session: AsyncSession, group_id: uuid.UUID) -> int:
+    statement = (
+        select(func.count())
+        .select_from(FamilyMembership)
+        .where(FamilyMembership.group_id == group_id)
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def count_owners(session: AsyncSession, group_id: uuid.UUID) -> int:
+    statement = (
+        select(func.count())
+        .select_from(FamilyMembership)
+        .where(
+            FamilyMembership.group_id == group_id,
+            FamilyMembership.role == MemberRole.OWNER.value,
+        )
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def lock_group(session: AsyncSession, group_id: uuid.UUID) -> FamilyGroup | None:
+    """The group row, locked on PostgreSQL so membership changes of one group serialise."""
+    return await session.scalar(
+        select(FamilyGroup).where(FamilyGroup.id == group_id).with_for_update()
+    )
+
+
+async def invitation_by_code(session: AsyncSession, code: str) -> FamilyInvitation | None:
+    return await session.scalar(
+        select(FamilyInvitation).where(FamilyInvitation.code == code).with_for_update()
+    )
+
+
+async def delete_group(session: AsyncSession, group_id: uuid.UUID) -> None:
+    await session.execute(delete(FamilyGroup).where(FamilyGroup.id == group_id))

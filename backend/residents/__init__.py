@@ -1,0 +1,1 @@
+"""Residents: the regional-ID account, profile and saved places."""

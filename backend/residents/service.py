@@ -1,0 +1,316 @@
+"""Resident sign-in, profile and places: the rules, over the repository's SQL."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..auth.principal import Principal
+from ..config import Settings
+from ..db.base import utcnow
+from ..errors import Checker, Conflict, LimitExceeded, NotFound, Unauthenticated
+from ..geo import check_point, h3_cells
+from ..municipalities import service as municipality_service
+from . import repository
+from .models import Gender, Language, Place, PlaceKind, Resident
+
+JST = timezone(timedelta(hours=9))
+NAME_MAX = 100
+ADDRESS_MAX = 255
+KANA = re.compile(r"^[\u3040-\u309f\u30a0-\u30ff\u3000 ・ー]+$")
+PHONE = re.compile(r"^\+?[0-9][0-9\- ]*[0-9]$")
+
+
+class _Unset:
+    """Marks a profile field the caller did not send (distinct from None = clear it)."""
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(slots=True)
+class ProfileChanges:
+    display_name: Any = UNSET
+    family_name: Any = UNSET
+    given_name: Any = UNSET
+    family_name_kana: Any = UNSET
+    given_name_kana: Any = UNSET
+    birth_date: Any = UNSET
+    gender: Any = UNSET
+    phone: Any = UNSET
+    address: Any = UNSET
+    preferred_language: Any = UNSET
+    municipality_code: Any = UNSET
+
+
+@dataclass(slots=True)
+class PlaceChanges:
+    kind: Any = UNSET
+    label: Any = UNSET
+    latitude: Any = UNSET
+    longitude: Any = UNSET
+    address: Any = UNSET
+
+
+def _clean_text(
+    checker: Checker, field: str, value: str | None, *, max_length: int, required: bool = False
+) -> str | None:
+    """Trimmed, NFC-normalised text, or a recorded problem (too long, control characters)."""
+    if value is None:
+        if required:
+            checker.add(field, f"{field} is required", f"{field}は必須です")
+        return None
+    cleaned = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        checker.add(field, f"{field} contains control characters", f"{field}に制御文字があります")
+    if len(cleaned) > max_length:
+        checker.add(
+            field,
+            f"{field} must be at most {max_length} characters",
+            f"{field}は{max_length}文字以内で入力してください",
+        )
+    if not cleaned:
+        if required:
+            checker.add(field, f"{field} must not be empty", f"{field}を入力してください")
+        return None
+    return cleaned
+
+
+async def get_or_create_resident(session: AsyncSession, principal: Principal) -> Resident:
+    """The signed-in resident's record, created on first sign-in."""
+    if not principal.is_resident or principal.subject is None:
+        raise Unauthenticated("a resident sign-in is required", "住民としてのログインが必要です")
+    resident = await repository.by_subject(session, principal.subject)
+    if resident is not None:
+        return resident
+    display_name = principal.claims.get("name") or principal.claims.get("nickname")
+    # ON CONFLICT DO NOTHING: the app fires several requests at once on first launch.
+    await repository.insert_if_absent(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "subject": principal.subject,
+            "issuer": principal.issuer,
+            "display_name": str(display_name)[:NAME_MAX] if display_name else None,
+            "gender": Gender.UNSPECIFIED.value,
+            "preferred_language": Language.JA.value,
+            "municipality_chosen": False,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        },
+    )
+    resident = await repository.by_subject(session, principal.subject)
+    assert resident is not None
+    return resident
+
+
+async def update_profile(
+    session: AsyncSession, resident: Resident, *, changes: ProfileChanges
+) -> Resident:
+    """Apply the sent profile fields after validating all of them."""
+    checker = Checker()
+    updates: dict[str, Any] = {}
+    for field, camel in (
+        ("display_name", "displayName"),
+        ("family_name", "familyName"),
+        ("given_name", "givenName"),
+    ):
+        value = getattr(changes, field)
+        if value is not UNSET:
+            updates[field] = _clean_text(checker, camel, value, max_length=NAME_MAX)
+    for field, camel in (
+        ("family_name_kana", "familyNameKana"),
+        ("given_name_kana", "givenNameKana"),
+    ):
+        value = getattr(changes, field)
+        if value is not UNSET:
+            cleaned = _clean_text(checker, camel, value, max_length=NAME_MAX)
+            if cleaned is not None and not KANA.match(cleaned):
+                checker.add(
+                    camel, f"{camel} must be written in kana", f"{camel}はかなで入力してください"
+                )
+            updates[field] = cleaned
+    if changes.birth_date is not UNSET:
+        birth_date: date | None = changes.birth_date
+        today = datetime.now(JST).date()
+        if birth_date is not None and not (date(1900, 1, 1) <= birth_date <= today):
+            checker.add(
+                "birthDate",
+                "birthDate must be between 1900-01-01 and today",
+                "生年月日は1900年1月1日から今日までの日付です",
+            )
+        updates["birth_date"] = birth_date
+    if changes.gender is not UNSET:
+        updates["gender"] = Gender(changes.gender or Gender.UNSPECIFIED).value
+    if changes.preferred_language is not UNSET:
+        updates["preferred_language"] = Language(changes.preferred_language or Language.JA).value
+    if changes.phone is not UNSET:
+        phone = _clean_text(checker, "phone", changes.phone, max_length=20)
+        digits = sum(ch.isdigit() for ch in phone or "")
+        if phone is not None and (not PHONE.match(phone) or not 10 <= digits <= 15):
+            checker.add(
+                "phone",
+                "phone must have 10-15 digits (0-9, +, -, spaces)",
+                "電話番号は10〜15桁の数字で入力してください",
+            )
+        updates["phone"] = phone
+    if changes.address is not UNSET:
+        updates["address"] = _clean_text(
+            checker, "address", changes.address, max_length=ADDRESS_MAX
+        )
+    municipality_code = changes.municipality_code
+    checker.raise_if_any()
+    if municipality_code is not UNSET:
+        if municipality_code is None:
+            # Back to the municipality derived from the home place.
+            home = await repository.home_of(session, resident.id)
+            updates["home_municipality_code"] = home.municipality_code if home else None
+            updates["municipality_chosen"] = False
+        else:
+            municipality = await municipality_service.get_municipality(session, municipality_code)
+            updates["home_municipality_code"] = municipality.code
+            updates["municipality_chosen"] = True
+    for field, value in updates.items():
+        setattr(resident, field, value)
+    await session.flush()
+    return resident
+
+
+async def list_places(session: AsyncSession, resident: Resident) -> list[Place]:
+    """The resident's saved places, oldest first."""
+    return await repository.places_of(session, resident.id)
+
+
+def _validate_place(checker: Checker, *, label: Any, address: Any) -> tuple[str | None, str | None]:
+    clean_label = _clean_text(checker, "label", label, max_length=NAME_MAX, required=True)
+    clean_address = _clean_text(checker, "address", address, max_length=ADDRESS_MAX)
+    return clean_label, clean_address
+
+
+async def _locate_place(
+    session: AsyncSession, settings: Settings, place: Place, resident: Resident
+) -> None:
+    """Fill H3 cells and the municipality; a home also sets the resident's municipality."""
+    res7, res9, res11 = h3_cells(place.latitude, place.longitude, settings.place_h3_resolutions)
+    place.h3_res7, place.h3_res9, place.h3_res11 = res7, res9, res11
+    place.municipality_code = await municipality_service.locate(
+        session, lat=place.latitude, lon=place.longitude
+    )
+    if place.kind == PlaceKind.HOME.value and not resident.municipality_chosen:
+        resident.home_municipality_code = place.municipality_code
+
+
+async def add_place(
+    session: AsyncSession,
+    settings: Settings,
+    resident: Resident,
+    *,
+    kind: PlaceKind,
+    label: str,
+    latitude: float,
+    longitude: float,
+    address: str | None = None,
+) -> Place:
+    """Save a new place (home, workplace, school, child's school) for the resident."""
+    checker = Checker()
+    clean_label, clean_address = _validate_place(checker, label=label, address=address)
+    check_point(checker, "location", latitude, longitude)
+    checker.raise_if_any()
+    if await repository.count_places(session, resident.id) >= settings.max_places_per_resident:
+        raise LimitExceeded(
+            f"at most {settings.max_places_per_resident} places per resident",
+            f"登録できる場所は{settings.max_places_per_resident}件までです",
+        )
+    if kind is PlaceKind.HOME and await repository.home_of(session, resident.id) is not None:
+        raise Conflict(
+            "a home place exists already; update it instead",
+            "自宅はすでに登録されています。変更してください",
+            field="kind",
+        )
+    place = Place(
+        id=uuid.uuid4(),
+        resident_id=resident.id,
+        kind=kind.value,
+        label=clean_label,
+        address=clean_address,
+        latitude=float(latitude),
+        longitude=float(longitude),
+    )
+    await _locate_place(session, settings, place, resident)
+    session.add(place)
+    await session.flush()
+    return place
+
+
+async def get_place(session: AsyncSession, resident: Resident, place_id: uuid.UUID) -> Place:
+    """One of the resident's own places; anyone else's is NotFound."""
+    place = await repository.place_of(session, resident.id, place_id)
+    if place is None:
+        raise NotFound("place", field="id")
+    return place
+
+
+async def update_place(
+    session: AsyncSession,
+    settings: Settings,
+    resident: Resident,
+    place_id: uuid.UUID,
+    *,
+    changes: PlaceChanges,
+) -> Place:
+    """Change a saved place; moving it recomputes its cells and municipality."""
+    place = await get_place(session, resident, place_id)
+    checker = Checker()
+    label = place.label if changes.label is UNSET else changes.label
+    address = place.address if changes.address is UNSET else changes.address
+    clean_label, clean_address = _validate_place(checker, label=label, address=address)
+    latitude = place.latitude if changes.latitude is UNSET else changes.latitude
+    longitude = place.longitude if changes.longitude is UNSET else changes.longitude
+    check_point(checker, "location", latitude, longitude)
+    if changes.kind is None:
+        checker.add("kind", "kind must not be null", "種類を指定してください")
+    checker.raise_if_any()
+    kind = place.kind if changes.kind is UNSET else PlaceKind(changes.kind).value
+    if kind == PlaceKind.HOME.value and place.kind != kind:
+        existing = await repository.home_of(session, resident.id)
+        if existing is not None:
+            raise Conflict(
+                "a home place exists already", "自宅はすでに登録されています", field="kind"
+            )
+    was_home = place.kind == PlaceKind.HOME.value
+    place.kind, place.label, place.address = kind, clean_label or place.label, clean_address
+    place.latitude, place.longitude = float(latitude), float(longitude)
+    await _locate_place(session, settings, place, resident)
+    if was_home and kind != PlaceKind.HOME.value and not resident.municipality_chosen:
+        resident.home_municipality_code = None
+    await session.flush()
+    return place
+
+
+async def remove_place(session: AsyncSession, resident: Resident, place_id: uuid.UUID) -> None:
+    """Delete one of the resident's places."""
+    place = await get_place(session, resident, place_id)
+    if place.kind == PlaceKind.HOME.value and not resident.municipality_chosen:
+        resident.home_municipality_code = None
+    await session.delete(place)
+    await session.flush()
+
+
+async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Resident]:
+    """Residents by id (for loaders; callers decide what of them may be shown)."""
+    return await repository.get_many(session, ids)
+
+
+async def municipality_counts(
+    session: AsyncSession, municipality_code: str
+) -> tuple[int, dict[str, int]]:
+    """Registered residents and saved places (by kind) in a municipality."""
+    residents = await repository.count_residents_in(session, municipality_code)
+    places = await repository.count_places_in(session, municipality_code)
+    return residents, places

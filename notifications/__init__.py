@@ -1,0 +1,1 @@
+"""Push delivery adapters (FCM); no database imports here."""
