@@ -25,15 +25,15 @@ def _fail(message: str) -> None:
 async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
     """Migrate, sync municipalities and (when empty and asked) load the demo data."""
     from . import demo as demo_data
+    from .bootstrap import sync_reference_data
     from .db.migrate import upgrade
     from .db.session import Database
-    from .municipalities import service as municipality_service
 
     database = Database.from_url(settings.resolved_database_url)
     try:
         await upgrade(database.engine)
         async with database.session() as session:
-            await municipality_service.sync_reference(session)
+            await sync_reference_data(session)
             if demo and await demo_data.is_empty(session):
                 return await demo_data.seed_demo(session, settings)
         return []
@@ -43,7 +43,7 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
 
 @app.command()
 def migrate() -> None:
-    """Apply all database migrations and sync the municipality list."""
+    """Apply all database migrations and sync reference data (municipalities, consent catalog)."""
     settings = get_settings()
     asyncio.run(_prepare_database(settings, demo=False))
     typer.echo(f"database up to date: {_safe_url(settings)}")
@@ -183,6 +183,32 @@ def roles(subject: Annotated[str, typer.Argument()]) -> None:
 
     for record in _run_in_session(run):
         typer.echo(f"{record.role}\t{record.municipality_code}\t{record.created_at.isoformat()}")
+
+
+@app.command("register-client")
+def register_client(
+    client_id: Annotated[str, typer.Argument(help="OAuth2 client id of the service")],
+    name_ja: Annotated[str, typer.Option(help="Name shown to residents (Japanese)")],
+    name_en: Annotated[str, typer.Option(help="Name shown to residents (English)")],
+    municipality: Annotated[str, typer.Option(help="Municipality code, e.g. 07202")],
+    purpose: Annotated[list[str], typer.Option(help="Purpose it may request (repeatable)")],
+) -> None:
+    """Register a system client (another city-OS service) and the purposes it may request."""
+    from .consent import service as consent_service
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await consent_service.register_system_client(
+            session,
+            None,
+            client_id=client_id,
+            name_ja=name_ja,
+            name_en=name_en,
+            municipality_code=municipality,
+            purposes=purpose,
+        )
+
+    client = _run_in_session(run)
+    typer.echo(f"registered {client.client_id} for {', '.join(client.purposes)}")
 
 
 @app.command("export-schema")

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from backend.app import create_app
 from backend.auth.principal import Role, RoleGrant
 from backend.auth.tokens import TokenVerifier
+from backend.bootstrap import sync_reference_data
 from backend.config import Environment, Settings
 from backend.db.migrate import upgrade
 from backend.db.session import Database, create_engine
-from backend.municipalities import service as municipality_service
 
 _TMP = Path(tempfile.mkdtemp(prefix="kizuna-tests-"))
 
@@ -83,7 +83,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await reset_database(engine)
     async with engine.begin() as connection:
         session = AsyncSession(bind=connection)
-        await municipality_service.sync_reference(session)
+        await sync_reference_data(session)
         await session.flush()
     yield engine
     await engine.dispose()

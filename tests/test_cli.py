@@ -114,3 +114,36 @@ def test_export_schema_matches_the_committed_snapshot(
     assert kizuna(cli_env, "export-schema", "--output", str(target))[0] == 0
     committed = Path(__file__).resolve().parents[1] / "graphql" / "schema.graphql"
     assert target.read_text(encoding="utf-8") == committed.read_text(encoding="utf-8")
+
+
+def test_register_client(cli_env: dict[str, str]) -> None:
+    code, output = kizuna(
+        cli_env,
+        "register-client",
+        "care-app",
+        "--name-ja",
+        "あいづケア",
+        "--name-en",
+        "Aizu Care",
+        "--municipality",
+        "07202",
+        "--purpose",
+        "care_linkage",
+        "--purpose",
+        "plan_support",
+    )
+    assert code == 0 and "registered care-app for care_linkage, plan_support" in output
+    code, output = kizuna(
+        cli_env,
+        "register-client",
+        "bad-app",
+        "--name-ja",
+        "x",
+        "--name-en",
+        "x",
+        "--municipality",
+        "07202",
+        "--purpose",
+        "spying",
+    )
+    assert code == 1 and "unknown or missing purposes" in output

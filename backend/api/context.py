@@ -13,6 +13,7 @@ from strawberry.types import Info
 from ..auth import service as auth_service
 from ..auth.principal import Principal
 from ..config import Settings
+from ..consent.viewer import RequestMeta, Viewer
 from ..db.session import RequestDatabase
 from ..errors import DomainError
 from ..residents import service as residents_service
@@ -64,6 +65,23 @@ class Context(BaseContext):
                 return await residents_service.get_or_create_resident(session, self.principal)
         except DomainError as exc:
             raise top_level_error(exc) from exc
+
+    def request_meta(self) -> RequestMeta:
+        """Client, IP and user agent of this request, for append-only consent records."""
+        request = self.request
+        client = request.client if request is not None else None
+        return RequestMeta(
+            via_client=self.principal.client_id or self.principal.claims.get("azp"),
+            ip_address=client.host if client else None,
+            user_agent=request.headers.get("user-agent") if request is not None else None,
+            request_id=self.request_id or None,
+        )
+
+    async def viewer(self) -> Viewer:
+        """The reader of personal data: principal with its roles, and resident id if any."""
+        principal = await self.staff_principal()
+        resident = await self.resident() if principal.is_resident else None
+        return Viewer(principal=principal, resident_id=resident.id if resident else None)
 
     async def staff_principal(self) -> Principal:
         """The principal with its database role grants (loaded once per request)."""

@@ -7,6 +7,7 @@ from typing import Any, NewType
 from strawberry.types.scalar import ScalarDefinition, scalar
 
 GeoJSON = NewType("GeoJSON", object)
+JSONValue = NewType("JSONValue", object)
 
 SCALAR_MAP: dict[object, ScalarDefinition] = {
     GeoJSON: scalar(
@@ -16,7 +17,13 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         ),
         serialize=lambda value: value,
         parse_value=lambda value: value,
-    )
+    ),
+    JSONValue: scalar(
+        name="JSON",
+        description="Any JSON value (a data item's value: text, number, object or list).",
+        serialize=lambda value: value,
+        parse_value=lambda value: value,
+    ),
 }
 
 

@@ -17,7 +17,11 @@ from strawberry.schema.config import StrawberryConfig
 
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
+from ..communities.mutations import CommunityMutations
+from ..communities.queries import CommunityQueries
 from ..config import Settings
+from ..consent.mutations import ConsentMutations
+from ..consent.queries import ConsentQueries
 from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
 from ..municipalities.queries import MunicipalityQueries
@@ -27,12 +31,25 @@ from .scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(ResidentQueries, FamilyQueries, MunicipalityQueries, AuthQueries):
+class Query(
+    ResidentQueries,
+    FamilyQueries,
+    MunicipalityQueries,
+    AuthQueries,
+    ConsentQueries,
+    CommunityQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(ResidentMutations, FamilyMutations, AuthMutations):
+class Mutation(
+    ResidentMutations,
+    FamilyMutations,
+    AuthMutations,
+    ConsentMutations,
+    CommunityMutations,
+):
     pass
 
 

@@ -40,6 +40,6 @@ async def upsert(
     statement = module.insert(table).values(list(rows))
     statement = statement.on_conflict_do_update(
         index_elements=index_elements,
-        set_={name: getattr(statement.excluded, name) for name in update_columns},
+        set_={name: statement.excluded[name] for name in update_columns},
     )
     await session.execute(statement)

@@ -9,6 +9,8 @@ MODEL_MODULES = (
     "backend.auth.models",
     "backend.residents.models",
     "backend.family.models",
+    "backend.communities.models",
+    "backend.consent.models",
 )
 
 

@@ -49,6 +49,12 @@ async def membership_by_id(
     )
 
 
+async def membership_row(
+    session: AsyncSession, membership_id: uuid.UUID
+) -> FamilyMembership | None:
+    return await session.get(FamilyMembership, membership_id)
+
+
 async def members_of_groups(
     session: AsyncSession, group_ids: list[uuid.UUID]
 ) -> list[FamilyMembership]:
@@ -96,3 +102,33 @@ async def invitation_by_code(session: AsyncSession, code: str) -> FamilyInvitati
 
 async def delete_group(session: AsyncSession, group_id: uuid.UUID) -> None:
     await session.execute(delete(FamilyGroup).where(FamilyGroup.id == group_id))
+
+
+async def co_member_ids(
+    session: AsyncSession, resident_id: uuid.UUID, candidate_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which candidates share at least one family group with the resident."""
+    mine = select(FamilyMembership.group_id).where(FamilyMembership.resident_id == resident_id)
+    statement = select(FamilyMembership.resident_id).where(
+        FamilyMembership.group_id.in_(mine), FamilyMembership.resident_id.in_(candidate_ids)
+    )
+    return set(await session.scalars(statement))
+
+
+async def household_counts(
+    session: AsyncSession, resident_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, int]]]:
+    """For each resident: (group name, member count) of each family group they belong to."""
+    member = FamilyMembership.__table__.alias("member")
+    statement = (
+        select(FamilyMembership.resident_id, FamilyGroup.name, func.count(member.c.id))
+        .join(FamilyGroup, FamilyGroup.id == FamilyMembership.group_id)
+        .join(member, member.c.group_id == FamilyGroup.id)
+        .where(FamilyMembership.resident_id.in_(resident_ids))
+        .group_by(FamilyMembership.resident_id, FamilyGroup.id, FamilyGroup.name)
+        .order_by(FamilyGroup.name)
+    )
+    result: dict[uuid.UUID, list[tuple[str, int]]] = {}
+    for resident_id, name, count in (await session.execute(statement)).all():
+        result.setdefault(resident_id, []).append((name, int(count)))
+    return result

@@ -244,3 +244,34 @@ async def promote_member(
     target.role = MemberRole.OWNER.value
     await session.flush()
     return target
+
+
+async def co_member_ids(
+    session: AsyncSession, resident_id: uuid.UUID, candidate_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of the candidates are in a family group with the resident."""
+    if not candidate_ids:
+        return set()
+    return await repository.co_member_ids(session, resident_id, candidate_ids)
+
+
+async def household_counts(
+    session: AsyncSession, resident_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[str, int]]]:
+    """Family groups (name, size) of each resident: the household composition item."""
+    if not resident_ids:
+        return {}
+    return await repository.household_counts(session, resident_ids)
+
+
+async def member_resident_id(
+    session: AsyncSession, resident: Resident, membership_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The resident behind a membership of a group the caller belongs to, else None."""
+
+    target = await repository.membership_row(session, membership_id)
+    if target is None:
+        return None
+    if await repository.membership(session, target.group_id, resident.id) is None:
+        return None
+    return target.resident_id

@@ -8,7 +8,11 @@ from datetime import datetime
 import strawberry
 
 from ..api.context import KInfo
+from ..api.errors import top_level_error
 from ..api.ids import encode_id
+from ..consent.loaders import shared_data_loader
+from ..consent.types import PersonalDataType
+from ..errors import DomainError
 from . import service
 from .loaders import members_loader, resident_loader
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
@@ -28,6 +32,21 @@ class FamilyMemberType:
     async def display_name(self, info: KInfo) -> str | None:
         resident = await info.context.loader("resident", resident_loader).load(self.resident_id)
         return resident.display_name if resident else None
+
+    @strawberry.field(
+        description=(
+            "What this member shares with you for a purpose (e.g. family_safety, "
+            "family_location), as far as their consent allows; null when nothing."
+        )
+    )
+    async def shared_data(self, info: KInfo, purpose: str) -> PersonalDataType | None:
+        try:
+            data = await info.context.loader("shared_data", shared_data_loader).load(
+                (self.resident_id, purpose)
+            )
+        except DomainError as exc:
+            raise top_level_error(exc) from exc
+        return PersonalDataType.from_result(data) if data else None
 
     @classmethod
     def from_model(cls, membership: FamilyMembership, viewer_id: uuid.UUID) -> FamilyMemberType:

@@ -104,7 +104,8 @@ async def test_member_cannot_see_other_residents_profile_fields(gql) -> None:  #
     # the FamilyMember type exposes nothing but id, display name, role and dates
     body = await gql('{ __type(name: "FamilyMember") { fields { name } } }')
     names = {f["name"] for f in body["data"]["__type"]["fields"]}
-    assert names == {"id", "displayName", "role", "joinedAt", "isMe"}
+    # sharedData is consent-gated (tests/consent); nothing else about the person is exposed
+    assert names == {"id", "displayName", "role", "joinedAt", "isMe", "sharedData"}
 
 
 async def test_invitation_is_single_use(gql, token) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,14 @@
+"""Reference data every database needs, kept in sync from code (idempotent)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .consent import service as consent_service
+from .municipalities import service as municipality_service
+
+
+async def sync_reference_data(session: AsyncSession) -> None:
+    """Municipalities and the consent catalog (items, purposes, bundles)."""
+    await municipality_service.sync_reference(session)
+    await consent_service.sync_catalog(session)

@@ -1,0 +1,1 @@
+"""Consent (opt-in): catalogs, grants, requests, enforcement and the data access log."""

@@ -1,0 +1,45 @@
+"""Per-request loader: consented data of many subjects in one consent check and one log insert."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from strawberry.dataloader import DataLoader
+
+from ..residents import repository as residents_repository
+from . import service
+from .service import PersonalData
+
+if TYPE_CHECKING:
+    from ..api.context import Context
+
+# (subject id, purpose code)
+SharedKey = tuple[uuid.UUID, str]
+
+
+def shared_data_loader(context: Context) -> DataLoader[SharedKey, PersonalData | None]:
+    async def load(keys: list[SharedKey]) -> list[PersonalData | None]:
+        viewer = await context.viewer()
+        by_purpose: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for subject_id, purpose in keys:
+            by_purpose[purpose].append(subject_id)
+        found: dict[SharedKey, PersonalData] = {}
+        # The reads are logged in the same transaction that returns them: no unlogged read.
+        async with context.db.transaction() as session:
+            for purpose, subject_ids in by_purpose.items():
+                subjects = await residents_repository.get_many(session, subject_ids)
+                results = await service.read_many(
+                    session,
+                    viewer,
+                    subjects,
+                    purpose_code=purpose,
+                    items=None,
+                    meta=context.request_meta(),
+                )
+                for subject_id, data in results.items():
+                    found[(subject_id, purpose)] = data
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)

@@ -1,0 +1,172 @@
+"""Who sees what of Hanako: every role x every purpose x every item, through GraphQL.
+
+The table EXPECTED is the specification: for each viewer, the items of each purpose they may
+read. Everything else must be refused — as `refusedItems` when some items are readable, or
+as AccessDenied when none is — and an unknown person must look exactly like a refusal.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.consent.catalog import PURPOSES
+from tests.consent.world import PERSONAL_DATA, PLAN_STAFF_ITEMS, World, build_world
+
+ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
+
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    # Hanako reads everything of her own, for every purpose
+    "self": {code: items for code, items in ALL_ITEMS_OF.items()},
+    # Taro (family): the family bundle's name and safety, and current location only
+    "family": {
+        "family_safety": {"name", "safety_status"},
+        "family_location": {"current_location"},
+    },
+    # the town-association leader: what Hanako chose for the community
+    "leader": {"community_safety": {"name", "age", "address", "phone"}},
+    # city staff of Hanako's municipality: the plan-support bundle's staff flow
+    "staff_same": {"plan_support": set(PLAN_STAFF_ITEMS)},
+    # a registered care service named in her care-linkage consent
+    "client_with": {
+        "care_linkage": {"name", "kana", "birth_date", "gender", "support_needed", "health_notes"}
+    },
+    # everyone else sees nothing at all
+    "stranger": {},
+    "staff_other": {},
+    "client_without": {},
+    "client_expired": {},
+    "client_revoked": {},
+    "client_unregistered": {},
+}
+CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
+
+
+@pytest.fixture
+async def world(gql, token, session) -> World:  # type: ignore[no-untyped-def]
+    return await build_world(gql, token, session)
+
+
+async def test_the_table_covers_every_item_of_the_catalog(gql) -> None:  # type: ignore[no-untyped-def]
+    body = await gql("{ consentCatalog { items { code } purposes { code itemCodes } } }")
+    catalog = body["data"]["consentCatalog"]
+    items = {i["code"] for i in catalog["items"]}
+    covered = {i for p in catalog["purposes"] for i in p["itemCodes"]}
+    assert covered == items, "every data item must be reachable through some purpose"
+    assert {p["code"] for p in catalog["purposes"]} == set(ALL_ITEMS_OF)
+    assert len(items) == 15
+
+
+@pytest.mark.parametrize(("viewer", "purpose"), CASES, ids=[f"{v}-{p}" for v, p in CASES])
+async def test_visibility(gql, world: World, viewer: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
+    # given Hanako's consents (tests/consent/world.py)
+    expected = EXPECTED[viewer].get(purpose, set())
+    requested = sorted(ALL_ITEMS_OF[purpose])
+    # when the viewer asks for every item of the purpose
+    body = await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": purpose, "items": requested}},
+        token=world.tokens[viewer],
+    )
+    result = body["data"]["personalData"]
+    # then exactly the expected items come back, and the rest is refused
+    if expected:
+        assert result["__typename"] == "PersonalData"
+        assert {i["item"] for i in result["items"]} == expected
+        assert set(result["refusedItems"]) == set(requested) - expected
+    else:
+        assert result == {
+            "__typename": "AccessDenied",
+            "code": "NOT_PERMITTED",
+            "message": "no consent covers this data for you and this purpose",
+            "messageJa": "この利用目的であなたに提供することへの同意がありません",
+        }
+
+
+@pytest.mark.parametrize("viewer", [v for v in EXPECTED if v != "self"])
+async def test_unknown_person_looks_like_a_refusal(gql, world: World, viewer: str) -> None:  # type: ignore[no-untyped-def]
+    denied = await gql(
+        PERSONAL_DATA,
+        {"input": {"subject": "nobody-has-this-subject", "purpose": "family_safety"}},
+        token=world.tokens[viewer],
+    )
+    refused_for_real = await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "portal_personalization"}},
+        token=world.tokens[viewer],
+    )
+    assert denied["data"]["personalData"] == refused_for_real["data"]["personalData"]
+    garbage_id = await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": "not-an-id", "purpose": "family_safety"}},
+        token=world.tokens[viewer],
+    )
+    assert garbage_id["data"]["personalData"]["__typename"] == "AccessDenied"
+
+
+async def test_values_are_the_real_ones(gql, world: World) -> None:  # type: ignore[no-untyped-def]
+    body = await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "community_safety"}},
+        token=world.tokens["leader"],
+    )
+    values = {i["item"]: i["value"] for i in body["data"]["personalData"]["items"]}
+    assert values["name"] == "会津 花子"
+    assert values["address"] == "会津若松市東栄町1-1"
+    assert values["phone"] == "0242-00-0000"
+    assert isinstance(values["age"], int) and values["age"] >= 75
+    body = await gql(
+        PERSONAL_DATA,
+        {"input": {"subject": "hanako", "purpose": "plan_support", "items": ["home_place"]}},
+        token=world.tokens["staff_same"],
+    )
+    values = {i["item"]: i["value"] for i in body["data"]["personalData"]["items"]}
+    assert values["home_place"] == {"type": "Point", "coordinates": [139.93, 37.49]}
+
+
+async def test_anonymous_callers_must_sign_in(gql, world: World) -> None:  # type: ignore[no-untyped-def]
+    body = await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "family_safety"}},
+        expect_errors=True,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_every_read_of_others_is_logged_and_nothing_else(gql, world: World) -> None:  # type: ignore[no-untyped-def]
+    log_query = """
+    { myDataAccessLog(first: 50) { edges { node {
+        viewerKind viewerSubject viewerClientId relationship purposeCode itemCodes } } } }"""
+    before = await gql(log_query, token=world.tokens["self"])
+    assert before["data"]["myDataAccessLog"]["edges"] == []
+    # when a permitted read, a refused read and a self read happen
+    await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "care_linkage", "items": ["name"]}},
+        token=world.tokens["client_with"],
+    )
+    await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "care_linkage"}},
+        token=world.tokens["client_without"],
+    )
+    await gql(
+        PERSONAL_DATA,
+        {"input": {"subjectId": world.hanako_id, "purpose": "care_linkage"}},
+        token=world.tokens["self"],
+    )
+    # then exactly the permitted read by the other party is in Hanako's log
+    after = await gql(log_query, token=world.tokens["self"])
+    nodes = [e["node"] for e in after["data"]["myDataAccessLog"]["edges"]]
+    assert nodes == [
+        {
+            "viewerKind": "system_client",
+            "viewerSubject": "svc-care",
+            "viewerClientId": "care-app",
+            "relationship": "system_client",
+            "purposeCode": "care_linkage",
+            "itemCodes": ["name"],
+        }
+    ]
+    # and nobody else can read Hanako's log: each resident sees only their own
+    taro_log = await gql(log_query, token=world.tokens["family"])
+    assert taro_log["data"]["myDataAccessLog"]["edges"] == []

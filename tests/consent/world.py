@@ -1,0 +1,235 @@
+"""A small world for consent tests: Hanako, the people around her, and what she consented to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.auth import service as auth_service
+from backend.consent import service as consent_service
+from backend.consent.models import ConsentGrant
+from backend.db.base import utcnow
+
+PROFILE = """
+mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { errors { field } } }
+"""
+ADD_PLACE = """
+mutation($input: AddPlaceInput!) { addPlace(input: $input) { errors { field } } }
+"""
+GRANT = """
+mutation($input: GrantConsentInput!) {
+  grantConsent(input: $input) {
+    consents { id acceptanceId purposeCode itemCodes active recipient { kind role clientId } }
+    errors { code field message }
+  }
+}"""
+BUNDLE = """
+mutation($bundle: String!) {
+  grantBundledConsent(input: {bundle: $bundle}) {
+    consents { id acceptanceId purposeCode itemCodes bundleCode recipient { kind role } }
+    errors { code field message }
+  }
+}"""
+REVOKE = """
+mutation($id: ID!, $whole: Boolean) {
+  revokeConsent(input: {consentId: $id, wholeAcceptance: $whole}) {
+    consents { id revoked } errors { code field message }
+  }
+}"""
+PERSONAL_DATA = """
+query($input: PersonalDataInput!) {
+  personalData(input: $input) {
+    __typename
+    ... on PersonalData { subjectId purposeCode items { item value } refusedItems relationships }
+    ... on AccessDenied { code message messageJa }
+  }
+}"""
+ME_ID = "{ me { id } }"
+
+PLAN_STAFF_ITEMS = [
+    "name", "kana", "birth_date", "age", "address", "phone", "household", "home_place",
+    "support_needed", "health_notes", "supporters", "evacuation_plan",
+]  # fmt: skip
+CARE_ITEMS = ["name", "kana", "birth_date", "gender", "support_needed", "health_notes"]
+
+
+@dataclass
+class World:
+    tokens: dict[str, str | None]
+    hanako_id: str
+    grants: dict[str, Any]
+
+
+async def build_world(gql, token, session: AsyncSession) -> World:  # type: ignore[no-untyped-def]
+    """Hanako (07202) with family Taro, leader Sato, and her consents; see EXPECTED in tests."""
+    # staff roles and system clients are set up by city admins (here through the services)
+    for subject, role, code in (
+        ("staff-aizu", "city_staff", "07202"),
+        ("staff-fukushima", "city_staff", "07201"),
+    ):
+        await auth_service.grant_role(
+            session, None, subject=subject, role=role, municipality_code=code
+        )
+    for client_id in ("care-app", "other-app", "expired-app", "revoked-app"):
+        await consent_service.register_system_client(
+            session,
+            None,
+            client_id=client_id,
+            name_ja=f"{client_id}（介護）",
+            name_en=client_id,
+            municipality_code="07202",
+            purposes=["care_linkage", "plan_support"],
+        )
+    await session.commit()
+
+    hanako = token("hanako", name="はなこ")
+    taro = token("taro", name="たろう")
+    leader = token("sato-leader", name="佐藤")
+    tokens: dict[str, str | None] = {
+        "self": hanako,
+        "family": taro,
+        "stranger": token("stranger"),
+        "leader": leader,
+        "staff_same": token("staff-aizu"),
+        "staff_other": token("staff-fukushima"),
+        "client_with": token("svc-care", client_id="care-app"),
+        "client_without": token("svc-other", client_id="other-app"),
+        "client_expired": token("svc-expired", client_id="expired-app"),
+        "client_revoked": token("svc-revoked", client_id="revoked-app"),
+        "client_unregistered": token("svc-ghost", client_id="ghost-app"),
+    }
+    # Hanako's profile and home
+    await gql(
+        PROFILE,
+        {
+            "input": {
+                "familyName": "会津",
+                "givenName": "花子",
+                "familyNameKana": "アイヅ",
+                "givenNameKana": "ハナコ",
+                "birthDate": "1950-06-15",
+                "gender": "FEMALE",
+                "address": "会津若松市東栄町1-1",
+                "phone": "0242-00-0000",
+                "municipalityCode": "07202",
+            }
+        },
+        token=hanako,
+    )
+    await gql(
+        ADD_PLACE,
+        {"input": {"kind": "HOME", "label": "自宅", "latitude": 37.49, "longitude": 139.93}},
+        token=hanako,
+    )
+    hanako_id = (await gql(ME_ID, token=hanako))["data"]["me"]["id"]
+    # family: Hanako and Taro
+    group = await gql(
+        'mutation { createFamilyGroup(input: {name: "会津家"}) { group { id } } }', token=hanako
+    )
+    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
+    invitation = await gql(
+        "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+        " { invitation { code } } }",
+        {"g": group_id},
+        token=hanako,
+    )
+    code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
+    await gql(
+        "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c}) { errors { code } } }",
+        {"c": code},
+        token=taro,
+    )
+    # community: staff create it; Hanako and Sato join; staff name Sato leader
+    community = await gql(
+        'mutation { createCommunity(input: {municipalityCode: "07202", name: "東栄町町内会",'
+        " kind: TOWN_ASSOCIATION}) { community { id } errors { code } } }",
+        token=tokens["staff_same"],
+    )
+    community_id = community["data"]["createCommunity"]["community"]["id"]
+    for member in (hanako, leader):
+        await gql(
+            "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }",
+            {"c": community_id},
+            token=member,
+        )
+    await gql(
+        "mutation($c: ID!) { setCommunityLeader(input: {communityId: $c, subject: "
+        '"sato-leader"}) { errors { code } } }',
+        {"c": community_id},
+        token=tokens["staff_same"],
+    )
+
+    # Hanako's consents
+    grants: dict[str, Any] = {}
+    body = await gql(BUNDLE, {"bundle": "family_safety_basic"}, token=hanako)
+    grants["family_safety"] = body["data"]["grantBundledConsent"]["consents"]
+    grants["family_location"] = await grant(
+        gql, hanako, "family_location", {"kind": "ROLE", "role": "FAMILY"}, ["current_location"]
+    )
+    grants["community"] = await grant(
+        gql,
+        hanako,
+        "community_safety",
+        {"kind": "ROLE", "role": "COMMUNITY"},
+        ["name", "age", "address", "phone"],
+    )
+    body = await gql(BUNDLE, {"bundle": "plan_support_basic"}, token=hanako)
+    grants["plan_support"] = body["data"]["grantBundledConsent"]["consents"]
+    grants["care"] = await grant(
+        gql, hanako, "care_linkage", {"kind": "SYSTEM_CLIENT", "clientId": "care-app"}, CARE_ITEMS
+    )
+    grants["expired"] = await grant(
+        gql,
+        hanako,
+        "care_linkage",
+        {"kind": "SYSTEM_CLIENT", "clientId": "expired-app"},
+        ["name", "kana"],
+    )
+    grants["revoked"] = await grant(
+        gql,
+        hanako,
+        "care_linkage",
+        {"kind": "SYSTEM_CLIENT", "clientId": "revoked-app"},
+        ["name", "phone"],
+    )
+    # the expired-app consent ran out (time passes: its validity is moved into the past)
+    from backend.api.ids import decode_id
+
+    expired_id = decode_id("Consent", grants["expired"][0]["id"])
+    await session.execute(
+        update(ConsentGrant).where(ConsentGrant.id == expired_id).values(valid_until=utcnow())
+    )
+    await session.commit()
+    body = await gql(REVOKE, {"id": grants["revoked"][0]["id"]}, token=hanako)
+    assert body["data"]["revokeConsent"]["errors"] == []
+    return World(tokens=tokens, hanako_id=hanako_id, grants=grants)
+
+
+async def grant(gql, bearer, purpose, recipient, items, **extra):  # type: ignore[no-untyped-def]
+    body = await gql(
+        GRANT,
+        {
+            "input": {
+                "purpose": purpose,
+                "recipient": recipient,
+                "items": items,
+                "textVersion": "test-1",
+                **extra,
+            }
+        },
+        token=bearer,
+    )
+    payload = body["data"]["grantConsent"]
+    assert payload["errors"] == [], payload
+    return payload["consents"]
+
+
+async def read(gql, bearer, subject_id, purpose, items=None):  # type: ignore[no-untyped-def]
+    variables: dict[str, Any] = {"input": {"subjectId": subject_id, "purpose": purpose}}
+    if items is not None:
+        variables["input"]["items"] = items
+    body = await gql(PERSONAL_DATA, variables, token=bearer)
+    return body["data"]["personalData"]
