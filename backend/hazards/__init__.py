@@ -1,0 +1,1 @@
+"""Hazards: hazard types, hazard-zone file parsing, a point-in-zone index and demo zones."""

@@ -1,0 +1,399 @@
+"""Parse hazard-zone GeoJSON (flood depth, landslide warning areas, ...) into plain records.
+
+Input is a GeoJSON FeatureCollection (or one Feature) of Polygon / MultiPolygon features in
+lon/lat (WGS 84 / JGD2011). Each feature becomes a ``HazardZoneRecord`` with a shapely geometry
+and an integer rank read from a property the caller names, either directly (``rank_property``)
+or as a depth in metres mapped to the MLIT flood depth ranks (``depth_property``).
+
+Validation is all-or-nothing like the shelter import: every problem (up to ``MAX_PROBLEMS``)
+is reported in one ``HazardFileError`` with its feature index. Invalid polygons (bow-ties,
+self-intersections) are repaired with ``shapely.make_valid`` keeping only polygonal parts; the
+record says why it was repaired so the CLI can print "repaired N features".
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import ValidationFailed
+from .types import HazardType
+
+MAX_PROBLEMS = 50
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+# MLIT 浸水深ランク: <0.5 m, 0.5-3, 3-5, 5-10, 10-20, >=20 m -> ranks 1..6 (lower bound inclusive).
+FLOOD_DEPTH_RANK_BOUNDS_M: tuple[float, ...] = (0.5, 3.0, 5.0, 10.0, 20.0)
+DEPTH_HAZARDS = frozenset(
+    {HazardType.FLOOD, HazardType.INLAND_FLOOD, HazardType.STORM_SURGE, HazardType.TSUNAMI}
+)
+
+
+class LandslideRank(IntEnum):
+    """Ranks of 土砂災害 zones under 土砂災害防止法."""
+
+    WARNING_AREA = 1  # 土砂災害警戒区域 (yellow zone)
+    SPECIAL_WARNING_AREA = 2  # 土砂災害特別警戒区域 (red zone)
+
+
+# Allowed ranks per hazard type; types not listed accept any positive rank.
+RANK_SCALES: Mapping[HazardType, range] = MappingProxyType(
+    {
+        **{t: range(1, len(FLOOD_DEPTH_RANK_BOUNDS_M) + 2) for t in DEPTH_HAZARDS},
+        HazardType.LANDSLIDE: range(1, 3),
+    }
+)
+
+_NAME_KEYS = ("name", "名称", "NAME", "title")
+_SOURCE_KEYS = ("source", "出典")
+
+
+def depth_to_rank(depth_m: float) -> int:
+    """MLIT flood depth rank (1..6) of an inundation depth in metres."""
+    if not math.isfinite(depth_m) or depth_m < 0:
+        raise ValueError(f"depth must be a finite number >= 0, got {depth_m!r}")
+    return bisect.bisect_right(FLOOD_DEPTH_RANK_BOUNDS_M, depth_m) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class HazardZoneRecord:
+    """One hazard zone feature; geometry is a valid, non-empty (Multi)Polygon in lon/lat."""
+
+    feature_index: int
+    feature_id: str | None  # GeoJSON Feature "id", when present
+    hazard_type: HazardType
+    rank: int | None  # None when the caller named neither a rank nor a depth property
+    depth_m: float | None
+    geometry: Polygon | MultiPolygon
+    name: str | None
+    source: str | None
+    properties: Mapping[str, Any]
+    repair: str | None  # why the geometry had to be repaired; None when valid as given
+
+
+@dataclass(frozen=True, slots=True)
+class HazardProblem:
+    """One thing wrong with a hazard file; ``feature_index`` is None for file-level problems."""
+
+    feature_index: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = "file" if self.feature_index is None else f"features[{self.feature_index}]"
+        return f"{where}: {self.message}"
+
+
+class HazardFileError(ValidationFailed):
+    """A hazard file was refused; ``problems`` lists the first ``MAX_PROBLEMS`` problems."""
+
+    def __init__(self, origin: str, problems: list[HazardProblem], total: int) -> None:
+        lines = [str(p) for p in problems]
+        if total > len(problems):
+            lines.append(f"... and {total - len(problems)} more problem(s)")
+        body = "\n".join(lines)
+        super().__init__(
+            f"{origin}: hazard file refused, {total} problem(s):\n{body}",
+            f"{origin}: ハザードデータに {total} 件の問題があるため取り込めません:\n{body}",
+        )
+        self.origin = origin
+        self.problems = tuple(problems)
+        self.total = total
+
+
+class _Problems:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.items: list[HazardProblem] = []
+        self.total = 0
+
+    def add(self, index: int | None, message: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(HazardProblem(index, message))
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise HazardFileError(self.origin, self.items, self.total)
+
+    def fail(self, index: int | None, message: str) -> NoReturn:
+        self.add(index, message)
+        raise HazardFileError(self.origin, self.items, self.total)
+
+
+def parse_hazard_geojson(
+    source: str | os.PathLike[str] | bytes,
+    hazard_type: HazardType | str,
+    rank_property: str | None = None,
+    depth_property: str | None = None,
+    *,
+    name_property: str | None = None,
+    source_property: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[HazardZoneRecord]:
+    """Parse and validate a hazard-zone GeoJSON file or its bytes; raise HazardFileError."""
+    hazard_type = HazardType(hazard_type)
+    if rank_property is not None and depth_property is not None:
+        raise ValueError("give rank_property or depth_property, not both")
+    if depth_property is not None and hazard_type not in DEPTH_HAZARDS:
+        raise ValueError(f"depth ranks do not apply to {hazard_type.value} zones")
+
+    origin = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
+    problems = _Problems(origin)
+    if isinstance(source, bytes):
+        data = source
+    else:
+        size = Path(source).stat().st_size
+        if size > max_bytes:
+            problems.fail(
+                None, f"file is {size / 1e6:.1f} MB, the limit is {max_bytes / 1e6:.1f} MB"
+            )
+        data = Path(source).read_bytes()
+    if len(data) > max_bytes:
+        problems.fail(
+            None, f"data is {len(data) / 1e6:.1f} MB, the limit is {max_bytes / 1e6:.1f} MB"
+        )
+
+    features = _load_features(data, problems)
+    records: list[HazardZoneRecord] = []
+    for index, feature in enumerate(features):
+        record = _parse_feature(
+            index,
+            feature,
+            hazard_type,
+            rank_property,
+            depth_property,
+            name_property,
+            source_property,
+            problems,
+        )
+        if record is not None:
+            records.append(record)
+    problems.raise_if_any()
+    return records
+
+
+def _load_features(data: bytes, problems: _Problems) -> list[Any]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        problems.fail(None, f"GeoJSON must be UTF-8: invalid byte at offset {exc.start}")
+    except json.JSONDecodeError as exc:
+        problems.fail(None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if kind == "Feature":
+        return [doc]
+    if kind == "FeatureCollection" and isinstance(doc.get("features"), list):
+        return list(doc["features"])
+    problems.fail(None, f"expected a GeoJSON FeatureCollection or Feature, got type {kind!r}")
+
+
+def _parse_feature(
+    index: int,
+    feature: object,
+    hazard_type: HazardType,
+    rank_property: str | None,
+    depth_property: str | None,
+    name_property: str | None,
+    source_property: str | None,
+    problems: _Problems,
+) -> HazardZoneRecord | None:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        problems.add(index, "not a GeoJSON Feature")
+        return None
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        problems.add(index, "properties must be an object")
+        return None
+    ok = True
+    geometry, repair = _build_geometry(feature.get("geometry"), index, problems)
+    if geometry is None:
+        ok = False
+
+    rank: int | None = None
+    depth: float | None = None
+    if rank_property is not None:
+        rank = _rank_value(props.get(rank_property), rank_property, hazard_type, index, problems)
+        ok = ok and rank is not None
+    elif depth_property is not None:
+        depth = _depth_value(props.get(depth_property), depth_property, index, problems)
+        if depth is None:
+            ok = False
+        else:
+            rank = depth_to_rank(depth)
+    if not ok or geometry is None:
+        return None
+    feature_id = feature.get("id")
+    return HazardZoneRecord(
+        feature_index=index,
+        feature_id=None if feature_id is None else str(feature_id),
+        hazard_type=hazard_type,
+        rank=rank,
+        depth_m=depth,
+        geometry=geometry,
+        name=_first_text(props, (name_property,) if name_property else _NAME_KEYS),
+        source=_first_text(props, (source_property,) if source_property else _SOURCE_KEYS),
+        properties=MappingProxyType(dict(props)),
+        repair=repair,
+    )
+
+
+def _first_text(props: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+    for key in keys:
+        value = props.get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def _rank_value(
+    value: object, prop: str, hazard_type: HazardType, index: int, problems: _Problems
+) -> int | None:
+    if value is None:
+        problems.add(index, f"missing rank property {prop!r}")
+        return None
+    rank: int | None = None
+    if isinstance(value, bool):
+        rank = None
+    elif isinstance(value, int):
+        rank = value
+    elif isinstance(value, float) and value.is_integer():
+        rank = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        rank = int(value.strip())
+    if rank is None:
+        problems.add(index, f"rank property {prop!r} must be an integer, got {value!r}")
+        return None
+    scale = RANK_SCALES.get(hazard_type)
+    if scale is not None and rank not in scale:
+        problems.add(
+            index,
+            f"rank {rank} is outside {scale.start}..{scale.stop - 1} for {hazard_type.value} zones",
+        )
+        return None
+    if rank < 1:
+        problems.add(index, f"rank must be >= 1, got {rank}")
+        return None
+    return rank
+
+
+def _depth_value(value: object, prop: str, index: int, problems: _Problems) -> float | None:
+    depth: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        depth = float(value)
+    elif isinstance(value, str):
+        try:
+            depth = float(value.strip())
+        except ValueError:
+            depth = None
+    if value is None:
+        problems.add(index, f"missing depth property {prop!r}")
+        return None
+    if depth is None or not math.isfinite(depth) or depth < 0:
+        problems.add(
+            index, f"depth property {prop!r} must be a number of metres >= 0, got {value!r}"
+        )
+        return None
+    return depth
+
+
+def _build_geometry(
+    geometry: object, index: int, problems: _Problems
+) -> tuple[Polygon | MultiPolygon | None, str | None]:
+    if not isinstance(geometry, dict):
+        problems.add(index, "feature has no geometry")
+        return None, None
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    if kind not in ("Polygon", "MultiPolygon"):
+        problems.add(index, f"geometry must be a Polygon or MultiPolygon, got {kind!r}")
+        return None, None
+    if not isinstance(coords, list) or not coords:
+        problems.add(index, f"empty {kind}")
+        return None, None
+    try:
+        if kind == "Polygon":
+            geom: Polygon | MultiPolygon = _polygon(coords)
+        else:
+            parts = [_polygon(p) for p in coords]
+            geom = MultiPolygon(parts)
+    except _CoordinateError as exc:
+        problems.add(index, str(exc))
+        return None, None
+    if geom.is_empty:
+        problems.add(index, f"empty {kind}")
+        return None, None
+    if geom.is_valid:
+        return geom, None
+    reason = shapely.is_valid_reason(geom)
+    fixed = polygonal_part(shapely.make_valid(geom))
+    if fixed is None:
+        problems.add(index, f"invalid {kind} ({reason}) and repairing it leaves no area")
+        return None, None
+    return fixed, f"{reason}; repaired with make_valid"
+
+
+class _CoordinateError(ValueError):
+    pass
+
+
+def _polygon(rings: object) -> Polygon:
+    if not isinstance(rings, list) or not rings:
+        raise _CoordinateError("a polygon needs at least one ring")
+    shell, *holes = (_ring(r) for r in rings)
+    return Polygon(shell, holes)
+
+
+def _ring(ring: object) -> list[tuple[float, float]]:
+    if not isinstance(ring, list):
+        raise _CoordinateError(f"a ring must be an array of positions, got {ring!r}"[:200])
+    points = [_position(p) for p in ring]
+    # GeoJSON rings are closed; tolerate an open ring by closing it.
+    if points and points[0] != points[-1]:
+        points.append(points[0])
+    if len(points) < 4:
+        raise _CoordinateError(f"a ring needs at least 4 positions, got {len(ring)}")
+    return points
+
+
+def _position(position: object) -> tuple[float, float]:
+    if (
+        not isinstance(position, list)
+        or len(position) < 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
+    ):
+        raise _CoordinateError(f"a position must be [lon, lat] numbers, got {position!r}"[:200])
+    lon, lat = float(position[0]), float(position[1])  # any altitude is dropped
+    if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
+        raise _CoordinateError(f"longitude {lon} is out of range (-180..180)")
+    if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
+        raise _CoordinateError(f"latitude {lat} is out of range (-90..90)")
+    return lon, lat
+
+
+def polygonal_part(geometry: BaseGeometry) -> Polygon | MultiPolygon | None:
+    """The polygonal part of a geometry (e.g. a make_valid result), or None when it has none."""
+    if isinstance(geometry, Polygon | MultiPolygon):
+        return None if geometry.is_empty else geometry
+    polygons: list[Polygon] = []
+    for part in getattr(geometry, "geoms", ()):
+        if isinstance(part, Polygon) and not part.is_empty:
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(p for p in part.geoms if not p.is_empty)
+    if not polygons:
+        return None
+    # Parts of a make_valid collection do not overlap, but union makes that a guarantee.
+    merged = shapely.union_all(polygons)
+    return merged if isinstance(merged, Polygon | MultiPolygon) else polygonal_part(merged)

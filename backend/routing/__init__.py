@@ -1,0 +1,1 @@
+"""Pure pedestrian routing for evacuation: walk graph building, snapping and safe routing."""

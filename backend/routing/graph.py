@@ -1,0 +1,235 @@
+"""The walk graph: compact numpy arrays of nodes and undirected edges, persisted as one .npz."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+FORMAT_VERSION = 1
+EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius; haversine error vs the ellipsoid is < 0.5 %
+
+# Per-edge highway class codes. Files store the names, so codes may be reordered safely.
+HIGHWAY_CLASSES: tuple[str, ...] = (
+    "other",
+    "footway",
+    "path",
+    "pedestrian",
+    "steps",
+    "corridor",
+    "platform",
+    "cycleway",
+    "bridleway",
+    "living_street",
+    "residential",
+    "service",
+    "track",
+    "unclassified",
+    "road",
+    "tertiary",
+    "tertiary_link",
+    "secondary",
+    "secondary_link",
+    "primary",
+    "primary_link",
+    "trunk",
+    "trunk_link",
+)
+HIGHWAY_CODE: dict[str, int] = {name: code for code, name in enumerate(HIGHWAY_CLASSES)}
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int32]
+
+
+def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> FloatArray:
+    """Great-circle distance in metres between points given in degrees (vectorized)."""
+    lon1r, lat1r, lon2r, lat2r = (
+        np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2)
+    )
+    dlat = lat2r - lat1r
+    dlon = lon2r - lon1r
+    a = np.sin(dlat / 2.0) ** 2 + np.cos(lat1r) * np.cos(lat2r) * np.sin(dlon / 2.0) ** 2
+    distance: FloatArray = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return distance
+
+
+@dataclass(frozen=True, eq=False)
+class WalkGraph:
+    """An undirected pedestrian graph; edges are straight segments between consecutive nodes."""
+
+    lon: FloatArray
+    lat: FloatArray
+    u: IntArray
+    v: IntArray
+    length_m: FloatArray
+    highway: NDArray[np.uint8]
+    way_id: NDArray[np.int64]
+    node_id: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        n, m = len(self.lon), len(self.u)
+        if len(self.lat) != n or len(self.node_id) != n:
+            raise ValueError("node arrays must have the same length")
+        if any(len(a) != m for a in (self.v, self.length_m, self.highway, self.way_id)):
+            raise ValueError("edge arrays must have the same length")
+        if m and (min(self.u.min(), self.v.min()) < 0 or max(self.u.max(), self.v.max()) >= n):
+            raise ValueError("edge endpoint out of range")
+
+    @classmethod
+    def from_edges(
+        cls,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        u: ArrayLike,
+        v: ArrayLike,
+        *,
+        highway: ArrayLike | None = None,
+        way_id: ArrayLike | None = None,
+        node_id: ArrayLike | None = None,
+    ) -> WalkGraph:
+        """Build a clean graph: lengths computed, self-loops and duplicate edges dropped."""
+        lon_a = np.ascontiguousarray(lon, dtype=np.float64)
+        lat_a = np.ascontiguousarray(lat, dtype=np.float64)
+        u_a = np.asarray(u, dtype=np.int64)
+        v_a = np.asarray(v, dtype=np.int64)
+        m = len(u_a)
+        hw = np.zeros(m, np.uint8) if highway is None else np.asarray(highway, np.uint8)
+        wid = np.zeros(m, np.int64) if way_id is None else np.asarray(way_id, np.int64)
+        nid = np.zeros(len(lon_a), np.int64) if node_id is None else np.asarray(node_id, np.int64)
+        length = haversine_m(lon_a[u_a], lat_a[u_a], lon_a[v_a], lat_a[v_a])
+
+        # Parallel edges (two ways sharing a segment) are the same straight segment: keep one.
+        lo, hi = np.minimum(u_a, v_a), np.maximum(u_a, v_a)
+        key = lo * len(lon_a) + hi
+        order = np.lexsort((length, key))
+        first = np.ones(m, dtype=bool)
+        first[1:] = key[order][1:] != key[order][:-1]
+        sel = np.sort(order[first & (lo != hi)[order]])
+        return cls(
+            lon=lon_a,
+            lat=lat_a,
+            u=u_a[sel].astype(np.int32),
+            v=v_a[sel].astype(np.int32),
+            length_m=length[sel],
+            highway=hw[sel],
+            way_id=wid[sel],
+            node_id=nid,
+        )
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes."""
+        return len(self.lon)
+
+    @property
+    def edge_count(self) -> int:
+        """Number of undirected edges."""
+        return len(self.u)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """Bounding box of the nodes as (min_lon, min_lat, max_lon, max_lat)."""
+        if not self.node_count:
+            raise ValueError("empty graph has no bounding box")
+        return (
+            float(self.lon.min()),
+            float(self.lat.min()),
+            float(self.lon.max()),
+            float(self.lat.max()),
+        )
+
+    @property
+    def total_length_m(self) -> float:
+        """Sum of all edge lengths in metres."""
+        return float(self.length_m.sum())
+
+    def component_labels(self) -> tuple[int, IntArray]:
+        """Connected components as (count, label per node)."""
+        n = self.node_count
+        adj = coo_matrix((np.ones(self.edge_count, np.int8), (self.u, self.v)), shape=(n, n))
+        count, labels = connected_components(adj, directed=False)
+        return int(count), labels.astype(np.int32)
+
+    def subgraph(self, node_mask: NDArray[np.bool_]) -> WalkGraph:
+        """The graph induced by the masked nodes, renumbered compactly."""
+        new_index = np.full(self.node_count, -1, dtype=np.int64)
+        new_index[node_mask] = np.arange(int(node_mask.sum()))
+        edge_keep = node_mask[self.u] & node_mask[self.v]
+        return WalkGraph(
+            lon=self.lon[node_mask],
+            lat=self.lat[node_mask],
+            u=new_index[self.u[edge_keep]].astype(np.int32),
+            v=new_index[self.v[edge_keep]].astype(np.int32),
+            length_m=self.length_m[edge_keep],
+            highway=self.highway[edge_keep],
+            way_id=self.way_id[edge_keep],
+            node_id=self.node_id[node_mask],
+        )
+
+    def without_isolated_nodes(self) -> WalkGraph:
+        """Drop nodes that no edge uses."""
+        used = np.zeros(self.node_count, dtype=bool)
+        used[self.u] = True
+        used[self.v] = True
+        return self if used.all() else self.subgraph(used)
+
+    def largest_component(self) -> WalkGraph:
+        """The largest connected component only (by node count)."""
+        count, labels = self.component_labels()
+        if count <= 1:
+            return self
+        biggest = int(np.argmax(np.bincount(labels)))
+        return self.subgraph(labels == biggest)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the graph atomically to a single uncompressed .npz file (fast to load)."""
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    format_version=np.int32(FORMAT_VERSION),
+                    highway_classes=np.array(HIGHWAY_CLASSES),
+                    lon=self.lon,
+                    lat=self.lat,
+                    u=self.u,
+                    v=self.v,
+                    length_m=self.length_m,
+                    highway=self.highway,
+                    way_id=self.way_id,
+                    node_id=self.node_id,
+                )
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> WalkGraph:
+        """Read a graph written by `save`; raises ValueError on an unknown format version."""
+        with np.load(path, allow_pickle=False) as data:
+            if "format_version" not in data:
+                raise ValueError(f"{path} is not a walk graph file")
+            version = int(data["format_version"])
+            if version != FORMAT_VERSION:
+                raise ValueError(f"{path}: unsupported walk graph format version {version}")
+            # Remap stored class names onto the current code table (unknown names -> "other").
+            stored = [str(name) for name in data["highway_classes"]]
+            remap = np.array([HIGHWAY_CODE.get(name, 0) for name in stored], dtype=np.uint8)
+            return cls(
+                lon=data["lon"].astype(np.float64, copy=False),
+                lat=data["lat"].astype(np.float64, copy=False),
+                u=data["u"].astype(np.int32, copy=False),
+                v=data["v"].astype(np.int32, copy=False),
+                length_m=data["length_m"].astype(np.float64, copy=False),
+                highway=remap[data["highway"]],
+                way_id=data["way_id"].astype(np.int64, copy=False),
+                node_id=data["node_id"].astype(np.int64, copy=False),
+            )

@@ -1,0 +1,1 @@
+"""Shelters: GSI designated emergency sites and evacuation shelters, parsed and merged."""
