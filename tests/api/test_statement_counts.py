@@ -1,0 +1,115 @@
+"""The app's main screens run a fixed number of SQL statements, however much data there is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
+
+
+def operation(file: str, name: str) -> str:
+    """One named operation of an app document, with the fragments it uses."""
+    document = parse((OPERATIONS / file).read_text(encoding="utf-8"))
+    fragments = {
+        d.name.value: print_ast(d)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    parts = [
+        print_ast(d)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and d.name and d.name.value == name
+    ]
+    used: set[str] = set()
+    while True:
+        text = "\n".join(parts + [fragments[f] for f in sorted(used)])
+        wanted = {f for f in fragments if f"...{f}" in text}
+        if wanted <= used:
+            return text
+        used |= wanted
+
+
+@contextmanager
+def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def family_of(gql, token, owner: str, size: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    owner_token = token(owner, name=owner)
+    group = await gql(
+        'mutation { createFamilyGroup(input: {name: "家"}) { group { id } } }', token=owner_token
+    )
+    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
+    for i in range(size - 1):
+        invitation = await gql(
+            "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+            " { invitation { code } } }",
+            {"g": group_id},
+            token=owner_token,
+        )
+        code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
+        member = token(f"{owner}-m{i}", name=f"m{i}")
+        await gql(
+            "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c})"
+            " { errors { code } } }",
+            {"c": code},
+            token=member,
+        )
+        await gql(
+            'mutation { grantBundledConsent(input: {bundle: "family_safety_basic"})'
+            " { errors { code } } }",
+            token=member,
+        )
+        await gql(
+            'mutation { addPlace(input: {kind: HOME, label: "家", latitude: 37.5,'
+            " longitude: 139.9}) { errors { code } } }",
+            token=member,
+        )
+    return owner_token, group_id
+
+
+async def test_me_screen_statement_count_does_not_grow(gql, token, engine) -> None:  # type: ignore[no-untyped-def]
+    me = operation("Me.graphql", "Me")
+    small_token, _ = await family_of(gql, token, "small", 2)
+    large_token, _ = await family_of(gql, token, "large", 7)
+    await gql(me, token=small_token)  # warm-up: first sign-in work is not the screen
+    await gql(me, token=large_token)
+    with count_statements(engine) as small:
+        await gql(me, token=small_token)
+    with count_statements(engine) as large:
+        await gql(me, token=large_token)
+    assert len(small) == len(large), (small, large)
+    assert len(large) <= 8, large
+
+
+async def test_family_sharing_screen_statement_count_does_not_grow(gql, token, engine) -> None:  # type: ignore[no-untyped-def]
+    sharing = operation("Consent.graphql", "FamilySharing")
+    small_token, small_group = await family_of(gql, token, "fs-small", 2)
+    large_token, large_group = await family_of(gql, token, "fs-large", 7)
+    variables = {"purpose": "family_safety"}
+    await gql(sharing, {"groupId": small_group, **variables}, token=small_token)
+    await gql(sharing, {"groupId": large_group, **variables}, token=large_token)
+    with count_statements(engine) as small:
+        body = await gql(sharing, {"groupId": small_group, **variables}, token=small_token)
+    with count_statements(engine) as large:
+        body = await gql(sharing, {"groupId": large_group, **variables}, token=large_token)
+    # every other member shared their name and safety; the owner sees all six
+    members = body["data"]["familyGroup"]["members"]
+    assert sum(1 for m in members if not m["isMe"] and m["sharedData"]) == 6
+    assert len(small) == len(large), (small, large)
