@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from .api.context import Context
@@ -99,6 +100,8 @@ def create_app(
             },
         )
 
+    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+
     @app.middleware("http")
     async def request_context(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -108,20 +111,7 @@ def create_app(
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
-            length = request.headers.get("content-length")
-            if length is not None and (
-                not length.isdigit() or int(length) > settings.max_request_bytes
-            ):
-                response: Response = _too_large(settings.max_request_bytes)
-            elif length is None and request.method == "POST":
-                body = await request.body()  # chunked upload: measure what arrived
-                response = (
-                    _too_large(settings.max_request_bytes)
-                    if len(body) > settings.max_request_bytes
-                    else await call_next(request)
-                )
-            else:
-                response = await call_next(request)
+            response = await call_next(request)
             response.headers["x-request-id"] = request_id
             log.info(
                 "request",
@@ -150,6 +140,53 @@ def create_app(
         return JSONResponse(content={"status": "ready"})
 
     return app
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, counting as the body streams in.
+
+    A declared Content-Length is checked up front; a chunked body is cut off as soon as it
+    passes the limit, so a hostile client cannot make the server buffer it whole.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(self.limit)(scope, receive, send)
 
 
 def _too_large(limit: int) -> JSONResponse:

@@ -43,6 +43,30 @@ async def test_oversized_request_is_refused(client: httpx.AsyncClient, settings:
     assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
 
 
+async def test_oversized_chunked_request_is_cut_off(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # no Content-Length: the limit applies while the body streams in
+    async def chunks():  # type: ignore[no-untyped-def]
+        body = json.dumps({"query": "{ viewer { kind } }" + " " * settings.max_request_bytes})
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096].encode()
+
+    response = await client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["x-request-id"]
+
+    async def small():  # type: ignore[no-untyped-def]
+        yield b'{"query": "{ viewer { kind } }"}'
+
+    response = await client.post(
+        "/graphql", content=small(), headers={"content-type": "application/json"}
+    )
+    assert response.json() == {"data": {"viewer": {"kind": "ANONYMOUS"}}}
+
+
 @pytest.mark.parametrize(
     "content",
     [b"{not json", b"[]", b'{"query": 42}', b'{"variables": {}}', b'{"query": "{ me "}'],
