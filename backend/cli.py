@@ -211,6 +211,31 @@ def register_client(
     typer.echo(f"registered {client.client_id} for {', '.join(client.purposes)}")
 
 
+@app.command("import-consent-catalog")
+def import_consent_catalog(
+    path: Annotated[Path, typer.Argument(help="JSON with items, purposes and bundles to add")],
+) -> None:
+    """Add data items, purposes and bundles to the consent catalog (admins); all or nothing."""
+    import json
+
+    from .consent import service as consent_service
+    from .consent.catalog import CatalogError
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(f"error: cannot read {path}: {exc}")
+
+    async def run(session):  # type: ignore[no-untyped-def]
+        return await consent_service.import_catalog(session, document)
+
+    try:
+        items, purposes, bundles = _run_in_session(run)
+    except CatalogError as exc:
+        _fail("error: the catalog was not changed:\n  " + "\n  ".join(exc.problems))
+    typer.echo(f"imported {items} items, {purposes} purposes, {bundles} bundles")
+
+
 @app.command("export-schema")
 def export_schema(
     output: Annotated[Path, typer.Option(help="Where to write the SDL")] = Path(

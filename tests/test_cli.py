@@ -147,3 +147,47 @@ def test_register_client(cli_env: dict[str, str]) -> None:
         "spying",
     )
     assert code == 1 and "unknown or missing purposes" in output
+
+
+def test_import_consent_catalog(cli_env: dict[str, str], tmp_path: Path) -> None:
+    import json
+
+    document = {
+        "items": [{"code": "pet", "label_ja": "ペット", "label_en": "Pets"}],
+        "purposes": [
+            {
+                "code": "pet_shelter",
+                "label_ja": "ペット同行避難",
+                "label_en": "Evacuating with pets",
+                "description_ja": "ペットと避難する人の把握に使います。",
+                "description_en": "Used to plan for residents evacuating with pets.",
+                "items": ["name", "pet"],
+                "recipients": ["city_staff"],
+            }
+        ],
+        "bundles": [
+            {
+                "code": "pet_shelter_basic",
+                "purpose": "pet_shelter",
+                "label_ja": "ペット同行避難",
+                "label_en": "Pets",
+                "description_ja": "市職員に氏名とペットの情報を提供します。",
+                "description_en": "City staff get your name and pet details.",
+                "text_version": "v1",
+                "flows": [{"recipient_role": "city_staff", "items": ["name", "pet"]}],
+            }
+        ],
+    }
+    good = tmp_path / "catalog.json"
+    good.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    code, output = kizuna(cli_env, "import-consent-catalog", str(good))
+    assert code == 0 and "imported 1 items, 1 purposes, 1 bundles" in output
+    # a bundle reaching beyond its purpose, and an attempt to redefine a seeded purpose
+    document["bundles"][0]["flows"][0]["items"] = ["name", "health_notes"]
+    document["purposes"][0]["code"] = "family_safety"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    code, output = kizuna(cli_env, "import-consent-catalog", str(bad))
+    assert code == 1
+    assert "purposes[0].code: 'family_safety' is seeded" in output
+    assert "bundles[0].flows[0].items" in output

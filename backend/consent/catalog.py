@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class RecipientKind(StrEnum):
@@ -209,6 +211,141 @@ BUNDLES: tuple[BundleDef, ...] = (
         "2026-11-ja-1",
     ),
 )
+
+
+CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+RECIPIENTS = {r.value for r in RecipientRole} | {"system_client", "person"}
+SEEDED_CODES = {i.code for i in DATA_ITEMS} | {p.code for p in PURPOSES} | {b.code for b in BUNDLES}
+
+
+class CatalogError(ValueError):
+    """An admin catalog document with problems; ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _text(entry: dict[str, Any], key: str, where: str, problems: list[str], limit: int) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= limit:
+        problems.append(f"{where}.{key}: text of 1-{limit} characters required")
+        return ""
+    return value.strip()
+
+
+def _code(entry: dict[str, Any], where: str, problems: list[str]) -> str:
+    code = entry.get("code")
+    if not isinstance(code, str) or not CODE.match(code):
+        problems.append(f"{where}.code: lower-case letters, digits and _ (max 64)")
+        return ""
+    if code in SEEDED_CODES:
+        problems.append(f"{where}.code: {code!r} is seeded and maintained in code")
+    return code
+
+
+def _entries(document: dict[str, Any], key: str, problems: list[str]) -> list[dict[str, Any]]:
+    value = document.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        problems.append(f"{key}: a list of objects required")
+        return []
+    return value
+
+
+def parse_catalog_document(
+    document: Any,
+    *,
+    known_items: set[str],
+    known_purposes: dict[str, tuple[tuple[str, ...], tuple[str, ...]]],
+) -> tuple[list[DataItemDef], list[PurposeDef], list[BundleDef]]:
+    """Admin additions to the catalog, checked against what exists; CatalogError lists all."""
+    problems: list[str] = []
+    if not isinstance(document, dict):
+        raise CatalogError(["the document must be a JSON object with items/purposes/bundles"])
+    items = []
+    for n, entry in enumerate(_entries(document, "items", problems)):
+        where = f"items[{n}]"
+        items.append(
+            DataItemDef(
+                _code(entry, where, problems),
+                _text(entry, "label_ja", where, problems, 100),
+                _text(entry, "label_en", where, problems, 100),
+                bool(entry.get("sensitive", False)),
+            )
+        )
+    all_items = known_items | {i.code for i in items}
+    purposes = []
+    for n, entry in enumerate(_entries(document, "purposes", problems)):
+        where = f"purposes[{n}]"
+        purpose_items = entry.get("items")
+        recipients = entry.get("recipients")
+        if (
+            not isinstance(purpose_items, list)
+            or not purpose_items
+            or not set(purpose_items) <= all_items
+        ):
+            problems.append(f"{where}.items: a non-empty list of known item codes required")
+            purpose_items = []
+        if not isinstance(recipients, list) or not recipients or not set(recipients) <= RECIPIENTS:
+            problems.append(f"{where}.recipients: a non-empty list of {sorted(RECIPIENTS)}")
+            recipients = []
+        purposes.append(
+            PurposeDef(
+                _code(entry, where, problems),
+                _text(entry, "label_ja", where, problems, 100),
+                _text(entry, "label_en", where, problems, 100),
+                _text(entry, "description_ja", where, problems, 2000),
+                _text(entry, "description_en", where, problems, 2000),
+                tuple(purpose_items),
+                tuple(recipients),
+            )
+        )
+    all_purposes = dict(known_purposes) | {p.code: (p.items, p.recipients) for p in purposes}
+    bundles = []
+    for n, entry in enumerate(_entries(document, "bundles", problems)):
+        where = f"bundles[{n}]"
+        purpose_code = entry.get("purpose")
+        if purpose_code not in all_purposes:
+            problems.append(f"{where}.purpose: unknown purpose {purpose_code!r}")
+            continue
+        allowed_items, allowed_recipients = all_purposes[purpose_code]
+        flows = []
+        raw_flows = entry.get("flows")
+        if not isinstance(raw_flows, list) or not raw_flows:
+            problems.append(f"{where}.flows: a non-empty list required")
+            raw_flows = []
+        for m, flow in enumerate(raw_flows):
+            role = flow.get("recipient_role") if isinstance(flow, dict) else None
+            flow_items = flow.get("items") if isinstance(flow, dict) else None
+            # One bundle, one purpose: flows may not reach beyond what the purpose covers.
+            if role not in allowed_recipients or role not in {r.value for r in RecipientRole}:
+                problems.append(f"{where}.flows[{m}].recipient_role: not allowed by the purpose")
+                continue
+            if (
+                not isinstance(flow_items, list)
+                or not flow_items
+                or not set(flow_items) <= set(allowed_items)
+            ):
+                problems.append(f"{where}.flows[{m}].items: items of the purpose required")
+                continue
+            flows.append(FlowDef(RecipientRole(role), tuple(flow_items)))
+        bundles.append(
+            BundleDef(
+                _code(entry, where, problems),
+                str(purpose_code),
+                _text(entry, "label_ja", where, problems, 100),
+                _text(entry, "label_en", where, problems, 100),
+                _text(entry, "description_ja", where, problems, 2000),
+                _text(entry, "description_en", where, problems, 2000),
+                tuple(flows),
+                _text(entry, "text_version", where, problems, 32),
+            )
+        )
+    if not (items or purposes or bundles) and not problems:
+        problems.append("nothing to import")
+    if problems:
+        raise CatalogError(problems)
+    return items, purposes, bundles
 
 
 def check_catalog() -> None:

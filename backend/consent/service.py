@@ -41,6 +41,17 @@ class PersonalData:
 
 async def sync_catalog(session: AsyncSession) -> None:
     """Insert or update the seeded items, purposes and bundles."""
+    await _upsert_catalog(session, catalog.DATA_ITEMS, catalog.PURPOSES, catalog.BUNDLES)
+
+
+async def _upsert_catalog(
+    session: AsyncSession,
+    items: Sequence[catalog.DataItemDef],
+    purposes: Sequence[catalog.PurposeDef],
+    bundles: Sequence[catalog.BundleDef],
+    *,
+    first_sort_order: int = 0,
+) -> None:
     await repository.upsert_catalog(
         session,
         [
@@ -49,9 +60,9 @@ async def sync_catalog(session: AsyncSession) -> None:
                 "label_ja": item.label_ja,
                 "label_en": item.label_en,
                 "sensitive": item.sensitive,
-                "sort_order": index,
+                "sort_order": first_sort_order + index,
             }
-            for index, item in enumerate(catalog.DATA_ITEMS)
+            for index, item in enumerate(items)
         ],
         [
             {
@@ -62,9 +73,9 @@ async def sync_catalog(session: AsyncSession) -> None:
                 "description_en": p.description_en,
                 "items": list(p.items),
                 "recipients": list(p.recipients),
-                "sort_order": index,
+                "sort_order": first_sort_order + index,
             }
-            for index, p in enumerate(catalog.PURPOSES)
+            for index, p in enumerate(purposes)
         ],
         [
             {
@@ -80,9 +91,24 @@ async def sync_catalog(session: AsyncSession) -> None:
                 ],
                 "text_version": b.text_version,
             }
-            for b in catalog.BUNDLES
+            for b in bundles
         ],
     )
+
+
+async def import_catalog(session: AsyncSession, document: Any) -> tuple[int, int, int]:
+    """Add admin-defined items, purposes and bundles (a JSON document); all or nothing."""
+    existing_items = {i.code for i in await repository.data_items(session)}
+    existing_purposes = {p.code: p for p in await repository.purposes(session)}
+    items, purposes, bundles = catalog.parse_catalog_document(
+        document,
+        known_items=existing_items,
+        known_purposes={
+            code: (tuple(p.items), tuple(p.recipients)) for code, p in existing_purposes.items()
+        },
+    )
+    await _upsert_catalog(session, items, purposes, bundles, first_sort_order=1000)
+    return len(items), len(purposes), len(bundles)
 
 
 async def get_purpose(session: AsyncSession, code: str, *, field_name: str = "purpose") -> Purpose:
