@@ -268,6 +268,109 @@ def import_boundaries(
         typer.echo(f"imported boundary of {line}")
 
 
+def _expand_paths(paths: list[Path]) -> list[Path]:
+    """Paths with quoted glob patterns (e.g. 'shelters/*/07*.json') expanded, sorted."""
+    import glob
+
+    expanded: list[Path] = []
+    for path in paths:
+        if not path.exists() and glob.has_magic(str(path)):
+            matches = sorted(glob.glob(str(path)))
+            if not matches:
+                _fail(f"error: no file matches {path}")
+            expanded.extend(Path(m) for m in matches)
+        else:
+            expanded.append(path)
+    return expanded
+
+
+def _echo_notices(notices: tuple[str, ...], limit: int = 20) -> None:
+    for notice in notices[:limit]:
+        typer.secho(f"notice: {notice}", fg=typer.colors.YELLOW)
+    if len(notices) > limit:
+        typer.secho(f"... and {len(notices) - limit} more notices", fg=typer.colors.YELLOW)
+
+
+@import_app.command("shelters")
+def import_shelters(
+    paths: Annotated[
+        list[Path], typer.Argument(help="GSI shelter files: GeoJSON per municipality or CSV")
+    ],
+    merge_distance: Annotated[
+        float, typer.Option(help="Max metres between the two designations of one place")
+    ] = 500.0,
+) -> None:
+    """Import GSI 指定緊急避難場所/指定避難所 files in one transaction (re-import updates)."""
+    import time
+
+    from .shelters import service as shelter_service
+
+    files = _expand_paths(paths)
+    started = time.perf_counter()
+    report = _run_in_session(
+        lambda session: shelter_service.import_shelter_files(
+            session, files, merge_max_distance_m=merge_distance
+        )
+    )
+    elapsed = time.perf_counter() - started
+    _echo_notices(report.notices)
+    typer.echo(
+        f"imported {report.records} shelters ({report.rows} GSI rows from {report.files} files, "
+        f"{report.municipalities} municipalities) in {elapsed:.2f} s: {report.inserted} new, "
+        f"{report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.merged_away} merged into others"
+    )
+
+
+@import_app.command("hazards")
+def import_hazards(
+    paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],
+    hazard_type: Annotated[
+        str, typer.Option("--type", help="flood, inland_flood, landslide, tsunami, ...")
+    ],
+    rank_property: Annotated[
+        str | None, typer.Option(help="Property holding the rank (e.g. landslide 1/2)")
+    ] = None,
+    depth_property: Annotated[
+        str | None, typer.Option(help="Property holding the depth in metres (flood types)")
+    ] = None,
+    name_property: Annotated[str | None, typer.Option(help="Property holding the name")] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source label of the zones (default: the file name)")
+    ] = None,
+    municipality: Annotated[str | None, typer.Option(help="Municipality code of the zones")] = None,
+    replace_source: Annotated[
+        bool, typer.Option("--replace-source", help="Replace zones imported from the same source")
+    ] = False,
+) -> None:
+    """Import hazard zones (validated, repaired where possible) in one transaction."""
+    import time
+
+    from .hazards import service as hazard_service
+
+    files = _expand_paths(paths)
+    started = time.perf_counter()
+    report = _run_in_session(
+        lambda session: hazard_service.import_hazard_files(
+            session,
+            files,
+            hazard_type=hazard_type,
+            rank_property=rank_property,
+            depth_property=depth_property,
+            name_property=name_property,
+            source=source,
+            municipality_code=municipality,
+            replace_source=replace_source,
+        )
+    )
+    elapsed = time.perf_counter() - started
+    _echo_notices(report.repairs)
+    typer.echo(
+        f"imported {report.zones} {hazard_type} zones from {report.files} files in "
+        f"{elapsed:.2f} s; repaired {report.repaired} features; replaced {report.replaced} zones"
+    )
+
+
 def _run_in_session(fn):  # type: ignore[no-untyped-def]
     """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
     from .db.session import Database

@@ -9,8 +9,10 @@ from .auth import service as auth_service
 from .auth.principal import Principal, PrincipalKind
 from .config import Settings
 from .family import service as family_service
+from .hazards import service as hazards_service
 from .residents import service as residents_service
 from .residents.models import PlaceKind, Resident
+from .shelters import service as shelters_service
 
 DEMO_MUNICIPALITY = "07202"
 
@@ -93,4 +95,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY
         )
+    # Synthetic hazard zones and shelters, so the map has something to show.
+    await hazards_service.load_demo_zones(session)
+    await shelters_service.load_demo_shelters(session)
     return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]

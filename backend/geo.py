@@ -11,15 +11,16 @@ from .errors import Checker
 
 def check_point(checker: Checker, field: str, lat: float, lon: float) -> None:
     """Record a validation problem when lat/lon are not a finite WGS 84 position."""
+    prefix = f"{field}." if field else ""  # "" for top-level latitude/longitude arguments
     if not (isinstance(lat, int | float) and math.isfinite(lat) and -90.0 <= lat <= 90.0):
         checker.add(
-            f"{field}.latitude",
+            f"{prefix}latitude",
             "latitude must be a number between -90 and 90",
             "緯度は-90から90の数値で指定してください",
         )
     if not (isinstance(lon, int | float) and math.isfinite(lon) and -180.0 <= lon <= 180.0):
         checker.add(
-            f"{field}.longitude",
+            f"{prefix}longitude",
             "longitude must be a number between -180 and 180",
             "経度は-180から180の数値で指定してください",
         )
@@ -28,3 +29,46 @@ def check_point(checker: Checker, field: str, lat: float, lon: float) -> None:
 def h3_cells(lat: float, lon: float, resolutions: tuple[int, ...]) -> list[int]:
     """H3 cell ids (as signed-safe 64-bit ints) of a point at each resolution."""
     return [h3.str_to_int(h3.latlng_to_cell(lat, lon, res)) for res in resolutions]
+
+
+def check_bbox(
+    checker: Checker,
+    field: str,
+    bbox: tuple[float, float, float, float],
+    *,
+    max_span_degrees: float,
+) -> None:
+    """Record problems of a (min_lon, min_lat, max_lon, max_lat) box: range, order and size."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    before = len(checker.errors)
+    for name, value, limit in (
+        ("minLongitude", min_lon, 180.0),
+        ("minLatitude", min_lat, 90.0),
+        ("maxLongitude", max_lon, 180.0),
+        ("maxLatitude", max_lat, 90.0),
+    ):
+        finite = isinstance(value, int | float) and math.isfinite(value)
+        if not (finite and -limit <= value <= limit):
+            checker.add(
+                f"{field}.{name}",
+                f"{name} must be a number between -{limit:g} and {limit:g}",
+                f"{name}は-{limit:g}から{limit:g}の数値で指定してください",
+            )
+    if len(checker.errors) > before:
+        return
+    for low, high, axis_en, axis_ja in (
+        (min_lon, max_lon, "Longitude", "経度"),
+        (min_lat, max_lat, "Latitude", "緯度"),
+    ):
+        if not low < high:
+            checker.add(
+                f"{field}.max{axis_en}",
+                f"max{axis_en} must be greater than min{axis_en}",
+                f"{axis_ja}の最大値は最小値より大きくしてください",
+            )
+        elif high - low > max_span_degrees:
+            checker.add(
+                f"{field}.max{axis_en}",
+                f"the box may span at most {max_span_degrees:g} degrees of {axis_en.lower()}",
+                f"範囲は{axis_ja}{max_span_degrees:g}度以内で指定してください",
+            )

@@ -24,9 +24,12 @@ from ..consent.mutations import ConsentMutations
 from ..consent.queries import ConsentQueries
 from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
+from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
+from ..shelters.mutations import ShelterMutations
+from ..shelters.queries import ShelterQueries
 from .scalars import SCALAR_MAP
 
 
@@ -38,6 +41,8 @@ class Query(
     AuthQueries,
     ConsentQueries,
     CommunityQueries,
+    ShelterQueries,
+    HazardQueries,
 ):
     pass
 
@@ -49,6 +54,7 @@ class Mutation(
     AuthMutations,
     ConsentMutations,
     CommunityMutations,
+    ShelterMutations,
 ):
     pass
 

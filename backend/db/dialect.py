@@ -33,13 +33,19 @@ async def upsert(
     index_elements: list[str],
     update_columns: list[str],
 ) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE of ``update_columns``."""
+    """INSERT ... ON CONFLICT DO UPDATE of ``update_columns``, for one row or thousands.
+
+    One cached single-row statement run with executemany: rendering a multi-row VALUES
+    clause costs SQLAlchemy ~15 us per value on every call, while executemany reuses the
+    compiled statement and lets the driver batch (insertmanyvalues keeps each batch under
+    the driver's parameter limit).
+    """
     if not rows:
         return
     module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = module.insert(table).values(list(rows))
+    statement = module.insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=index_elements,
         set_={name: statement.excluded[name] for name in update_columns},
     )
-    await session.execute(statement)
+    await session.execute(statement, list(rows))

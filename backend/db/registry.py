@@ -11,6 +11,8 @@ MODEL_MODULES = (
     "backend.family.models",
     "backend.communities.models",
     "backend.consent.models",
+    "backend.shelters.models",
+    "backend.hazards.models",
 )
 
 

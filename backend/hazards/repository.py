@@ -1,0 +1,55 @@
+"""SQL for hazard zones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import HazardZone
+
+# Zone geometry can be large; a few hundred rows per INSERT keeps statements moderate.
+INSERT_CHUNK = 200
+
+
+async def version(session: AsyncSession) -> tuple[int, datetime | None]:
+    """(row count, newest created_at): changes whenever zones are added or removed."""
+    statement = select(func.count(), func.max(HazardZone.created_at)).select_from(HazardZone)
+    count, newest = (await session.execute(statement)).one()
+    return int(count or 0), newest
+
+
+async def all_zones(session: AsyncSession) -> list[Row[Any]]:
+    """Every zone as a plain row (no ORM objects: the index is built from them in a thread)."""
+    statement = select(
+        HazardZone.id,
+        HazardZone.hazard_type,
+        HazardZone.rank,
+        HazardZone.depth_m,
+        HazardZone.name,
+        HazardZone.source,
+        HazardZone.municipality_code,
+        HazardZone.geometry_geojson,
+    ).order_by(HazardZone.created_at, HazardZone.id)
+    return list(await session.execute(statement))
+
+
+async def count_by_source(session: AsyncSession, sources: Sequence[str]) -> dict[str, int]:
+    statement = (
+        select(HazardZone.source, func.count())
+        .where(HazardZone.source.in_(sources))
+        .group_by(HazardZone.source)
+    )
+    return {source: int(n) for source, n in (await session.execute(statement)).all()}
+
+
+async def delete_by_source(session: AsyncSession, sources: Sequence[str]) -> None:
+    await session.execute(delete(HazardZone).where(HazardZone.source.in_(sources)))
+
+
+async def insert_zones(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await session.execute(insert(HazardZone), list(rows[start : start + INSERT_CHUNK]))

@@ -1,0 +1,91 @@
+"""Synthetic demo shelters in central Aizu-Wakamatsu (架空のデモデータ, not the GSI list).
+
+Real shelters come from ``kizuna import shelters``; these few let ``kizuna serve`` show the
+feature on a fresh database. Their ids are not GSI 共通IDs, so a later real import never
+pairs with or overwrites them.
+"""
+
+from __future__ import annotations
+
+from ..hazards.types import HazardType
+from .sources import ShelterKind, ShelterRecord, SourceRef
+
+H = HazardType
+_EMERGENCY = frozenset({ShelterKind.EMERGENCY_SITE})
+_BOTH = frozenset({ShelterKind.EMERGENCY_SITE, ShelterKind.EVACUATION_SHELTER})
+_SHELTER = frozenset({ShelterKind.EVACUATION_SHELTER})
+
+# (id, name, address, lat, lon, kinds, hazards)
+DEMO_SHELTERS: tuple[
+    tuple[str, str, str, float, float, frozenset[ShelterKind], set[HazardType]], ...
+] = (
+    (
+        "DEMO-07202-001",
+        "デモ第一小学校（架空）",
+        "会津若松市追手町（架空）",
+        37.4921,
+        139.9305,
+        _BOTH,
+        {H.FLOOD, H.LANDSLIDE, H.EARTHQUAKE, H.LARGE_FIRE, H.INLAND_FLOOD},
+    ),
+    (
+        "DEMO-07202-002",
+        "デモ中央公園（架空）",
+        "会津若松市栄町（架空）",
+        37.4968,
+        139.9262,
+        _EMERGENCY,
+        {H.EARTHQUAKE, H.LARGE_FIRE},
+    ),
+    (
+        "DEMO-07202-003",
+        "デモ市民体育館（架空）",
+        "会津若松市城東町（架空）",
+        37.4885,
+        139.9402,
+        _BOTH,
+        {H.FLOOD, H.EARTHQUAKE, H.LARGE_FIRE},
+    ),
+    (
+        "DEMO-07202-004",
+        "デモ北公民館（架空）",
+        "会津若松市駅前町（架空）",
+        37.5052,
+        139.9301,
+        _SHELTER,
+        set(),
+    ),
+    (
+        "DEMO-07202-005",
+        "デモ西中学校（架空）",
+        "会津若松市西七日町（架空）",
+        37.4952,
+        139.9150,
+        _BOTH,
+        {H.LANDSLIDE, H.EARTHQUAKE, H.LARGE_FIRE},
+    ),
+)
+
+
+def demo_shelter_records() -> list[ShelterRecord]:
+    """The demo shelters as merged records (what ``service.store_records`` takes)."""
+    return [
+        ShelterRecord(
+            common_id=common_id,
+            common_ids=(common_id,),
+            name=name,
+            address=address,
+            lon=lon,
+            lat=lat,
+            municipality_code="07202",
+            municipality_name="福島県会津若松市",
+            kinds=kinds,
+            hazard_types=frozenset(hazards),
+            target_group=None,
+            other_matters=None,
+            note="デモ用の架空データ",
+            gsi_same_address=len(kinds) == 2,
+            sources=(SourceRef("demo", None),),
+        )
+        for common_id, name, address, lat, lon, kinds, hazards in DEMO_SHELTERS
+    ]

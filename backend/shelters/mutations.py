@@ -1,0 +1,62 @@
+"""Shelter mutations: status, occupancy and capacity, by the municipality's managers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from ..api.context import KInfo
+from ..api.errors import UserError, user_errors
+from ..api.ids import decode_id
+from ..errors import DomainError
+from . import service
+from .types import ShelterStatusEnum, ShelterType
+
+UNSET = strawberry.UNSET
+
+
+def _sent(value: object) -> object:
+    return service.UNSET if value is UNSET else value
+
+
+@strawberry.input(description="Fields to change; omitted fields stay, null makes a count unknown.")
+class UpdateShelterStatusInput:
+    id: strawberry.ID
+    status: ShelterStatusEnum | None = UNSET  # type: ignore[valid-type]
+    occupancy: int | None = strawberry.field(
+        default=UNSET, description="people in the shelter now (0..capacity)"
+    )
+    capacity: int | None = UNSET
+
+
+@strawberry.type
+class UpdateShelterStatusPayload:
+    shelter: ShelterType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ShelterMutations:
+    @strawberry.mutation(
+        description=(
+            "Open, close or mark full a shelter and report occupancy/capacity: shelter managers, "
+            "city staff and city admins of the shelter's municipality only."
+        )
+    )
+    async def update_shelter_status(
+        self, info: KInfo, input: UpdateShelterStatusInput
+    ) -> UpdateShelterStatusPayload:
+        principal = await info.context.staff_principal()
+        try:
+            shelter_id = decode_id("Shelter", input.id)
+            async with info.context.db.transaction() as session:
+                shelter = await service.update_status(
+                    session,
+                    principal,
+                    shelter_id,
+                    status=_sent(input.status),
+                    occupancy=_sent(input.occupancy),
+                    capacity=_sent(input.capacity),
+                )
+        except DomainError as exc:
+            return UpdateShelterStatusPayload(errors=user_errors(exc))
+        return UpdateShelterStatusPayload(shelter=ShelterType.from_model(shelter))

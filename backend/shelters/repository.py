@@ -1,0 +1,164 @@
+"""SQL for shelters and their GSI source ids (batched: imports touch thousands of rows)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.dialect import upsert
+from ..hazards.types import HazardType
+from .models import HAZARD_COLUMNS, KIND_COLUMNS, Shelter, ShelterSourceId, ShelterStatus
+from .sources import ShelterKind
+
+T = TypeVar("T")
+# IN lists are chunked well below the 32,766 bound parameters asyncpg and SQLite allow.
+IN_CHUNK = 1_000
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class ShelterFilter:
+    """What the nearest and map queries keep, all in SQL."""
+
+    hazard_type: HazardType | None = None
+    kinds: frozenset[ShelterKind] = frozenset()
+    open_only: bool = False
+    municipality_code: str | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        result: list[ColumnElement[bool]] = []
+        if self.hazard_type is not None:
+            result.append(getattr(Shelter, HAZARD_COLUMNS[self.hazard_type]).is_(True))
+        if self.kinds:
+            result.append(or_(*(getattr(Shelter, KIND_COLUMNS[k]).is_(True) for k in self.kinds)))
+        if self.open_only:
+            result.append(Shelter.status == ShelterStatus.OPEN.value)
+        if self.municipality_code is not None:
+            result.append(Shelter.municipality_code == self.municipality_code)
+        return result
+
+
+def _in_box(min_lat: float, min_lon: float, max_lat: float, max_lon: float) -> ColumnElement[bool]:
+    return and_(
+        Shelter.latitude.between(min_lat, max_lat), Shelter.longitude.between(min_lon, max_lon)
+    )
+
+
+async def get(session: AsyncSession, shelter_id: uuid.UUID) -> Shelter | None:
+    return await session.get(Shelter, shelter_id)
+
+
+async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Shelter]:
+    found: list[Shelter] = []
+    for chunk in _chunks(ids, IN_CHUNK):
+        found.extend(await session.scalars(select(Shelter).where(Shelter.id.in_(chunk))))
+    return found
+
+
+async def points_in_box(
+    session: AsyncSession,
+    box: tuple[float, float, float, float],
+    where: ShelterFilter,
+) -> list[tuple[uuid.UUID, float, float]]:
+    """(id, latitude, longitude) of the shelters in (min_lat, min_lon, max_lat, max_lon)."""
+    statement = select(Shelter.id, Shelter.latitude, Shelter.longitude).where(
+        _in_box(*box), *where.clauses()
+    )
+    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+
+
+async def all_points(
+    session: AsyncSession, where: ShelterFilter
+) -> list[tuple[uuid.UUID, float, float]]:
+    """(id, latitude, longitude) of every shelter passing ``where`` (benchmark baseline)."""
+    statement = select(Shelter.id, Shelter.latitude, Shelter.longitude).where(*where.clauses())
+    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+
+
+async def in_box(
+    session: AsyncSession,
+    box: tuple[float, float, float, float] | None,
+    where: ShelterFilter,
+    *,
+    limit: int,
+) -> list[Shelter]:
+    """Shelters in a box and/or municipality, by 共通ID, at most ``limit``."""
+    clauses = where.clauses()
+    if box is not None:
+        clauses.append(_in_box(*box))
+    statement = select(Shelter).where(*clauses).order_by(Shelter.common_id, Shelter.id)
+    return list(await session.scalars(statement.limit(limit)))
+
+
+async def count(session: AsyncSession, municipality_code: str | None = None) -> int:
+    statement = select(func.count()).select_from(Shelter)
+    if municipality_code is not None:
+        statement = statement.where(Shelter.municipality_code == municipality_code)
+    return int(await session.scalar(statement) or 0)
+
+
+async def source_ids_matching(
+    session: AsyncSession, *, common_ids: Sequence[str], facility_keys: Sequence[str]
+) -> list[ShelterSourceId]:
+    """Source ids with one of ``common_ids`` or of one of the facilities ``facility_keys``."""
+    found: dict[tuple[str, str], ShelterSourceId] = {}
+    for column, values in (
+        (ShelterSourceId.common_id, common_ids),
+        (ShelterSourceId.facility_key, facility_keys),
+    ):
+        for chunk in _chunks(sorted(set(values)), IN_CHUNK):
+            for row in await session.scalars(select(ShelterSourceId).where(column.in_(chunk))):
+                found[(row.common_id, row.kind)] = row
+    return list(found.values())
+
+
+async def source_ids_of(
+    session: AsyncSession, shelter_ids: Sequence[uuid.UUID]
+) -> list[ShelterSourceId]:
+    found: list[ShelterSourceId] = []
+    for chunk in _chunks(shelter_ids, IN_CHUNK):
+        statement = select(ShelterSourceId).where(ShelterSourceId.shelter_id.in_(chunk))
+        found.extend(await session.scalars(statement))
+    return found
+
+
+async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    """Shelter rows as plain dicts (Core, so no stale ORM objects linger after an upsert)."""
+    table = Shelter.__table__
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(ids, IN_CHUNK):
+        result = await session.execute(select(table).where(table.c.id.in_(chunk)))
+        found.extend(dict(row) for row in result.mappings())
+    return found
+
+
+async def upsert_shelters(
+    session: AsyncSession, rows: Sequence[dict[str, Any]], *, update_columns: list[str]
+) -> None:
+    """Insert new shelters and update ``update_columns`` of existing ones (executemany)."""
+    table = cast(Table, Shelter.__table__)
+    await upsert(session, table, rows, index_elements=["id"], update_columns=update_columns)
+
+
+async def upsert_source_ids(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    await upsert(
+        session,
+        cast(Table, ShelterSourceId.__table__),
+        rows,
+        index_elements=["common_id", "kind"],
+        update_columns=["shelter_id", "facility_key"],
+    )
+
+
+async def delete_shelters(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    for chunk in _chunks(ids, IN_CHUNK):
+        await session.execute(delete(Shelter).where(Shelter.id.in_(chunk)))
