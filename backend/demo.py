@@ -8,6 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .auth import service as auth_service
 from .auth.principal import Principal, PrincipalKind
 from .config import Settings
+from .consent import service as consent_service
+from .consent.catalog import RecipientKind, RecipientRole
+from .consent.service import Recipient
+from .consent.viewer import RequestMeta
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .residents import service as residents_service
@@ -15,6 +19,7 @@ from .residents.models import PlaceKind, Resident
 from .shelters import service as shelters_service
 
 DEMO_MUNICIPALITY = "07202"
+DEMO_META = RequestMeta(via_client="kizuna seed-demo")
 
 # (subject, display name, family/given name, kana, places[(kind, label, lat, lon, address)])
 DEMO_RESIDENTS = (
@@ -24,7 +29,7 @@ DEMO_RESIDENTS = (
         ("会津", "花子"),
         ("アイヅ", "ハナコ"),
         [
-            (PlaceKind.HOME, "自宅", 37.4903, 139.9262, "会津若松市追手町（架空）"),
+            (PlaceKind.HOME, "自宅", 37.4850, 139.9180, "会津若松市門田町（架空）"),
             (PlaceKind.WORKPLACE, "職場", 37.4947, 139.9297, "会津若松市東栄町（架空）"),
         ],
     ),
@@ -33,7 +38,7 @@ DEMO_RESIDENTS = (
         "会津 太郎",
         ("会津", "太郎"),
         ("アイヅ", "タロウ"),
-        [(PlaceKind.HOME, "自宅", 37.4903, 139.9262, "会津若松市追手町（架空）")],
+        [(PlaceKind.HOME, "自宅", 37.4850, 139.9180, "会津若松市門田町（架空）")],
     ),
     (
         "demo-yuki",
@@ -91,6 +96,20 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         await family_service.accept_invitation(
             session, settings, residents[subject], code=invitation.code
         )
+    # Everyone in the family shares name and safety with the family; Hanako also her location.
+    for resident in residents.values():
+        await consent_service.grant_bundle(
+            session, resident, bundle_code="family_safety_basic", meta=DEMO_META
+        )
+    await consent_service.grant_consent(
+        session,
+        residents["demo-hanako"],
+        purpose_code="family_location",
+        recipient=Recipient(RecipientKind.ROLE, role=RecipientRole.FAMILY),
+        items=["current_location", "home_place"],
+        meta=DEMO_META,
+        text_version="demo",
+    )
     for subject, role in DEMO_STAFF:
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY
