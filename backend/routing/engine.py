@@ -20,6 +20,7 @@ Safety and exposures of the returned route are always recomputed from its final 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
@@ -50,6 +51,16 @@ _DETOUR_SLACK_M = 1000.0
 # Counted as exposure for an edge that only touches a polygon, so touching is not free.
 _TOUCH_EXPOSURE_M = 0.1
 _METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
+# Avoid areas whose edge analysis is kept per engine (hazard zones repeat across requests).
+_AREA_CACHE_SIZE = 4096
+
+
+@dataclass
+class _PolygonEdges:
+    """The edges one avoid area meets and (computed when first needed) metres inside."""
+
+    edges: NDArray[np.intp]
+    inside_m: NDArray[np.float64] | None = None
 
 
 class Exposure(NamedTuple):
@@ -57,6 +68,13 @@ class Exposure(NamedTuple):
 
     avoid_index: int
     length_m: float
+
+
+class WalkCost(NamedTuple):
+    """Cost of a walk: metres inside avoid polygons first, then total metres."""
+
+    exposure_m: float
+    distance_m: float
 
 
 class Snap(NamedTuple):
@@ -143,6 +161,8 @@ class RoutingEngine:
         self._edge_deg_len = shapely.length(self._edge_lines)
         # Larger than any simple path, so one metre of exposure outweighs any detour.
         self._penalty = 2.0 * graph.total_length_m + 1.0
+        self._area_cache: dict[bytes, _PolygonEdges] = {}
+        self._area_lock = threading.Lock()
 
         min_lon, min_lat, max_lon, max_lat = graph.bbox
         self._bbox = (min_lon, min_lat, max_lon, max_lat)
@@ -185,18 +205,14 @@ class RoutingEngine:
         if self._labels[o_snap.node] != self._labels[d_snap.node]:
             raise NoRoute("origin and destination are on disconnected parts of the network")
 
-        polys = _as_polygon_array(avoid)
-        pairs = self._edge_tree.query(polys, predicate="intersects") if len(polys) else None
+        polys, met = self._avoid_areas(avoid)
         nodes: list[int] | None = None
         if o_snap.node == d_snap.node:
             nodes = [o_snap.node]
         else:
-            weights = self.graph.length_m.copy()
-            if pairs is not None and pairs.shape[1]:
-                weights[pairs[1]] = np.inf
-            nodes = self._path(o_snap.node, d_snap.node, weights)
+            nodes = self._path(o_snap.node, d_snap.node, self._blocked_weights(met))
             if nodes is None:
-                penalised = self._penalised_weights(polys, pairs)
+                penalised = self._penalised_weights(polys, met)
                 nodes = self._path(o_snap.node, d_snap.node, penalised, bounded=False)
         if nodes is None:  # only possible if labels and search disagree; never answer wrongly
             raise NoRoute()
@@ -209,6 +225,19 @@ class RoutingEngine:
         avoid: Sequence[AvoidArea] = (),
     ) -> list[float | None]:
         """Walking metres from origin to each candidate in one Dijkstra; None if unreachable."""
+        return [
+            None if cost is None else cost.distance_m
+            for cost in self.walk_costs_from(origin, candidate_points, avoid)
+        ]
+
+    def walk_costs_from(
+        self,
+        origin: Sequence[float],
+        candidate_points: Sequence[Sequence[float]],
+        avoid: Sequence[AvoidArea] = (),
+    ) -> list[WalkCost | None]:
+        """Walk to each candidate in one Dijkstra: (metres inside polygons, metres); None if
+        unreachable. Sorting the costs ranks candidates least-exposed first, then nearest."""
         # Distances avoid the polygons. Only when no candidate is reachable that way (e.g. the
         # origin is inside a hazard area) are least-exposed walks measured instead, so that a
         # resident inside a hazard still gets a nearest shelter. Candidates that are invalid,
@@ -227,11 +256,8 @@ class RoutingEngine:
         if not reachable:
             return [None] * len(targets)
 
-        polys = _as_polygon_array(avoid)
-        pairs = self._edge_tree.query(polys, predicate="intersects") if len(polys) else None
-        weights = self.graph.length_m.copy()
-        if pairs is not None and pairs.shape[1]:
-            weights[pairs[1]] = np.inf
+        polys, met = self._avoid_areas(avoid)
+        weights = self._blocked_weights(met)
         nodes = np.array([node for node, _ in reachable])
         crow = haversine_m(
             self.graph.lon[o_snap.node],
@@ -244,16 +270,21 @@ class RoutingEngine:
             dist, pred = self._search(o_snap.node, weights, np.inf)
         penalised = not np.isfinite(dist[nodes]).any()
         if penalised:
-            dist, pred = self._search(o_snap.node, self._penalised_weights(polys, pairs), np.inf)
+            dist, pred = self._search(o_snap.node, self._penalised_weights(polys, met), np.inf)
 
-        result: list[float | None] = []
+        result: list[WalkCost | None] = []
         for target in targets:
             if target is None or not np.isfinite(dist[target[0]]):
                 result.append(None)
                 continue
             node, snap = target
             network_m = self._path_length(pred, node) if penalised else float(dist[node])
-            result.append(o_snap.distance_m + network_m + snap.distance_m)
+            # Penalised cost = length + P * exposure, so the exposure is recovered exactly
+            # enough to rank (the per-edge touch term makes it a slight overestimate).
+            exposure = (
+                max(0.0, (float(dist[node]) - network_m) / self._penalty) if penalised else 0.0
+            )
+            result.append(WalkCost(exposure, o_snap.distance_m + network_m + snap.distance_m))
         return result
 
     # ---------------------------------------------------------------- internals
@@ -323,38 +354,74 @@ class RoutingEngine:
             haversine_m(g.lon[idx[:-1]], g.lat[idx[:-1]], g.lon[idx[1:]], g.lat[idx[1:]]).sum()
         )
 
+    def _avoid_areas(
+        self, avoid: Sequence[AvoidArea]
+    ) -> tuple[NDArray[np.object_], list[_PolygonEdges]]:
+        """Private copies of the areas and, per area, the edges it meets (cached by shape)."""
+        polys, keys = _as_polygon_array(avoid)
+        met: list[_PolygonEdges | None] = [self._area_cache.get(k) for k in keys]
+        missing = [i for i, entry in enumerate(met) if entry is None]
+        if missing:
+            poly_idx, edge_idx = self._edge_tree.query(polys[missing], predicate="intersects")
+            order = np.argsort(poly_idx, kind="stable")
+            poly_idx, edge_idx = poly_idx[order], edge_idx[order]
+            bounds = np.searchsorted(poly_idx, np.arange(1, len(missing)))
+            for i, edges in zip(missing, np.split(edge_idx, bounds), strict=True):
+                entry = _PolygonEdges(edges)
+                met[i] = entry
+                self._remember(keys[i], entry)
+        return polys, [entry for entry in met if entry is not None]
+
+    def _remember(self, key: bytes, entry: _PolygonEdges) -> None:
+        # Hazard zones come back request after request as the same shapes, so their edge
+        # analysis is kept; one-off request areas age out (oldest first, dicts keep order).
+        with self._area_lock:
+            if len(self._area_cache) >= _AREA_CACHE_SIZE:
+                for old in list(self._area_cache)[: _AREA_CACHE_SIZE // 4]:
+                    del self._area_cache[old]
+            self._area_cache[key] = entry
+
+    def _blocked_weights(self, met: list[_PolygonEdges]) -> NDArray[np.float64]:
+        weights = self.graph.length_m.copy()
+        for entry in met:
+            weights[entry.edges] = np.inf
+        return weights
+
     def _penalised_weights(
-        self, polys: NDArray[np.object_], pairs: NDArray[np.intp] | None
+        self, polys: NDArray[np.object_], met: list[_PolygonEdges]
     ) -> NDArray[np.float64]:
         """Edge lengths plus a dominant penalty proportional to the metres inside polygons."""
-        weights = self.graph.length_m.copy()
-        if pairs is None or not pairs.shape[1]:
-            return weights
-        poly_idx, edge_idx = pairs
-        # Only edges crossing a boundary need the (costly) exact clipping; the polygon holds
-        # contained ones entirely.
-        contained = self._edge_tree.query(polys, predicate="contains_properly")
-        n_edges = self.graph.edge_count
-        is_contained = np.isin(
-            poly_idx.astype(np.int64) * n_edges + edge_idx,
-            contained[0].astype(np.int64) * n_edges + contained[1],
-        )
+        self._measure_inside(polys, met)
+        exposure = np.zeros(self.graph.edge_count)
+        for entry in met:
+            if len(entry.edges) and entry.inside_m is not None:
+                np.add.at(exposure, entry.edges, entry.inside_m + _TOUCH_EXPOSURE_M)
+        return self.graph.length_m + self._penalty * exposure
+
+    def _measure_inside(self, polys: NDArray[np.object_], met: list[_PolygonEdges]) -> None:
+        """Fill in the metres inside of every area that lacks them, in one vectorised pass."""
+        need = [i for i, entry in enumerate(met) if entry.inside_m is None and len(entry.edges)]
+        if not need:
+            return
+        counts = np.array([len(met[i].edges) for i in need])
+        poly_idx = np.repeat(np.array(need), counts)
+        edge_idx = np.concatenate([met[i].edges for i in need])
+        lines = self._edge_lines[edge_idx]
+        shapely.prepare(polys[need])  # private copies, so preparing them is thread-safe
+        # Only edges crossing a boundary need the (costly) exact clipping.
         fraction = np.ones(len(edge_idx))
-        crossing = ~is_contained
-        cross_edges = edge_idx[crossing]
+        crossing = ~shapely.contains_properly(polys[poly_idx], lines)
         inside_deg = shapely.length(
-            shapely.intersection(self._edge_lines[cross_edges], polys[poly_idx[crossing]])
+            shapely.intersection(lines[crossing], polys[poly_idx[crossing]])
         )
-        deg_len = self._edge_deg_len[cross_edges]
+        deg_len = self._edge_deg_len[edge_idx[crossing]]
         fraction[crossing] = np.divide(
             inside_deg, deg_len, out=np.zeros_like(inside_deg), where=deg_len > 0
         )
         # Fractions along a straight lon/lat segment are the same in metres.
-        exposure = np.zeros(n_edges)
-        np.add.at(
-            exposure, edge_idx, np.minimum(fraction, 1.0) * weights[edge_idx] + _TOUCH_EXPOSURE_M
-        )
-        return weights + self._penalty * exposure
+        inside_m = np.minimum(fraction, 1.0) * self.graph.length_m[edge_idx]
+        for i, part in zip(need, np.split(inside_m, np.cumsum(counts)[:-1]), strict=True):
+            met[i].inside_m = part
 
     def _make_route(
         self,
@@ -409,15 +476,24 @@ class RoutingEngine:
         return [Exposure(int(i), float(per_poly[i])) for i in np.unique(poly_idx)]
 
 
-def _as_polygon_array(avoid: Sequence[AvoidArea]) -> NDArray[np.object_]:
-    """Avoid areas as a shapely array; invalid polygons are repaired, not rejected."""
+def _as_polygon_array(
+    avoid: Sequence[AvoidArea],
+) -> tuple[NDArray[np.object_], list[bytes]]:
+    """Private copies of the avoid areas and their WKB (the cache key); invalid polygons are
+    repaired, not rejected.
+
+    Copies, because callers share geometries across threads (the hazard index prepares its
+    zones) and GEOS prepared geometries are not thread-safe: the predicate queries prepare
+    what they are given, and two threads doing that to one object crash the process.
+    """
     for i, geom in enumerate(avoid):
         if not isinstance(geom, Polygon | MultiPolygon):
             raise TypeError(f"avoid[{i}] must be a Polygon or MultiPolygon, got {type(geom)}")
-    polys = np.empty(len(avoid), dtype=object)
-    polys[:] = list(avoid)
-    if len(polys):
-        invalid = ~shapely.is_valid(polys)
-        if invalid.any():
-            polys[invalid] = shapely.make_valid(polys[invalid])
-    return polys
+    if not avoid:
+        return np.empty(0, dtype=object), []
+    wkb = shapely.to_wkb(np.asarray(list(avoid), dtype=object))
+    polys = shapely.from_wkb(wkb)
+    invalid = ~shapely.is_valid(polys)
+    if invalid.any():
+        polys[invalid] = shapely.make_valid(polys[invalid])
+    return polys, [bytes(k) for k in wkb]

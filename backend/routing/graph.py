@@ -206,6 +206,8 @@ class WalkGraph:
                     way_id=self.way_id,
                     node_id=self.node_id,
                 )
+            # mkstemp makes the file private; the server may run as another user.
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
+from backend.hazards.demo import demo_hazard_zones
 from backend.routing.demo import AIZU_WAKAMATSU_STATION, TSURUGA_CASTLE, build_demo_graph
 from backend.routing.engine import RoutingEngine
 from backend.routing.errors import (
@@ -411,3 +412,27 @@ def test_demo_graph_routes_station_to_castle() -> None:
     assert crow <= route.distance_m < 1.5 * crow
     assert route.coordinates[0] == AIZU_WAKAMATSU_STATION
     assert route.coordinates[-1] == TSURUGA_CASTLE
+
+
+def test_engine_is_safe_to_share_across_threads() -> None:
+    # The server runs searches in worker threads with hazard polygons that the hazard index
+    # has prepared and shares; GEOS prepared geometries are not thread-safe, so the engine
+    # must never use the caller's objects for its predicate queries (this crashed before).
+    from concurrent.futures import ThreadPoolExecutor
+
+    graph = build_demo_graph()
+    engine = RoutingEngine(graph)
+    zones = np.array([z.geometry for z in demo_hazard_zones()], dtype=object)
+    shapely.prepare(zones)
+    rng = np.random.default_rng(1)
+    starts = rng.integers(0, graph.node_count, 120).tolist()
+    targets = [node_point(graph, int(n)) for n in rng.integers(0, graph.node_count, 3)]
+
+    def work(start: int) -> int:
+        costs = engine.walk_costs_from(node_point(graph, start), targets, list(zones))
+        route = engine.route(node_point(graph, start), targets[0], list(zones))
+        return sum(c is not None for c in costs) + len(route.nodes)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, starts))
+    assert all(r > 0 for r in results)
