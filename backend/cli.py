@@ -371,6 +371,47 @@ def import_hazards(
     )
 
 
+@import_app.command("roads")
+def import_roads(
+    path: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf)")],
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the walk graph (default: the server's road graph file)"),
+    ] = None,
+    all_components: Annotated[
+        bool,
+        typer.Option(
+            "--all-components", help="Keep disconnected islands (default: largest network only)"
+        ),
+    ] = False,
+) -> None:
+    """Build the pedestrian walk graph from OSM with pyosmium and store it for the server."""
+    import time
+
+    from .routing.osm import build_walk_graph_from_pbf
+
+    settings = get_settings()
+    target = output or settings.road_graph_file
+    if not path.is_file():
+        _fail(f"error: {path}: no such file")
+    started = time.perf_counter()
+    try:
+        graph = build_walk_graph_from_pbf(path, largest_component=not all_components)
+    except RuntimeError as exc:  # libosmium: not a PBF, truncated, unsupported compression
+        _fail(f"error: {path}: cannot read OpenStreetMap data: {exc}")
+    if graph.edge_count == 0:
+        _fail(f"error: {path}: no walkable ways found; nothing written")
+    built = time.perf_counter() - started
+    target.parent.mkdir(parents=True, exist_ok=True)
+    graph.save(target)  # atomic: a running server switches to it on its next request
+    min_lon, min_lat, max_lon, max_lat = graph.bbox
+    typer.echo(
+        f"imported walk graph: {graph.node_count} nodes, {graph.edge_count} edges, "
+        f"{graph.total_length_m / 1000:.1f} km of ways in {built:.2f} s -> {target}"
+    )
+    typer.echo(f"covers lon {min_lon:.4f}..{max_lon:.4f}, lat {min_lat:.4f}..{max_lat:.4f}")
+
+
 def _run_in_session(fn):  # type: ignore[no-untyped-def]
     """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
     from .db.session import Database

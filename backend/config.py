@@ -63,6 +63,24 @@ class Settings(BaseSettings):
     # Where municipality boundary GeoJSON files (N03-derived, one per code) may be imported from.
     boundaries_dir: Path | None = None
 
+    # Evacuation routing. The walk graph written by `kizuna import roads`; unset means
+    # <data_dir>/roads/walk-graph.npz. Without that file, development and test use the
+    # synthetic Aizu-Wakamatsu demo network and production answers ROUTING_UNAVAILABLE.
+    road_graph_path: Path | None = None
+    # Walking speeds (m/s) of evacuation planning (内閣府 tsunami evacuation guidance uses
+    # 1.0 m/s, and 0.5 m/s for people who need support).
+    walking_speed_mps: float = Field(default=1.0, gt=0, le=3)
+    support_walking_speed_mps: float = Field(default=0.5, gt=0, le=3)
+    # A point farther than this from any walkable path gets POINT_OFF_NETWORK.
+    route_max_snap_m: float = Field(default=500.0, gt=0, le=5_000)
+    # "Nearest suitable shelter": this many straight-line nearest candidates within this
+    # radius are compared by walking distance.
+    route_shelter_candidates: int = Field(default=8, ge=1, le=50)
+    route_shelter_radius_m: float = Field(default=20_000.0, gt=0, le=200_000)
+    # Request limits for client-drawn avoid areas.
+    route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
+    route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -77,6 +95,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kizuna.sqlite3').resolve()}"
+
+    @property
+    def road_graph_file(self) -> Path:
+        return self.road_graph_path or self.data_dir / "roads" / "walk-graph.npz"
 
     @property
     def dev_signing_key_path(self) -> Path:

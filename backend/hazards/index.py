@@ -163,6 +163,14 @@ class HazardIndex:
             shapes.append(ZoneShape(zone.zone_id, zone.hazard_type, zone.rank, polygon))
         return shapes
 
+    def zones_meeting(
+        self, geometry: BaseGeometry, types: Iterable[HazardType] | None = None
+    ) -> list[IndexedZone]:
+        """Zones (whole, unsimplified) that intersect a geometry, e.g. a route's search area."""
+        candidates = self._filter_types(np.sort(self._tree.query(geometry)), types)
+        hits = candidates[shapely.intersects(self._geoms[candidates], geometry)]
+        return [self._zones[i] for i in hits.tolist()]
+
     def _hit(self, i: int) -> ZoneHit:
         zone = self._zones[i]
         return ZoneHit(zone.zone_id, zone.hazard_type, zone.rank)

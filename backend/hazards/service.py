@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -355,6 +356,29 @@ async def zones_at_points(
     lon_lat = np.array([(lon, lat) for lat, lon in points], dtype=float)
     hits = index.zones_at_many(lon_lat, _types(types))
     return [[info[str(hit.zone_id)] for hit in per_point] for per_point in hits]
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneLookup:
+    """One request's view of the cached index: many geometry look-ups, one version check."""
+
+    index: HazardIndex
+    info: dict[str, ZoneInfo]
+
+    def zones_meeting(
+        self, geometry: BaseGeometry, types: Iterable[HazardType] | None = None
+    ) -> list[tuple[ZoneInfo, Polygon | MultiPolygon]]:
+        """Whole zones intersecting a (lon/lat) geometry, with their exact polygons."""
+        return [
+            (self.info[str(z.zone_id)], z.geometry)
+            for z in self.index.zones_meeting(geometry, _types(types))
+        ]
+
+
+async def zone_lookup(session: AsyncSession) -> ZoneLookup:
+    """The up-to-date zone index for a series of look-ups within one request."""
+    index, info = await hazard_index(session)
+    return ZoneLookup(index, info)
 
 
 def _precision(tolerance: float) -> int:

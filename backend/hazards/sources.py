@@ -314,33 +314,46 @@ def _build_geometry(
     if not isinstance(geometry, dict):
         problems.add(index, "feature has no geometry")
         return None, None
+    try:
+        return parse_polygon_geometry(geometry)
+    except InvalidGeometry as exc:
+        problems.add(index, str(exc))
+        return None, None
+
+
+class InvalidGeometry(ValueError):
+    """A GeoJSON geometry that is not a usable Polygon/MultiPolygon (message says why)."""
+
+
+def parse_polygon_geometry(geometry: object) -> tuple[Polygon | MultiPolygon, str | None]:
+    """A GeoJSON Polygon/MultiPolygon as shapely, repaired if self-intersecting.
+
+    Returns (geometry, repair note or None); raises InvalidGeometry for anything else: other
+    types, bad or out-of-range positions, rings with fewer than 4 positions, empty results.
+    """
+    if not isinstance(geometry, dict):
+        raise InvalidGeometry("a geometry must be a GeoJSON object")
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind not in ("Polygon", "MultiPolygon"):
-        problems.add(index, f"geometry must be a Polygon or MultiPolygon, got {kind!r}")
-        return None, None
+        raise InvalidGeometry(f"geometry must be a Polygon or MultiPolygon, got {kind!r}"[:200])
     if not isinstance(coords, list) or not coords:
-        problems.add(index, f"empty {kind}")
-        return None, None
+        raise InvalidGeometry(f"empty {kind}")
     try:
         if kind == "Polygon":
             geom: Polygon | MultiPolygon = _polygon(coords)
         else:
-            parts = [_polygon(p) for p in coords]
-            geom = MultiPolygon(parts)
+            geom = MultiPolygon([_polygon(p) for p in coords])
     except _CoordinateError as exc:
-        problems.add(index, str(exc))
-        return None, None
+        raise InvalidGeometry(str(exc)) from None
     if geom.is_empty:
-        problems.add(index, f"empty {kind}")
-        return None, None
+        raise InvalidGeometry(f"empty {kind}")
     if geom.is_valid:
         return geom, None
     reason = shapely.is_valid_reason(geom)
     fixed = polygonal_part(shapely.make_valid(geom))
     if fixed is None:
-        problems.add(index, f"invalid {kind} ({reason}) and repairing it leaves no area")
-        return None, None
+        raise InvalidGeometry(f"invalid {kind} ({reason}) and repairing it leaves no area")
     return fixed, f"{reason}; repaired with make_valid"
 
 

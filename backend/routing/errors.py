@@ -7,6 +7,8 @@ class RoutingError(Exception):
     """Base class of every routing failure; ``code`` is stable, ``message`` is for humans."""
 
     code: str = "routing_error"
+    # The request field at fault ("from", "toPoint", ...), set by the service when known.
+    field: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -32,6 +32,7 @@ class ShelterFilter:
     hazard_type: HazardType | None = None
     kinds: frozenset[ShelterKind] = frozenset()
     open_only: bool = False
+    exclude_full: bool = False
     municipality_code: str | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
@@ -42,6 +43,8 @@ class ShelterFilter:
             result.append(or_(*(getattr(Shelter, KIND_COLUMNS[k]).is_(True) for k in self.kinds)))
         if self.open_only:
             result.append(Shelter.status == ShelterStatus.OPEN.value)
+        if self.exclude_full:
+            result.append(Shelter.status != ShelterStatus.FULL.value)
         if self.municipality_code is not None:
             result.append(Shelter.municipality_code == self.municipality_code)
         return result

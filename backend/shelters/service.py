@@ -505,13 +505,17 @@ async def nearest_shelters(
     hazard_type: HazardType | None = None,
     kinds: Iterable[ShelterKind] | None = None,
     open_only: bool = False,
+    exclude_full: bool = False,
     limit: int = 10,
     max_distance_m: float | None = None,
 ) -> list[NearbyShelter]:
     """The ``limit`` shelters nearest to a point (geodesic), filtered in SQL, nearest first."""
     _check_nearest(lat, lon, limit, max_distance_m)
     where = ShelterFilter(
-        hazard_type=hazard_type, kinds=frozenset(kinds or ()), open_only=open_only
+        hazard_type=hazard_type,
+        kinds=frozenset(kinds or ()),
+        open_only=open_only,
+        exclude_full=exclude_full,
     )
     cap = max_distance_m or MAX_SEARCH_RADIUS_M
     radius = min(START_RADIUS_M, cap)

@@ -1,0 +1,337 @@
+"""Evacuation routes: from a point or a saved place to a shelter, a point, or the nearest
+suitable shelter by walking distance, around the hazard's zones and the caller's avoid areas.
+
+The database is only read for the shelters and the (cached) hazard index; every graph search
+runs in a worker thread so a request never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..config import Settings
+from ..errors import Checker, NotFound
+from ..geo import check_point
+from ..hazards import service as hazards_service
+from ..hazards.service import ZoneInfo, ZoneLookup
+from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
+from ..hazards.types import HazardType
+from ..shelters import service as shelters_service
+from ..shelters.models import Shelter
+from .engine import Route, RoutingEngine, WalkCost
+from .errors import NoRoute, RoutingError
+from .graph import EARTH_RADIUS_M, haversine_m
+from .network import RoadNetwork
+
+MIN_WALKING_SPEED_MPS = 0.1
+MAX_WALKING_SPEED_MPS = 3.0
+# Hazard zones are gathered in a box around origin and destinations that holds every walk
+# the bounded search can find (2x the crow distance + 1 km, as the engine bounds Dijkstra);
+# a route that still meets a zone outside the box is re-planned with it (at most this often).
+_SEARCH_MARGIN_FACTOR = 2.0
+_SEARCH_MARGIN_M = 1_000.0
+_MAX_REPLANS = 3
+
+
+class NoShelter(RoutingError):
+    """No shelter fits the request (designation, status, distance)."""
+
+    code = "no_shelter"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    """What the caller asked for; coordinates are (lat, lon) as the API takes them."""
+
+    origin: tuple[float, float]
+    hazard_type: HazardType | None = None
+    shelter_id: uuid.UUID | None = None
+    destination: tuple[float, float] | None = None
+    avoid_geojson: Sequence[Any] = ()
+    walking_speed_mps: float | None = None
+    needs_support: bool = False
+    open_only: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """Metres of the route inside one hazard zone or one of the request's avoid areas."""
+
+    length_m: float
+    zone: ZoneInfo | None = None
+    avoid_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvacuationRoute:
+    """A planned walk; ``safe`` is False when it had to cross an area (see ``crossings``)."""
+
+    route: Route
+    walking_speed_mps: float
+    hazard_type: HazardType | None
+    shelter: Shelter | None
+    crossings: list[Crossing]
+    zones_avoided: int
+    network: str
+    candidates_compared: int = 0
+
+
+@dataclass
+class _AvoidSet:
+    """Polygons the engine avoids, remembering which zone or request area each one is."""
+
+    polygons: list[Polygon | MultiPolygon] = field(default_factory=list)
+    zones: list[ZoneInfo | None] = field(default_factory=list)
+    request_index: list[int | None] = field(default_factory=list)
+    zone_ids: set[uuid.UUID] = field(default_factory=set)
+
+    def add_request_area(self, index: int, polygon: Polygon | MultiPolygon) -> None:
+        self.polygons.append(polygon)
+        self.zones.append(None)
+        self.request_index.append(index)
+
+    def add_zones(self, zones: Sequence[tuple[ZoneInfo, Polygon | MultiPolygon]]) -> int:
+        added = 0
+        for info, polygon in zones:
+            if info.id in self.zone_ids:
+                continue
+            self.zone_ids.add(info.id)
+            self.polygons.append(polygon)
+            self.zones.append(info)
+            self.request_index.append(None)
+            added += 1
+        return added
+
+
+def walking_speed(settings: Settings, request: RouteRequest) -> float:
+    """The requested speed, else the support speed for people needing support, else default."""
+    if request.walking_speed_mps is not None:
+        return request.walking_speed_mps
+    return (
+        settings.support_walking_speed_mps if request.needs_support else settings.walking_speed_mps
+    )
+
+
+def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | MultiPolygon]:
+    """Every problem of the request at once; returns the parsed avoid areas."""
+    checker = Checker()
+    check_point(checker, "from", *request.origin)
+    if request.destination is not None:
+        check_point(checker, "toPoint", *request.destination)
+    if request.shelter_id is not None and request.destination is not None:
+        checker.add(
+            "toPoint",
+            "give toShelterId or toPoint, not both",
+            "toShelterIdとtoPointはどちらか一方を指定してください",
+        )
+    if request.shelter_id is None and request.destination is None and request.hazard_type is None:
+        checker.add(
+            "hazardType",
+            "hazardType is needed to choose the nearest suitable shelter",
+            "最寄りの避難場所を選ぶには災害種別(hazardType)が必要です",
+        )
+    speed = request.walking_speed_mps
+    if speed is not None and not (
+        math.isfinite(speed) and MIN_WALKING_SPEED_MPS <= speed <= MAX_WALKING_SPEED_MPS
+    ):
+        checker.add(
+            "walkingSpeedMetersPerSecond",
+            f"walking speed must be between {MIN_WALKING_SPEED_MPS} and "
+            f"{MAX_WALKING_SPEED_MPS} m/s",
+            f"歩行速度は{MIN_WALKING_SPEED_MPS}〜{MAX_WALKING_SPEED_MPS} m/sで指定してください",
+        )
+    areas: list[Polygon | MultiPolygon] = []
+    if len(request.avoid_geojson) > settings.route_max_avoid_areas:
+        checker.add(
+            "avoid",
+            f"at most {settings.route_max_avoid_areas} avoid areas",
+            f"回避エリアは{settings.route_max_avoid_areas}件までです",
+        )
+    else:
+        vertices = 0
+        for i, geometry in enumerate(request.avoid_geojson):
+            try:
+                polygon, _ = parse_polygon_geometry(geometry)
+            except InvalidGeometry as exc:
+                checker.add(
+                    f"avoid[{i}]", f"avoid[{i}]: {exc}", f"avoid[{i}]: 不正な範囲です: {exc}"
+                )
+                continue
+            vertices += int(shapely.get_num_coordinates(polygon))
+            areas.append(polygon)
+        if vertices > settings.route_max_avoid_vertices:
+            checker.add(
+                "avoid",
+                f"avoid areas may have at most {settings.route_max_avoid_vertices} vertices",
+                f"回避エリアの頂点数は合計{settings.route_max_avoid_vertices}までです",
+            )
+    checker.raise_if_any()
+    return areas
+
+
+async def plan_route(
+    session: AsyncSession,
+    settings: Settings,
+    network: RoadNetwork,
+    request: RouteRequest,
+) -> EvacuationRoute:
+    """The evacuation route for a request (raises DomainError or RoutingError)."""
+    areas = _check_request(settings, request)
+    speed = walking_speed(settings, request)
+    engine = network.engine
+    origin = _lonlat(request.origin)
+    # Fail fast (and typed) on an origin the network cannot serve, before any database work.
+    _snap(engine, origin, "from")
+
+    zones = await hazards_service.zone_lookup(session) if request.hazard_type else None
+    avoid = _AvoidSet()
+    for i, polygon in enumerate(areas):
+        avoid.add_request_area(i, polygon)
+
+    shelter: Shelter | None = None
+    compared = 0
+    if request.shelter_id is not None:
+        try:
+            shelter = await shelters_service.get_shelter(session, request.shelter_id)
+        except NotFound:
+            raise NotFound("shelter", field="toShelterId") from None
+        destination = (shelter.longitude, shelter.latitude)
+        _snap(engine, destination, "toShelterId")
+        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
+    elif request.destination is not None:
+        destination = _lonlat(request.destination)
+        _snap(engine, destination, "toPoint")
+        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
+    else:
+        assert request.hazard_type is not None  # checked above
+        shelter, compared = await _nearest_by_walking(
+            session, settings, engine, request, origin, avoid, zones
+        )
+        destination = (shelter.longitude, shelter.latitude)
+
+    route = await asyncio.to_thread(engine.route, origin, destination, avoid.polygons, speed)
+    for _ in range(_MAX_REPLANS):
+        # Zones the search box did not hold but the route reaches: avoid them too.
+        if zones is None or request.hazard_type is None:
+            break
+        if not avoid.add_zones(zones.zones_meeting(route.as_linestring(), [request.hazard_type])):
+            break
+        route = await asyncio.to_thread(engine.route, origin, destination, avoid.polygons, speed)
+
+    crossings = [
+        Crossing(
+            length_m=e.length_m,
+            zone=avoid.zones[e.avoid_index],
+            avoid_index=avoid.request_index[e.avoid_index],
+        )
+        for e in route.exposures
+    ]
+    return EvacuationRoute(
+        route=route,
+        walking_speed_mps=speed,
+        hazard_type=request.hazard_type,
+        shelter=shelter,
+        crossings=crossings,
+        zones_avoided=len(avoid.zone_ids),
+        network=network.source,
+        candidates_compared=compared,
+    )
+
+
+def _snap(engine: RoutingEngine, point: tuple[float, float], field: str) -> None:
+    # A KD-tree look-up (microseconds): cheaper inline than a hop to a worker thread.
+    try:
+        engine.snap(point)
+    except RoutingError as exc:
+        exc.field = field
+        raise
+
+
+async def _nearest_by_walking(
+    session: AsyncSession,
+    settings: Settings,
+    engine: RoutingEngine,
+    request: RouteRequest,
+    origin: tuple[float, float],
+    avoid: _AvoidSet,
+    zones: ZoneLookup | None,
+) -> tuple[Shelter, int]:
+    """Among the nearest designated shelters (straight line), the nearest on foot."""
+    lat, lon = request.origin
+    open_only = request.open_only
+
+    async def candidates(only_open: bool) -> list[shelters_service.NearbyShelter]:
+        return await shelters_service.nearest_shelters(
+            session,
+            lat=lat,
+            lon=lon,
+            hazard_type=request.hazard_type,
+            open_only=only_open,
+            exclude_full=True,
+            limit=settings.route_shelter_candidates,
+            max_distance_m=settings.route_shelter_radius_m,
+        )
+
+    # Default: once the city has opened shelters nearby (a disaster), only open ones count;
+    # in peacetime (none open) every designated shelter that is not full does.
+    found = await candidates(True)
+    if not found and open_only is not True:
+        found = await candidates(False)
+    if not found:
+        hazard = request.hazard_type.label_en if request.hazard_type else ""
+        within = f"within {settings.route_shelter_radius_m / 1000:g} km"
+        which = "open shelter" if open_only else "shelter that is not full"
+        raise NoShelter(f"no {which} designated for {hazard.lower()} {within}")
+
+    points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
+    _add_zones(zones, avoid, request.hazard_type, [origin, *points])
+    costs = await asyncio.to_thread(engine.walk_costs_from, origin, points, avoid.polygons)
+    reachable = [(rank_key(cost), i) for i, cost in enumerate(costs) if cost is not None]
+    if not reachable:
+        raise NoRoute("none of the nearest suitable shelters can be reached on foot")
+    _, best = min(reachable)
+    return found[best].shelter, len(found)
+
+
+def rank_key(cost: WalkCost) -> tuple[int, float]:
+    """Least exposed first (to the metre, so float noise never beats a shorter walk; it only
+    matters when every walk crosses a zone), then shortest."""
+    return round(cost.exposure_m), cost.distance_m
+
+
+def _add_zones(
+    zones: ZoneLookup | None,
+    avoid: _AvoidSet,
+    hazard_type: HazardType | None,
+    points: Sequence[tuple[float, float]],
+) -> None:
+    if zones is not None and hazard_type is not None:
+        avoid.add_zones(zones.zones_meeting(_search_area(points), [hazard_type]))
+
+
+def _search_area(points: Sequence[tuple[float, float]]) -> Polygon:
+    """A lon/lat box around the points, padded by the engine's detour bound."""
+    lons = np.array([p[0] for p in points])
+    lats = np.array([p[1] for p in points])
+    # The farthest point from the origin bounds the first (bounded) search.
+    crow = float(haversine_m(lons[0], lats[0], lons, lats).max())
+    pad_m = _SEARCH_MARGIN_FACTOR * crow + _SEARCH_MARGIN_M
+    pad_lat = math.degrees(pad_m / EARTH_RADIUS_M)
+    pad_lon = pad_lat / max(math.cos(math.radians(float(np.abs(lats).max()) + pad_lat)), 1e-6)
+    return shapely.box(
+        lons.min() - pad_lon, lats.min() - pad_lat, lons.max() + pad_lon, lats.max() + pad_lat
+    )
+
+
+def _lonlat(lat_lon: tuple[float, float]) -> tuple[float, float]:
+    return lat_lon[1], lat_lon[0]

@@ -1,0 +1,181 @@
+"""GraphQL types of evacuation routing."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from ..api.scalars import GeoJSON
+from ..errors import DomainError, ValidationErrors
+from ..hazards.api_types import CoordinatesInput, HazardTypeEnum, HazardZoneType
+from ..shelters.types import ShelterType
+from .errors import RoutingError
+from .service import EvacuationRoute
+
+
+@strawberry.input(
+    description=(
+        "Where to walk from and to. Origin: `from` or `fromPlaceId` (one of my places). "
+        "Destination: `toShelterId`, `toPoint`, or neither for the nearest suitable shelter "
+        "(designated for `hazardType`, not full, compared by walking distance; open ones only "
+        "once the city has opened shelters nearby, or always with `openOnly: true`)."
+    )
+)
+class EvacuationRouteInput:
+    from_: CoordinatesInput | None = strawberry.field(default=None, name="from")
+    from_place_id: strawberry.ID | None = None
+    to_shelter_id: strawberry.ID | None = None
+    to_point: CoordinatesInput | None = None
+    hazard_type: HazardTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="the hazard evacuated from: its zones are avoided, shelters must suit it",
+    )
+    avoid: list[GeoJSON] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="extra areas to keep out of (GeoJSON Polygon/MultiPolygon, e.g. danger spots)",
+    )
+    walking_speed_meters_per_second: float | None = strawberry.field(
+        default=None, description="default 1.0, or 0.5 with needsSupport"
+    )
+    needs_support: bool = strawberry.field(
+        default=False, description="plan at the slower walking speed of people needing support"
+    )
+    open_only: bool | None = strawberry.field(
+        default=None, description="nearest shelter: only shelters the city has opened"
+    )
+
+
+@strawberry.enum(name="RouteErrorCode")
+class RouteErrorCode(Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_COORDINATE = "INVALID_COORDINATE"
+    OUTSIDE_ROUTING_AREA = "OUTSIDE_ROUTING_AREA"
+    POINT_OFF_NETWORK = "POINT_OFF_NETWORK"
+    NO_ROUTE = "NO_ROUTE"
+    NO_SHELTER = "NO_SHELTER"
+    ROUTING_UNAVAILABLE = "ROUTING_UNAVAILABLE"
+
+
+_ROUTING_CODES = {
+    "invalid_coordinate": (RouteErrorCode.INVALID_COORDINATE, "座標が不正です"),
+    "outside_graph_area": (
+        RouteErrorCode.OUTSIDE_ROUTING_AREA,
+        "経路案内の対象区域外の地点です",
+    ),
+    "point_off_network": (
+        RouteErrorCode.POINT_OFF_NETWORK,
+        "近くに歩行できる道がありません",
+    ),
+    "no_route": (RouteErrorCode.NO_ROUTE, "歩いて行ける経路が見つかりません"),
+    "no_shelter": (RouteErrorCode.NO_SHELTER, "条件に合う避難場所が見つかりません"),
+    "routing_unavailable": (
+        RouteErrorCode.ROUTING_UNAVAILABLE,
+        "このサーバーでは経路案内を利用できません",
+    ),
+}
+
+
+@strawberry.type(name="RouteError", description="Why no route was planned (nothing else failed).")
+class RouteErrorType:
+    code: RouteErrorCode
+    field: str | None
+    message: str
+    message_ja: str
+    fields: list[str] = strawberry.field(description="every offending input field")
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> RouteErrorType:
+        problems = exc.errors if isinstance(exc, ValidationErrors) else [exc]
+        code = (
+            RouteErrorCode(exc.code.value)
+            if exc.code.value in RouteErrorCode.__members__
+            else (RouteErrorCode.VALIDATION)
+        )
+        return cls(
+            code=code,
+            field=problems[0].field,
+            message=exc.message,
+            message_ja=exc.message_ja,
+            fields=[p.field for p in problems if p.field],
+        )
+
+    @classmethod
+    def from_routing(cls, exc: RoutingError, field: str | None = None) -> RouteErrorType:
+        code, message_ja = _ROUTING_CODES.get(
+            exc.code, (RouteErrorCode.NO_ROUTE, "経路が見つかりません")
+        )
+        return cls(
+            code=code,
+            field=field,
+            message=exc.message,
+            message_ja=message_ja,
+            fields=[field] if field else [],
+        )
+
+
+@strawberry.type(
+    name="RouteCrossing",
+    description="A part of a least-exposed route inside a hazard zone or an avoid area.",
+)
+class RouteCrossingType:
+    length_meters: float
+    hazard_zone: HazardZoneType | None = strawberry.field(description="null for an avoid area")
+    avoid_index: int | None = strawberry.field(description="index into input.avoid, if one")
+
+
+@strawberry.type(name="EvacuationRoute", description="A walking route to safety.")
+class EvacuationRouteType:
+    path: GeoJSON = strawberry.field(  # type: ignore[valid-type]
+        description="GeoJSON LineString from the exact origin to the exact destination"
+    )
+    distance_meters: float
+    duration_seconds: float
+    walking_speed_meters_per_second: float
+    safe: bool = strawberry.field(
+        description="false when no route keeps out of every hazard zone and avoid area; the "
+        "route is then the least exposed one and `crossings` says where it crosses"
+    )
+    crossings: list[RouteCrossingType]
+    exposure_meters: float = strawberry.field(description="total metres inside crossed areas")
+    hazard_type: HazardTypeEnum | None  # type: ignore[valid-type]
+    shelter: ShelterType | None = strawberry.field(description="the destination shelter, if any")
+    hazard_zones_avoided: int = strawberry.field(description="zones of the hazard considered")
+    candidates_compared: int = strawberry.field(
+        description="nearest-shelter search: shelters compared by walking distance"
+    )
+    origin_snap_meters: float = strawberry.field(description="origin to the nearest path")
+    destination_snap_meters: float
+
+    @classmethod
+    def from_result(cls, result: EvacuationRoute) -> EvacuationRouteType:
+        route = result.route
+        return cls(
+            path={"type": "LineString", "coordinates": [list(c) for c in route.coordinates]},
+            distance_meters=route.distance_m,
+            duration_seconds=route.duration_s,
+            walking_speed_meters_per_second=result.walking_speed_mps,
+            safe=route.safe,
+            crossings=[
+                RouteCrossingType(
+                    length_meters=c.length_m,
+                    hazard_zone=HazardZoneType.from_info(c.zone) if c.zone else None,
+                    avoid_index=c.avoid_index,
+                )
+                for c in result.crossings
+            ],
+            exposure_meters=route.exposure_m,
+            hazard_type=result.hazard_type,
+            shelter=ShelterType.from_model(result.shelter) if result.shelter else None,
+            hazard_zones_avoided=result.zones_avoided,
+            candidates_compared=result.candidates_compared,
+            origin_snap_meters=route.origin_snap_m,
+            destination_snap_meters=route.destination_snap_m,
+        )
+
+
+EvacuationRouteResult = Annotated[
+    EvacuationRouteType | RouteErrorType, strawberry.union("EvacuationRouteResult")
+]
