@@ -20,6 +20,7 @@ from backend.hazards.demo import demo_hazard_zones
 from backend.hazards.types import HazardType
 from backend.routing.demo import AIZU_WAKAMATSU_STATION, TSURUGA_CASTLE, build_demo_graph
 from backend.routing.engine import RoutingEngine
+from backend.routing.errors import RoutingError
 from backend.shelters import service as shelters_service
 from tests.conftest import GraphQLClient, RollbackDatabase
 
@@ -435,3 +436,37 @@ async def test_no_walk_graph_in_production_is_routing_unavailable(
     ) as client:
         result = await route(GraphQLClient(client), **{"from": STATION, "hazardType": "FLOOD"})
     assert result["code"] == "ROUTING_UNAVAILABLE"
+
+
+async def test_real_aizu_shelters_are_chosen_by_walking_distance(
+    gql: GraphQLClient, session: Any, demo_engine: RoutingEngine
+) -> None:
+    """With the real GSI list of 07202, the chosen flood shelter is the nearest on foot among
+    the candidates, never worse than walking to the straight-line nearest one."""
+    from tests.shelters.test_api import AIZU, gsi_paths
+
+    await shelters_service.import_shelter_files(session, gsi_paths(AIZU))
+    await session.commit()
+    near = await gql(
+        """query($near: CoordinatesInput!) {
+             shelters(near: $near, hazardType: FLOOD, first: 8) { id name latitude longitude }
+           }""",
+        {"near": STATION},
+    )
+    candidates = near["data"]["shelters"]
+    assert len(candidates) == 8
+    result = await route(gql, **{"from": STATION, "hazardType": "FLOOD"})
+    chosen = result["shelter"]
+    assert chosen["id"] in {c["id"] for c in candidates}
+    assert "FLOOD" in chosen["hazardTypes"]
+    walks = {}
+    for c in candidates:
+        try:
+            walks[c["id"]] = demo_engine.route(
+                lonlat(STATION), (c["longitude"], c["latitude"])
+            ).distance_m
+        except RoutingError:  # beyond the demo network: not reachable on foot here
+            continue
+    assert walks, "some real shelters lie on the demo network"
+    assert result["distanceMeters"] == pytest.approx(min(walks.values()), rel=1e-6)
+    assert result["distanceMeters"] <= walks.get(candidates[0]["id"], math.inf)
