@@ -196,8 +196,13 @@ class RoutingEngine:
         destination: Sequence[float],
         avoid: Sequence[AvoidArea] = (),
         walking_speed_mps: float = 1.0,
+        severities: Sequence[float] | None = None,
     ) -> Route:
-        """Shortest walk avoiding the polygons, or the least-exposed walk if none is clear."""
+        """Shortest walk avoiding the polygons, or the least-exposed walk if none is clear.
+
+        ``severities`` (one per avoid area, default 1) weigh the metres inside each area when
+        no clear walk exists: a walk through deep water counts more than one through shallow.
+        """
         if not (walking_speed_mps > 0 and math.isfinite(walking_speed_mps)):
             raise ValueError("walking_speed_mps must be a positive finite number")
         o_lonlat, d_lonlat = validate_coordinate(origin), validate_coordinate(destination)
@@ -206,13 +211,14 @@ class RoutingEngine:
             raise NoRoute("origin and destination are on disconnected parts of the network")
 
         polys, met = self._avoid_areas(avoid)
+        weights = _severities(severities, polys)
         nodes: list[int] | None = None
         if o_snap.node == d_snap.node:
             nodes = [o_snap.node]
         else:
             nodes = self._path(o_snap.node, d_snap.node, self._blocked_weights(met))
             if nodes is None:
-                penalised = self._penalised_weights(polys, met)
+                penalised = self._penalised_weights(polys, met, weights)
                 nodes = self._path(o_snap.node, d_snap.node, penalised, bounded=False)
         if nodes is None:  # only possible if labels and search disagree; never answer wrongly
             raise NoRoute()
@@ -223,11 +229,12 @@ class RoutingEngine:
         origin: Sequence[float],
         candidate_points: Sequence[Sequence[float]],
         avoid: Sequence[AvoidArea] = (),
+        severities: Sequence[float] | None = None,
     ) -> list[float | None]:
         """Walking metres from origin to each candidate in one Dijkstra; None if unreachable."""
         return [
             None if cost is None else cost.distance_m
-            for cost in self.walk_costs_from(origin, candidate_points, avoid)
+            for cost in self.walk_costs_from(origin, candidate_points, avoid, severities)
         ]
 
     def walk_costs_from(
@@ -235,9 +242,11 @@ class RoutingEngine:
         origin: Sequence[float],
         candidate_points: Sequence[Sequence[float]],
         avoid: Sequence[AvoidArea] = (),
+        severities: Sequence[float] | None = None,
     ) -> list[WalkCost | None]:
-        """Walk to each candidate in one Dijkstra: (metres inside polygons, metres); None if
-        unreachable. Sorting the costs ranks candidates least-exposed first, then nearest."""
+        """Walk to each candidate in one Dijkstra: (severity-weighted metres inside polygons,
+        metres); None if unreachable. Sorting the costs ranks candidates least-exposed first,
+        then nearest."""
         # Distances avoid the polygons. Only when no candidate is reachable that way (e.g. the
         # origin is inside a hazard area) are least-exposed walks measured instead, so that a
         # resident inside a hazard still gets a nearest shelter. Candidates that are invalid,
@@ -257,6 +266,7 @@ class RoutingEngine:
             return [None] * len(targets)
 
         polys, met = self._avoid_areas(avoid)
+        area_weights = _severities(severities, polys)
         weights = self._blocked_weights(met)
         nodes = np.array([node for node, _ in reachable])
         crow = haversine_m(
@@ -270,7 +280,8 @@ class RoutingEngine:
             dist, pred = self._search(o_snap.node, weights, np.inf)
         penalised = not np.isfinite(dist[nodes]).any()
         if penalised:
-            dist, pred = self._search(o_snap.node, self._penalised_weights(polys, met), np.inf)
+            penalised_weights = self._penalised_weights(polys, met, area_weights)
+            dist, pred = self._search(o_snap.node, penalised_weights, np.inf)
 
         result: list[WalkCost | None] = []
         for target in targets:
@@ -388,14 +399,18 @@ class RoutingEngine:
         return weights
 
     def _penalised_weights(
-        self, polys: NDArray[np.object_], met: list[_PolygonEdges]
+        self,
+        polys: NDArray[np.object_],
+        met: list[_PolygonEdges],
+        severities: NDArray[np.float64],
     ) -> NDArray[np.float64]:
-        """Edge lengths plus a dominant penalty proportional to the metres inside polygons."""
+        """Edge lengths plus a dominant penalty proportional to the (severity-weighted) metres
+        inside polygons."""
         self._measure_inside(polys, met)
         exposure = np.zeros(self.graph.edge_count)
-        for entry in met:
+        for entry, severity in zip(met, severities, strict=True):
             if len(entry.edges) and entry.inside_m is not None:
-                np.add.at(exposure, entry.edges, entry.inside_m + _TOUCH_EXPOSURE_M)
+                np.add.at(exposure, entry.edges, (entry.inside_m + _TOUCH_EXPOSURE_M) * severity)
         return self.graph.length_m + self._penalty * exposure
 
     def _measure_inside(self, polys: NDArray[np.object_], met: list[_PolygonEdges]) -> None:
@@ -474,6 +489,17 @@ class RoutingEngine:
         per_poly = np.zeros(len(polys))
         np.add.at(per_poly, poly_idx, np.minimum(fraction, 1.0) * seg_m[seg_idx])
         return [Exposure(int(i), float(per_poly[i])) for i in np.unique(poly_idx)]
+
+
+def _severities(
+    severities: Sequence[float] | None, polys: NDArray[np.object_]
+) -> NDArray[np.float64]:
+    if severities is None:
+        return np.ones(len(polys))
+    weights = np.asarray(severities, dtype=np.float64)
+    if weights.shape != (len(polys),) or not (np.isfinite(weights).all() and (weights > 0).all()):
+        raise ValueError("severities must be one positive finite number per avoid area")
+    return weights
 
 
 def _as_polygon_array(

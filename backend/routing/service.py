@@ -43,6 +43,17 @@ _SEARCH_MARGIN_M = 1_000.0
 _MAX_REPLANS = 3
 
 
+# When no walk keeps clear, metres inside an area count by its severity: a zone's rank (MLIT
+# depth rank 1-6 for flood types, 1-2 for landslide areas; 1 when unranked), and a danger spot
+# the caller asks to avoid as much as the deepest water.
+AVOID_AREA_SEVERITY = 6.0
+
+
+def zone_severity(zone: ZoneInfo) -> float:
+    """How much a metre inside this zone counts against a least-exposed route."""
+    return float(zone.rank) if zone.rank and zone.rank > 0 else 1.0
+
+
 class NoShelter(RoutingError):
     """No shelter fits the request (designation, status, distance)."""
 
@@ -91,12 +102,14 @@ class _AvoidSet:
     """Polygons the engine avoids, remembering which zone or request area each one is."""
 
     polygons: list[Polygon | MultiPolygon] = field(default_factory=list)
+    severities: list[float] = field(default_factory=list)
     zones: list[ZoneInfo | None] = field(default_factory=list)
     request_index: list[int | None] = field(default_factory=list)
     zone_ids: set[uuid.UUID] = field(default_factory=set)
 
     def add_request_area(self, index: int, polygon: Polygon | MultiPolygon) -> None:
         self.polygons.append(polygon)
+        self.severities.append(AVOID_AREA_SEVERITY)
         self.zones.append(None)
         self.request_index.append(index)
 
@@ -107,6 +120,7 @@ class _AvoidSet:
                 continue
             self.zone_ids.add(info.id)
             self.polygons.append(polygon)
+            self.severities.append(zone_severity(info))
             self.zones.append(info)
             self.request_index.append(None)
             added += 1
@@ -219,14 +233,18 @@ async def plan_route(
         )
         destination = (shelter.longitude, shelter.latitude)
 
-    route = await asyncio.to_thread(engine.route, origin, destination, avoid.polygons, speed)
+    route = await asyncio.to_thread(
+        engine.route, origin, destination, avoid.polygons, speed, avoid.severities
+    )
     for _ in range(_MAX_REPLANS):
         # Zones the search box did not hold but the route reaches: avoid them too.
         if zones is None or request.hazard_type is None:
             break
         if not avoid.add_zones(zones.zones_meeting(route.as_linestring(), [request.hazard_type])):
             break
-        route = await asyncio.to_thread(engine.route, origin, destination, avoid.polygons, speed)
+        route = await asyncio.to_thread(
+            engine.route, origin, destination, avoid.polygons, speed, avoid.severities
+        )
 
     crossings = [
         Crossing(
@@ -295,7 +313,9 @@ async def _nearest_by_walking(
 
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
-    costs = await asyncio.to_thread(engine.walk_costs_from, origin, points, avoid.polygons)
+    costs = await asyncio.to_thread(
+        engine.walk_costs_from, origin, points, avoid.polygons, avoid.severities
+    )
     reachable = [(rank_key(cost), i) for i, cost in enumerate(costs) if cost is not None]
     if not reachable:
         raise NoRoute("none of the nearest suitable shelters can be reached on foot")

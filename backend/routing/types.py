@@ -136,7 +136,9 @@ class EvacuationRouteType:
     walking_speed_meters_per_second: float
     safe: bool = strawberry.field(
         description="false when no route keeps out of every hazard zone and avoid area; the "
-        "route is then the least exposed one and `crossings` says where it crosses"
+        "route is then the least exposed one (metres inside weighted by the zone's rank, so "
+        "shallow water is preferred to deep; avoid areas count as the deepest) and "
+        "`crossings` says where it crosses"
     )
     crossings: list[RouteCrossingType]
     exposure_meters: float = strawberry.field(description="total metres inside crossed areas")

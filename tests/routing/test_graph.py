@@ -436,3 +436,24 @@ def test_engine_is_safe_to_share_across_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(work, starts))
     assert all(r > 0 for r in results)
+
+
+def test_least_exposed_route_weighs_areas_by_severity() -> None:
+    # A wall across the whole demo network: deep water (~90 m wide) in its northern half,
+    # shallow water twice as wide in its southern half. Counting metres alike, the deep
+    # crossing is the least exposed; weighing depth, the shallow one is.
+    engine = RoutingEngine(build_demo_graph())
+    deep = shapely.box(139.9295, 37.495, 139.9305, 37.52)
+    shallow = shapely.box(139.9290, 37.47, 139.9310, 37.495)
+    origin, destination = (139.920, 37.510), (139.940, 37.510)
+    plain = engine.route(origin, destination, [deep, shallow])
+    assert not plain.safe and [e.avoid_index for e in plain.exposures] == [0]
+    weighted = engine.route(origin, destination, [deep, shallow], severities=[6.0, 1.0])
+    assert not weighted.safe and [e.avoid_index for e in weighted.exposures] == [1]
+    assert weighted.distance_m > plain.distance_m
+    # The candidate ranking weighs the same way: exposure is severity x metres.
+    (cost,) = engine.walk_costs_from(origin, [destination], [deep, shallow], [6.0, 1.0])
+    assert cost is not None
+    assert cost.exposure_m == pytest.approx(weighted.exposure_m, rel=0.05, abs=1.0)
+    with pytest.raises(ValueError, match="severities"):
+        engine.route(origin, destination, [deep, shallow], severities=[1.0])
