@@ -202,3 +202,12 @@ def _too_large(limit: int) -> JSONResponse:
             ],
         },
     )
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one `kizuna serve --workers N` process (logging set up per process)."""
+    from .observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    return create_app(settings)

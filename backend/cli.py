@@ -67,6 +67,9 @@ def serve(
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations before serving")
     ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (one per CPU core under load)")
+    ] = 1,
 ) -> None:
     """Start the server (SQLite with Aizu-Wakamatsu demo data by default)."""
     import uvicorn
@@ -86,7 +89,20 @@ def serve(
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
     if settings.is_development:
         typer.echo("sign in for local development: kizuna dev-token demo-hanako")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        return
+    # Route searches are CPU-bound Python: a burst of requests needs one process per core.
+    # Each worker builds its own app (database pool, walk graph) from the same environment.
+    uvicorn.run(
+        "backend.app:create_worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command("dev-token")

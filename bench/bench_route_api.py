@@ -10,6 +10,7 @@ Run: .venv/bin/python bench/bench_route_api.py [--requests 200] [--concurrency 5
    (`walk_costs_from`) then one route, against the naive way, one full route per candidate,
    on the same requests around the flood zones; both must pick the same candidate.
 3. A burst of concurrent requests (a disaster: everyone asks at once): wall time and rate.
+   With --url, only this burst, over HTTP against a running `kizuna serve [--workers N]`.
 Fixed seed.
 """
 
@@ -187,25 +188,59 @@ async def run(client: httpx.AsyncClient, requests: int, concurrency: int) -> Non
         f"{disagreements}"
     )
 
-    started = time.perf_counter()
+    await burst(client, origins, concurrency)
+
+
+async def burst(
+    client: httpx.AsyncClient, origins: list[tuple[float, float]], concurrency: int
+) -> None:
+    """Everyone asks at once: nearest flood shelter from every origin, `concurrency` in flight."""
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def limited(i: int) -> float:
+    async def one(lat_lon: tuple[float, float]) -> float:
+        variables = {
+            "input": {
+                "from": {"latitude": lat_lon[0], "longitude": lat_lon[1]},
+                "hazardType": "FLOOD",
+            }
+        }
         async with semaphore:
-            _, ms = await call({"input": {"from": point(origins[i]), "hazardType": "FLOOD"}})
-            return ms
+            started = time.perf_counter()
+            response = await client.post("/graphql", json={"query": QUERY, "variables": variables})
+            elapsed = (time.perf_counter() - started) * 1000.0
+        result = response.json()["data"]["evacuationRoute"]
+        assert result["__typename"] == "EvacuationRoute", result
+        return elapsed
 
-    latencies = await asyncio.gather(*(limited(i) for i in range(requests)))
+    started = time.perf_counter()
+    latencies = await asyncio.gather(*(one(o) for o in origins))
     wall = time.perf_counter() - started
     print(
-        f"burst: {requests} nearest-shelter requests, {concurrency} at a time: {wall:.2f} s wall, "
-        f"{requests / wall:,.0f} req/s, p95 {pct(list(latencies), 95):.1f} ms per request"
+        f"burst: {len(origins)} nearest-shelter requests, {concurrency} at a time: "
+        f"{wall:.2f} s wall, {len(origins) / wall:,.0f} req/s, "
+        f"p95 {pct(list(latencies), 95):.1f} ms per request"
     )
+
+
+async def burst_over_http(url: str, requests: int, concurrency: int) -> None:
+    """The burst against a running `kizuna serve` (demo data), e.g. to compare --workers."""
+    graph = build_demo_graph()
+    rng = np.random.default_rng(SEED)
+    nodes = rng.integers(0, graph.node_count, size=requests).tolist()
+    origins = [(float(graph.lat[n]), float(graph.lon[n])) for n in nodes]
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        await burst(client, origins[:concurrency], concurrency)  # warm every worker up
+        await burst(client, origins, concurrency)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--url", help="only the burst, against a running server (demo data)")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.concurrency))
+    if args.url:
+        asyncio.run(burst_over_http(args.url, args.requests, args.concurrency))
+    else:
+        asyncio.run(main(args.requests, args.concurrency))
