@@ -301,8 +301,16 @@ async def _nearest_by_walking(
         )
 
     # Default: once the city has opened shelters nearby (a disaster), only open ones count;
-    # in peacetime (none open) every designated shelter that is not full does.
-    found = await candidates(True)
+    # in peacetime (none open) every designated shelter that is not full does. One cheap
+    # existence query decides, so peacetime never pays for a growing search for open ones.
+    opened = open_only is True or await shelters_service.any_open_within(
+        session,
+        lat=lat,
+        lon=lon,
+        radius_m=settings.route_shelter_radius_m,
+        hazard_type=request.hazard_type,
+    )
+    found = await candidates(True) if opened else []
     if not found and open_only is not True:
         found = await candidates(False)
     if not found:

@@ -79,6 +79,14 @@ async def points_in_box(
     return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
 
 
+async def any_in_box(
+    session: AsyncSession, box: tuple[float, float, float, float], where: ShelterFilter
+) -> bool:
+    """Whether any shelter passing ``where`` lies in (min_lat, min_lon, max_lat, max_lon)."""
+    statement = select(Shelter.id).where(_in_box(*box), *where.clauses()).limit(1)
+    return (await session.scalar(statement)) is not None
+
+
 async def all_points(
     session: AsyncSession, where: ShelterFilter
 ) -> list[tuple[uuid.UUID, float, float]]:

@@ -545,6 +545,20 @@ async def nearest_shelters(
     return [NearbyShelter(shelters[sid], distance) for distance, sid in exact]
 
 
+async def any_open_within(
+    session: AsyncSession,
+    *,
+    lat: float,
+    lon: float,
+    radius_m: float,
+    hazard_type: HazardType | None = None,
+) -> bool:
+    """Whether an open shelter (for the hazard) lies roughly within the radius (one query;
+    the box is a little larger than the circle)."""
+    where = ShelterFilter(hazard_type=hazard_type, open_only=True)
+    return await repository.any_in_box(session, _search_box(lat, lon, radius_m), where)
+
+
 async def nearest_shelters_naive(
     session: AsyncSession,
     *,
