@@ -26,6 +26,29 @@ def check_point(checker: Checker, field: str, lat: float, lon: float) -> None:
         )
 
 
+MEAN_EARTH_RADIUS_M = 6_371_008.8
+
+
+def padded_box(
+    min_lat: float, min_lon: float, max_lat: float, max_lon: float, pad_m: float
+) -> tuple[float, float, float, float]:
+    """(min_lat, min_lon, max_lat, max_lon) of a box grown by ``pad_m`` metres on every side.
+
+    The longitude pad is taken at the edge nearest the pole, where a degree is shortest, so
+    every point within ``pad_m`` of the box lies inside. The antimeridian is not handled
+    (Japan lies far from it): the box is clamped instead.
+    """
+    dlat = math.degrees(pad_m / MEAN_EARTH_RADIUS_M)
+    cos_lat = math.cos(math.radians(min(89.9, max(abs(min_lat), abs(max_lat)) + dlat)))
+    dlon = min(180.0, dlat / cos_lat)
+    return (
+        max(-90.0, min_lat - dlat),
+        max(-180.0, min_lon - dlon),
+        min(90.0, max_lat + dlat),
+        min(180.0, max_lon + dlon),
+    )
+
+
 def h3_cells(lat: float, lon: float, resolutions: tuple[int, ...]) -> list[int]:
     """H3 cell ids (as signed-safe 64-bit ints) of a point at each resolution."""
     return [h3.str_to_int(h3.latlng_to_cell(lat, lon, res)) for res in resolutions]

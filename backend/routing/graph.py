@@ -12,8 +12,11 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from backend.geo import MEAN_EARTH_RADIUS_M
+
 FORMAT_VERSION = 1
-EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius; haversine error vs the ellipsoid is < 0.5 %
+# IUGG mean radius; haversine error vs the ellipsoid is < 0.5 %
+EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
 
 # Per-edge highway class codes. Files store the names, so codes may be reordered safely.
 HIGHWAY_CLASSES: tuple[str, ...] = (

@@ -20,7 +20,7 @@ from ..auth import service as auth_service
 from ..auth.principal import Principal, Role
 from ..db.base import utcnow
 from ..errors import Checker, DomainError, NotFound, ValidationFailed
-from ..geo import check_bbox, check_point, h3_cells
+from ..geo import MEAN_EARTH_RADIUS_M, check_bbox, check_point, h3_cells, padded_box
 from ..hazards.types import HazardType
 from ..municipalities import service as municipality_service
 from . import repository
@@ -44,7 +44,7 @@ MAX_NEAREST = 50
 MAX_CAPACITY = 100_000
 MAX_MAP_FEATURES = 2_000
 MAX_BBOX_SPAN_DEGREES = 2.0
-EARTH_RADIUS_M = 6_371_008.8
+EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
 # Nearest search: the box starts at this radius and grows by GROWTH until it holds enough.
 START_RADIUS_M = 2_000.0
 GROWTH = 4.0
@@ -457,17 +457,7 @@ async def count_shelters(session: AsyncSession, *, municipality_code: str | None
 
 def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """(min_lat, min_lon, max_lat, max_lon) holding every point within ``radius_m``."""
-    dlat = math.degrees(radius_m * _ELLIPSOID_MARGIN / EARTH_RADIUS_M)
-    # Widest in longitude at the edge nearest the pole; the antimeridian is not handled
-    # (Japan lies far from it), the box is clamped instead.
-    cos_lat = math.cos(math.radians(min(89.9, abs(lat) + dlat)))
-    dlon = min(180.0, dlat / cos_lat)
-    return (
-        max(-90.0, lat - dlat),
-        max(-180.0, lon - dlon),
-        min(90.0, lat + dlat),
-        min(180.0, lon + dlon),
-    )
+    return padded_box(lat, lon, lat, lon, radius_m * _ELLIPSOID_MARGIN)
 
 
 def _haversine_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from ..errors import ValidationFailed
+from ..geo import MEAN_EARTH_RADIUS_M
 from ..hazards.types import GSI_HAZARD_COLUMNS, HazardType
 from ..municipalities.reference import normalize_code
 
@@ -949,4 +950,4 @@ def _distance_m(a: ShelterRecord, b: ShelterRecord) -> float:
     dlat = lat2 - lat1
     dlon = math.radians(b.lon - a.lon)
     h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+    return 2 * MEAN_EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
