@@ -211,14 +211,14 @@ class RoutingEngine:
             raise NoRoute("origin and destination are on disconnected parts of the network")
 
         polys, met = self._avoid_areas(avoid)
-        weights = _severities(severities, polys)
+        area_weights = _severities(severities, polys)
         nodes: list[int] | None = None
         if o_snap.node == d_snap.node:
             nodes = [o_snap.node]
         else:
             nodes = self._path(o_snap.node, d_snap.node, self._blocked_weights(met))
             if nodes is None:
-                penalised = self._penalised_weights(polys, met, weights)
+                penalised = self._penalised_weights(polys, met, area_weights)
                 nodes = self._path(o_snap.node, d_snap.node, penalised, bounded=False)
         if nodes is None:  # only possible if labels and search disagree; never answer wrongly
             raise NoRoute()
@@ -275,7 +275,7 @@ class RoutingEngine:
             self.graph.lon[nodes],
             self.graph.lat[nodes],
         )
-        dist, pred = self._search(o_snap.node, weights, self._limit(float(crow.max())))
+        dist, pred = self._search(o_snap.node, weights, self.detour_limit_m(float(crow.max())))
         if not np.isfinite(dist[nodes]).all():
             dist, pred = self._search(o_snap.node, weights, np.inf)
         penalised = not np.isfinite(dist[nodes]).any()
@@ -305,7 +305,9 @@ class RoutingEngine:
         np.cumsum(np.bincount(self._rows[keep], minlength=self.graph.node_count), out=indptr[1:])
         return indptr
 
-    def _limit(self, crow_m: float) -> float:
+    @staticmethod
+    def detour_limit_m(crow_m: float) -> float:
+        """How far the first (bounded) search walks for a target ``crow_m`` metres away."""
         return _DETOUR_FACTOR * crow_m + _DETOUR_SLACK_M
 
     def _search(
@@ -343,7 +345,7 @@ class RoutingEngine:
                     self.graph.lat[target],
                 )
             )
-            dist, pred = self._search(source, weights, self._limit(crow))
+            dist, pred = self._search(source, weights, self.detour_limit_m(crow))
         if dist is None or pred is None or not np.isfinite(dist[target]):
             dist, pred = self._search(source, weights, np.inf)
             if not np.isfinite(dist[target]):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Environment, Settings
@@ -21,8 +20,6 @@ from .errors import RoutingError
 from .graph import WalkGraph
 
 log = logging.getLogger("kizuna.routing")
-
-DEMO_NETWORK = "demo:aizu-wakamatsu"
 
 
 class RoutingUnavailable(RoutingError):
@@ -34,14 +31,6 @@ class RoutingUnavailable(RoutingError):
         super().__init__(message)
 
 
-@dataclass(frozen=True, slots=True)
-class RoadNetwork:
-    """A ready engine and where its graph came from (file path or the demo network)."""
-
-    engine: RoutingEngine
-    source: str
-
-
 class RoadNetworkStore:
     """Loads the configured walk graph once and reloads it when the file changes."""
 
@@ -49,10 +38,10 @@ class RoadNetworkStore:
         # A thread lock (held in the loading worker thread): one load at a time, and usable
         # from any event loop (the CLI and the server run their own).
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, float], tuple[tuple[int, int] | None, RoadNetwork]] = {}
+        self._cache: dict[tuple[str, float], tuple[tuple[int, int] | None, RoutingEngine]] = {}
 
-    async def get(self, settings: Settings) -> RoadNetwork:
-        """The network for these settings; RoutingUnavailable when there is none."""
+    async def get(self, settings: Settings) -> RoutingEngine:
+        """The engine for these settings; RoutingUnavailable when there is none."""
         path = settings.road_graph_file.expanduser().resolve()
         key = (str(path), settings.route_max_snap_m)
         stamp = _stamp(path)
@@ -71,14 +60,14 @@ class RoadNetworkStore:
         path: Path,
         stamp: tuple[int, int] | None,
         max_snap_m: float,
-    ) -> RoadNetwork:
+    ) -> RoutingEngine:
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == stamp:
                 return cached[1]
-            network = _load(path, stamp, max_snap_m)
-            self._cache[key] = (stamp, network)
-            return network
+            engine = _load(path, stamp, max_snap_m)
+            self._cache[key] = (stamp, engine)
+            return engine
 
     def clear(self) -> None:
         """Forget loaded engines (tests that swap files)."""
@@ -93,10 +82,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def _load(path: Path, stamp: tuple[int, int] | None, max_snap_m: float) -> RoadNetwork:
+def _load(path: Path, stamp: tuple[int, int] | None, max_snap_m: float) -> RoutingEngine:
     if stamp is None:
         log.info("no walk graph at %s; using the demo network", path)
-        return RoadNetwork(RoutingEngine(build_demo_graph(), max_snap_m=max_snap_m), DEMO_NETWORK)
+        return RoutingEngine(build_demo_graph(), max_snap_m=max_snap_m)
     try:
         graph = WalkGraph.load(path)
         engine = RoutingEngine(graph, max_snap_m=max_snap_m)
@@ -105,7 +94,7 @@ def _load(path: Path, stamp: tuple[int, int] | None, max_snap_m: float) -> RoadN
         log.error("cannot load walk graph %s: %s", path, exc)
         raise RoutingUnavailable(f"the walk graph file cannot be loaded: {exc}") from exc
     log.info("loaded walk graph %s: %d nodes, %d edges", path, graph.node_count, graph.edge_count)
-    return RoadNetwork(engine, str(path))
+    return engine
 
 
 road_networks = RoadNetworkStore()

@@ -7,9 +7,8 @@ import uuid
 import strawberry
 
 from ..api.context import KInfo
-from ..api.errors import AuthenticationRequired
 from ..api.ids import decode_id
-from ..errors import DomainError, NotFound, Unauthenticated, ValidationFailed
+from ..errors import DomainError, NotFound, ValidationFailed
 from ..residents import service as residents_service
 from . import service
 from .errors import RoutingError
@@ -49,15 +48,13 @@ class RoutingQueries:
                 needs_support=input.needs_support,
                 open_only=input.open_only,
             )
-            network = await road_networks.get(context.settings)
+            engine = await road_networks.get(context.settings)
             async with context.db.session() as session:
-                result = await service.plan_route(session, context.settings, network, request)
-        except Unauthenticated as exc:
-            raise AuthenticationRequired(exc.message) from exc
+                result = await service.plan_route(session, context.settings, engine, request)
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
         except RoutingError as exc:
-            return RouteErrorType.from_routing(exc, exc.field)
+            return RouteErrorType.from_routing(exc)
         return EvacuationRouteType.from_result(result)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..errors import Checker, NotFound
-from ..geo import check_point
+from ..geo import check_point, padded_box
 from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
@@ -30,16 +30,13 @@ from ..shelters import service as shelters_service
 from ..shelters.models import Shelter
 from .engine import Route, RoutingEngine, WalkCost
 from .errors import NoRoute, RoutingError
-from .graph import EARTH_RADIUS_M, haversine_m
-from .network import RoadNetwork
+from .graph import haversine_m
 
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
 # Hazard zones are gathered in a box around origin and destinations that holds every walk
-# the bounded search can find (2x the crow distance + 1 km, as the engine bounds Dijkstra);
-# a route that still meets a zone outside the box is re-planned with it (at most this often).
-_SEARCH_MARGIN_FACTOR = 2.0
-_SEARCH_MARGIN_M = 1_000.0
+# the engine's bounded search can find; a route that still meets a zone outside the box is
+# re-planned with it (at most this often).
 _MAX_REPLANS = 3
 
 
@@ -93,7 +90,6 @@ class EvacuationRoute:
     shelter: Shelter | None
     crossings: list[Crossing]
     zones_avoided: int
-    network: str
     candidates_compared: int = 0
 
 
@@ -196,13 +192,12 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
 async def plan_route(
     session: AsyncSession,
     settings: Settings,
-    network: RoadNetwork,
+    engine: RoutingEngine,
     request: RouteRequest,
 ) -> EvacuationRoute:
     """The evacuation route for a request (raises DomainError or RoutingError)."""
     areas = _check_request(settings, request)
     speed = walking_speed(settings, request)
-    engine = network.engine
     origin = _lonlat(request.origin)
     # Fail fast (and typed) on an origin the network cannot serve, before any database work.
     _snap(engine, origin, "from")
@@ -261,7 +256,6 @@ async def plan_route(
         shelter=shelter,
         crossings=crossings,
         zones_avoided=len(avoid.zone_ids),
-        network=network.source,
         candidates_compared=compared,
     )
 
@@ -348,17 +342,19 @@ def _add_zones(
 
 
 def _search_area(points: Sequence[tuple[float, float]]) -> Polygon:
-    """A lon/lat box around the points, padded by the engine's detour bound."""
+    """A lon/lat box around the points holding every walk the engine's bounded search finds."""
     lons = np.array([p[0] for p in points])
     lats = np.array([p[1] for p in points])
     # The farthest point from the origin bounds the first (bounded) search.
     crow = float(haversine_m(lons[0], lats[0], lons, lats).max())
-    pad_m = _SEARCH_MARGIN_FACTOR * crow + _SEARCH_MARGIN_M
-    pad_lat = math.degrees(pad_m / EARTH_RADIUS_M)
-    pad_lon = pad_lat / max(math.cos(math.radians(float(np.abs(lats).max()) + pad_lat)), 1e-6)
-    return shapely.box(
-        lons.min() - pad_lon, lats.min() - pad_lat, lons.max() + pad_lon, lats.max() + pad_lat
+    min_lat, min_lon, max_lat, max_lon = padded_box(
+        float(lats.min()),
+        float(lons.min()),
+        float(lats.max()),
+        float(lons.max()),
+        RoutingEngine.detour_limit_m(crow),
     )
+    return shapely.box(min_lon, min_lat, max_lon, max_lat)
 
 
 def _lonlat(lat_lon: tuple[float, float]) -> tuple[float, float]:

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import strawberry
 
+from ..api.errors import user_errors
 from ..api.scalars import GeoJSON
-from ..errors import DomainError, ValidationErrors
+from ..errors import DomainError
 from ..hazards.api_types import CoordinatesInput, HazardTypeEnum, HazardZoneType
 from ..shelters.types import ShelterType
 from .errors import RoutingError
@@ -88,14 +89,10 @@ class RouteErrorType:
 
     @classmethod
     def from_domain(cls, exc: DomainError) -> RouteErrorType:
-        problems = exc.errors if isinstance(exc, ValidationErrors) else [exc]
-        code = (
-            RouteErrorCode(exc.code.value)
-            if exc.code.value in RouteErrorCode.__members__
-            else (RouteErrorCode.VALIDATION)
-        )
+        """A domain error as a RouteError; authentication problems stay top-level errors."""
+        problems = user_errors(exc)
         return cls(
-            code=code,
+            code=RouteErrorCode.__members__.get(exc.code.value, RouteErrorCode.VALIDATION),
             field=problems[0].field,
             message=exc.message,
             message_ja=exc.message_ja,
@@ -103,16 +100,16 @@ class RouteErrorType:
         )
 
     @classmethod
-    def from_routing(cls, exc: RoutingError, field: str | None = None) -> RouteErrorType:
+    def from_routing(cls, exc: RoutingError) -> RouteErrorType:
         code, message_ja = _ROUTING_CODES.get(
             exc.code, (RouteErrorCode.NO_ROUTE, "経路が見つかりません")
         )
         return cls(
             code=code,
-            field=field,
+            field=exc.field,
             message=exc.message,
             message_ja=message_ja,
-            fields=[field] if field else [],
+            fields=[exc.field] if exc.field else [],
         )
 
 
