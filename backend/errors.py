@@ -36,8 +36,8 @@ class NotFound(DomainError):
 
     code = ErrorCode.NOT_FOUND
 
-    def __init__(self, what: str = "object", *, field: str | None = None) -> None:
-        super().__init__(f"{what} not found", f"{what}が見つかりません", field=field)
+    def __init__(self, what: str, what_ja: str, *, field: str | None = None) -> None:
+        super().__init__(f"{what} not found", f"{what_ja}が見つかりません", field=field)
 
 
 class NotPermitted(DomainError):

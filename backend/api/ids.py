@@ -24,4 +24,5 @@ def decode_id(type_name: str, global_id: str, *, field: str = "id") -> uuid.UUID
             raise ValueError(kind)
         return uuid.UUID(hex=value)
     except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise NotFound(type_name, field=field) from exc
+        # The same answer for a malformed id, an id of another type and an unknown id.
+        raise NotFound(type_name, "指定されたIDのデータ", field=field) from exc

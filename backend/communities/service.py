@@ -55,7 +55,7 @@ async def get_community(session: AsyncSession, community_id: uuid.UUID) -> Commu
     """A community by id, or NotFound."""
     community = await repository.get(session, community_id)
     if community is None:
-        raise NotFound("community", field="communityId")
+        raise NotFound("community", "町内会・自主防災組織", field="communityId")
     return community
 
 
@@ -73,7 +73,7 @@ async def leave(session: AsyncSession, resident: Resident, *, community_id: uuid
     """The resident leaves a community."""
     membership = await repository.membership(session, community_id, resident.id)
     if membership is None:
-        raise NotFound("community", field="communityId")
+        raise NotFound("community", "町内会・自主防災組織", field="communityId")
     await session.delete(membership)
     await session.flush()
 
@@ -94,7 +94,7 @@ async def set_leader(
         await repository.membership(session, community.id, resident.id) if resident else None
     )
     if membership is None:
-        raise NotFound("community member", field="subject")
+        raise NotFound("community member", "町内会・自主防災組織のメンバー", field="subject")
     membership.role = (CommunityRole.LEADER if leader else CommunityRole.MEMBER).value
     await session.flush()
     return membership
@@ -111,7 +111,7 @@ async def require_leader(
     """The community, if the resident leads it; otherwise NotFound (no existence leak)."""
     membership = await repository.membership(session, community_id, resident.id)
     if membership is None or membership.role != CommunityRole.LEADER.value:
-        raise NotFound("community", field="communityId")
+        raise NotFound("community", "町内会・自主防災組織", field="communityId")
     return await get_community(session, community_id)
 
 

@@ -142,7 +142,7 @@ async def _recipient(info: KInfo, session: object, value: RecipientInput) -> ser
     )
     person = await family_service.member_resident_id(session, resident, membership_id)  # type: ignore[arg-type]
     if person is None or person == resident.id:
-        raise NotFound("family member", field="recipient.familyMemberId")
+        raise NotFound("family member", "家族のメンバー", field="recipient.familyMemberId")
     return service.Recipient(kind, resident_id=person)
 
 

@@ -281,7 +281,7 @@ async def grant_bundle(
     """Accept a bundled consent: one acceptance, stored as its individual flows."""
     bundle = await repository.bundle(session, bundle_code)
     if bundle is None:
-        raise NotFound("consent bundle", field="bundle")
+        raise NotFound("consent bundle", "一括同意", field="bundle")
     acceptance_id = uuid.uuid4()
     grants = []
     for flow in bundle.flows:
@@ -312,7 +312,7 @@ async def revoke_consent(
     """Revoke a grant (and by default every flow accepted with it); effective immediately."""
     grant = await repository.grant_of(session, resident.id, grant_id)
     if grant is None:
-        raise NotFound("consent", field="grantId")
+        raise NotFound("consent", "同意", field="grantId")
     targets = (
         await repository.grants_of_acceptance(session, resident.id, grant.acceptance_id)
         if whole_acceptance
@@ -451,7 +451,7 @@ async def deactivate_system_client(
 
     client = await repository.system_client(session, client_id)
     if client is None:
-        raise NotFound("system client", field="clientId")
+        raise NotFound("system client", "連携サービス", field="clientId")
     if actor is not None:
         auth_service.require_role(actor, client.municipality_code, Role.CITY_ADMIN)
     client.active = False
@@ -502,7 +502,7 @@ async def request_consent(
     checker.raise_if_any()
     resident = await relationships.resident_by_subject(session, subject)
     if resident is None:
-        raise NotFound("resident", field="subject")
+        raise NotFound("resident", "住民", field="subject")
     request = ConsentRequest(
         id=uuid.uuid4(),
         resident_id=resident.id,
@@ -533,7 +533,7 @@ async def answer_request(
     """Accept (creating the grant the request describes) or decline a pending request."""
     request = await repository.request_of(session, resident.id, request_id)
     if request is None:
-        raise NotFound("consent request", field="requestId")
+        raise NotFound("consent request", "同意の依頼", field="requestId")
     if request.status != "pending":
         raise Conflict("this request has already been answered", "この依頼には回答済みです")
     request.decided_at = utcnow()

@@ -47,10 +47,10 @@ async def list_groups(session: AsyncSession, resident: Resident) -> list[FamilyG
 async def get_group(session: AsyncSession, resident: Resident, group_id: uuid.UUID) -> FamilyGroup:
     """A group the resident belongs to; any other group is NotFound."""
     if await repository.membership(session, group_id, resident.id) is None:
-        raise NotFound("family group", field="groupId")
+        raise NotFound("family group", "家族グループ", field="groupId")
     group = await session.get(FamilyGroup, group_id)
     if group is None:
-        raise NotFound("family group", field="groupId")
+        raise NotFound("family group", "家族グループ", field="groupId")
     return group
 
 
@@ -99,7 +99,7 @@ async def _owner_membership(
 ) -> FamilyMembership:
     membership = await repository.membership(session, group_id, resident.id)
     if membership is None:
-        raise NotFound("family group", field="groupId")
+        raise NotFound("family group", "家族グループ", field="groupId")
     if membership.role != MemberRole.OWNER.value:
         raise NotPermitted(
             "only an owner of the family group may do this",
@@ -146,7 +146,7 @@ async def accept_invitation(
     """Join the group of a valid, unused, unexpired invitation."""
     invitation = await repository.invitation_by_code(session, normalize_code(code))
     if invitation is None:
-        raise NotFound("invitation", field="code")
+        raise NotFound("invitation", "招待コード", field="code")
     if invitation.accepted_at is not None:
         raise Conflict(
             "this invitation has already been used", "この招待コードは使用済みです", field="code"
@@ -157,7 +157,7 @@ async def accept_invitation(
         )
     group = await repository.lock_group(session, invitation.group_id)
     if group is None:
-        raise NotFound("invitation", field="code")
+        raise NotFound("invitation", "招待コード", field="code")
     if await repository.membership(session, group.id, resident.id) is not None:
         raise Conflict(
             "you are already a member of this family group",
@@ -191,7 +191,7 @@ async def leave_group(session: AsyncSession, resident: Resident, *, group_id: uu
     group = await repository.lock_group(session, group_id)
     membership = await repository.membership(session, group_id, resident.id) if group else None
     if group is None or membership is None:
-        raise NotFound("family group", field="groupId")
+        raise NotFound("family group", "家族グループ", field="groupId")
     members = await repository.count_members(session, group_id)
     if members == 1:
         await repository.delete_group(session, group_id)
@@ -218,7 +218,7 @@ async def remove_member(
     own = await _owner_membership(session, resident, group_id)
     target = await repository.membership_by_id(session, group_id, membership_id)
     if target is None:
-        raise NotFound("family member", field="memberId")
+        raise NotFound("family member", "家族のメンバー", field="memberId")
     if target.id == own.id:
         raise Conflict(
             "use leaveFamilyGroup to leave", "退出はleaveFamilyGroupで行います", field="memberId"
@@ -240,7 +240,7 @@ async def promote_member(
     await _owner_membership(session, resident, group_id)
     target = await repository.membership_by_id(session, group_id, membership_id)
     if target is None:
-        raise NotFound("family member", field="memberId")
+        raise NotFound("family member", "家族のメンバー", field="memberId")
     target.role = MemberRole.OWNER.value
     await session.flush()
     return target

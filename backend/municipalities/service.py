@@ -35,7 +35,7 @@ async def get_municipality(session: AsyncSession, code: str) -> Municipality:
     normalized = normalize_code(code)
     municipality = await repository.get(session, normalized) if normalized else None
     if municipality is None:
-        raise NotFound("municipality", field="municipalityCode")
+        raise NotFound("municipality", "市区町村", field="municipalityCode")
     return municipality
 
 
@@ -122,7 +122,7 @@ async def import_boundary(
     code, boundary = parse_boundary(raw, code_hint=code or path.stem)
     municipality = await repository.get(session, code)
     if municipality is None:
-        raise NotFound("municipality")
+        raise NotFound("municipality", "市区町村")
     minx, miny, maxx, maxy = boundary.bounds
     municipality.boundary_geojson = json.dumps(shapely.geometry.mapping(boundary))
     municipality.boundary_source = path.name[:255]

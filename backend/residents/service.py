@@ -252,7 +252,7 @@ async def get_place(session: AsyncSession, resident: Resident, place_id: uuid.UU
     """One of the resident's own places; anyone else's is NotFound."""
     place = await repository.place_of(session, resident.id, place_id)
     if place is None:
-        raise NotFound("place", field="id")
+        raise NotFound("place", "場所", field="id")
     return place
 
 

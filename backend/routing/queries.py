@@ -75,5 +75,5 @@ async def _origin(info: KInfo, input: EvacuationRouteInput) -> tuple[float, floa
         async with info.context.db.session() as session:
             place = await residents_service.get_place(session, resident, place_id)
     except NotFound:
-        raise NotFound("place", field="fromPlaceId") from None
+        raise NotFound("place", "場所", field="fromPlaceId") from None
     return place.latitude, place.longitude

@@ -213,7 +213,7 @@ async def plan_route(
         try:
             shelter = await shelters_service.get_shelter(session, request.shelter_id)
         except NotFound:
-            raise NotFound("shelter", field="toShelterId") from None
+            raise NotFound("shelter", "避難所", field="toShelterId") from None
         destination = (shelter.longitude, shelter.latitude)
         _snap(engine, destination, "toShelterId")
         _add_zones(zones, avoid, request.hazard_type, [origin, destination])

@@ -446,7 +446,7 @@ async def get_shelter(session: AsyncSession, shelter_id: uuid.UUID) -> Shelter:
     """A shelter by id, or NotFound."""
     shelter = await repository.get(session, shelter_id)
     if shelter is None:
-        raise NotFound("shelter", field="id")
+        raise NotFound("shelter", "避難所", field="id")
     return shelter
 
 
