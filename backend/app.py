@@ -16,11 +16,12 @@ from strawberry.fastapi import GraphQLRouter
 
 from .api.context import Context
 from .api.schema import build_schema
-from .auth.principal import Principal
+from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
 from .config import Settings, get_settings
 from .db.session import Database, RequestDatabase
 from .observability import request_id_var
+from .principal import Principal
 
 log = logging.getLogger("kizuna.http")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -48,6 +49,7 @@ def create_app(
 ) -> FastAPI:
     """The Kizuna ASGI app; tests pass their own database and verifier."""
     settings = settings or get_settings()
+    assemble()
     database = database or Database.from_url(settings.resolved_database_url)
     verifier = verifier or TokenVerifier(settings)
 
@@ -77,6 +79,8 @@ def create_app(
                 principal=principal,
                 db=RequestDatabase(session),
                 request_id=request_id_var.get() or "",
+                load_resident=load_resident,
+                load_roles=load_roles,
             )
         finally:
             await session.close()

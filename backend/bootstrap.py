@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .consent import service as consent_service
+from .consent import catalog_store
 from .municipalities import service as municipality_service
 
 
 async def sync_reference_data(session: AsyncSession) -> None:
     """Municipalities and the consent catalog (items, purposes, bundles)."""
     await municipality_service.sync_reference(session)
-    await consent_service.sync_catalog(session)
+    await catalog_store.sync_catalog(session)

@@ -25,10 +25,12 @@ def _fail(message: str) -> None:
 async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
     """Migrate, sync municipalities and (when empty and asked) load the demo data."""
     from . import demo as demo_data
+    from .assembly import assemble
     from .bootstrap import sync_reference_data
     from .db.migrate import upgrade
     from .db.session import Database
 
+    assemble()
     database = Database.from_url(settings.resolved_database_url)
     try:
         await upgrade(database.engine)
@@ -119,9 +121,9 @@ def dev_token(
     hours: Annotated[int | None, typer.Option(help="Validity in hours")] = None,
 ) -> None:
     """Print a bearer token signed with the local development key."""
-    from .auth.principal import Role, RoleGrant
     from .auth.tokens import DevSigner
     from .municipalities.reference import normalize_code
+    from .principal import Role, RoleGrant
 
     settings = get_settings()
     if not settings.is_development:
@@ -234,7 +236,7 @@ def import_consent_catalog(
     """Add data items, purposes and bundles to the consent catalog (admins); all or nothing."""
     import json
 
-    from .consent import service as consent_service
+    from .consent import catalog_store
     from .consent.catalog import CatalogError
 
     try:
@@ -243,7 +245,7 @@ def import_consent_catalog(
         _fail(f"error: cannot read {path}: {exc}")
 
     async def run(session):  # type: ignore[no-untyped-def]
-        return await consent_service.import_catalog(session, document)
+        return await catalog_store.import_catalog(session, document)
 
     try:
         items, purposes, bundles = _run_in_session(run)

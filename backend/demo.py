@@ -6,14 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import service as auth_service
-from .auth.principal import Principal, PrincipalKind
 from .config import Settings
 from .consent import service as consent_service
-from .consent.catalog import RecipientKind, RecipientRole
+from .consent.catalog import PURPOSES, RecipientKind, RecipientRole
 from .consent.service import Recipient
-from .consent.viewer import RequestMeta
 from .family import service as family_service
 from .hazards import service as hazards_service
+from .principal import Principal, PrincipalKind, RequestMeta
 from .residents import service as residents_service
 from .residents.models import PlaceKind, Resident
 from .shelters import service as shelters_service
@@ -96,20 +95,22 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         await family_service.accept_invitation(
             session, settings, residents[subject], code=invitation.code
         )
-    # Everyone in the family shares name and safety with the family; Hanako also her location.
-    for resident in residents.values():
-        await consent_service.grant_bundle(
-            session, resident, bundle_code="family_safety_basic", meta=DEMO_META
+    # Everyone in the family shares their name with the family; Hanako also her home.
+    # (Safety answers and current location can be shared once check-ins exist.)
+    family = Recipient(RecipientKind.ROLE, role=RecipientRole.FAMILY.value)
+    text_versions = {p.code: p.text_version for p in PURPOSES}
+    shares = [(r, "family_safety", ["name"]) for r in residents.values()]
+    shares.append((residents["demo-hanako"], "family_location", ["home_place"]))
+    for resident, purpose, items in shares:
+        await consent_service.grant_consent(
+            session,
+            resident,
+            purpose_code=purpose,
+            recipient=family,
+            items=items,
+            meta=DEMO_META,
+            text_version=text_versions[purpose],
         )
-    await consent_service.grant_consent(
-        session,
-        residents["demo-hanako"],
-        purpose_code="family_location",
-        recipient=Recipient(RecipientKind.ROLE, role=RecipientRole.FAMILY),
-        items=["current_location", "home_place"],
-        meta=DEMO_META,
-        text_version="demo",
-    )
     for subject, role in DEMO_STAFF:
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY

@@ -1,4 +1,10 @@
-"""Expected failures raised by services and turned into typed GraphQL errors at the edge."""
+"""Expected failures raised by services and turned into typed GraphQL errors at the edge.
+
+One hierarchy for every domain: a stable ``code``, an English ``message``, a wholly Japanese
+``message_ja`` and the input ``field`` at fault, named as the client sent it (camelCase, with
+list indices such as ``avoid[0]``). GraphQL shows them as payload errors of mutations and as
+union members of query results, all implementing the one ``Error`` interface.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,13 @@ class ErrorCode(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     EXPIRED = "EXPIRED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
+    # Evacuation routing: why no walk could be planned.
+    INVALID_COORDINATE = "INVALID_COORDINATE"
+    OUTSIDE_ROUTING_AREA = "OUTSIDE_ROUTING_AREA"
+    POINT_OFF_NETWORK = "POINT_OFF_NETWORK"
+    NO_ROUTE = "NO_ROUTE"
+    NO_SHELTER = "NO_SHELTER"
+    ROUTING_UNAVAILABLE = "ROUTING_UNAVAILABLE"
 
 
 class DomainError(Exception):
@@ -83,7 +96,9 @@ class ValidationErrors(DomainError):
 
     def __init__(self, errors: list[ValidationFailed]) -> None:
         super().__init__(
-            "; ".join(e.message for e in errors), "; ".join(e.message_ja for e in errors)
+            "; ".join(e.message for e in errors),
+            "。".join(e.message_ja.rstrip("。") for e in errors),
+            field=errors[0].field if errors else None,
         )
         self.errors = errors
 
@@ -100,3 +115,8 @@ class Checker:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationErrors(self.errors)
+
+
+def problems_of(error: DomainError) -> list[DomainError]:
+    """The individual problems of an error (several for ValidationErrors, else itself)."""
+    return list(error.errors) if isinstance(error, ValidationErrors) else [error]

@@ -64,18 +64,18 @@ def check_bbox(
     """Record problems of a (min_lon, min_lat, max_lon, max_lat) box: range, order and size."""
     min_lon, min_lat, max_lon, max_lat = bbox
     before = len(checker.errors)
-    for name, value, limit in (
-        ("minLongitude", min_lon, 180.0),
-        ("minLatitude", min_lat, 90.0),
-        ("maxLongitude", max_lon, 180.0),
-        ("maxLatitude", max_lat, 90.0),
+    for name, label_ja, value, limit in (
+        ("minLongitude", "範囲の西端の経度", min_lon, 180.0),
+        ("minLatitude", "範囲の南端の緯度", min_lat, 90.0),
+        ("maxLongitude", "範囲の東端の経度", max_lon, 180.0),
+        ("maxLatitude", "範囲の北端の緯度", max_lat, 90.0),
     ):
         finite = isinstance(value, int | float) and math.isfinite(value)
         if not (finite and -limit <= value <= limit):
             checker.add(
                 f"{field}.{name}",
                 f"{name} must be a number between -{limit:g} and {limit:g}",
-                f"{name}は-{limit:g}から{limit:g}の数値で指定してください",
+                f"{label_ja}は-{limit:g}から{limit:g}の数値で指定してください",
             )
     if len(checker.errors) > before:
         return

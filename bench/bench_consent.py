@@ -19,7 +19,6 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from backend.auth.principal import Principal, PrincipalKind
 from backend.bootstrap import sync_reference_data
 from backend.communities.models import Community, CommunityMembership
 from backend.consent import service as consent_service
@@ -28,6 +27,7 @@ from backend.consent.viewer import RequestMeta, Viewer
 from backend.db.base import utcnow
 from backend.db.migrate import upgrade
 from backend.db.session import Database
+from backend.principal import Principal, PrincipalKind
 from backend.residents.models import Resident
 
 ITEMS = ["name", "age", "address", "phone"]

@@ -21,12 +21,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from backend.app import create_app
-from backend.auth.principal import Role, RoleGrant
+from backend.assembly import assemble
 from backend.auth.tokens import TokenVerifier
 from backend.bootstrap import sync_reference_data
 from backend.config import Environment, Settings
 from backend.db.migrate import upgrade
 from backend.db.session import Database, create_engine
+from backend.principal import Role, RoleGrant
+from tests.error_contract import check_answer
 
 _TMP = Path(tempfile.mkdtemp(prefix="kizuna-tests-"))
 
@@ -79,6 +81,7 @@ async def fresh_database_url(base_url: str, suffix: str, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    assemble()
     engine = create_engine(database_url)
     await reset_database(engine)
     async with engine.begin() as connection:
@@ -156,8 +159,25 @@ async def client(
 
 
 @pytest.fixture
+async def pooled_client(
+    settings: Settings, verifier: TokenVerifier, database_url: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An API client on a real connection pool (commits for real: clean up after yourself)."""
+    database = Database.from_url(database_url)
+    app = create_app(settings, database=database, verifier=verifier)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        yield c
+    await database.dispose()
+
+
+@pytest.fixture
 def token(verifier: TokenVerifier):  # type: ignore[no-untyped-def]
     """token("subject", roles=[("city_staff", "07202")], client_id=None) -> bearer token."""
+    return token_maker(verifier)
+
+
+def token_maker(verifier: TokenVerifier):  # type: ignore[no-untyped-def]
+    """A function making development bearer tokens (see the ``token`` fixture)."""
 
     def make(
         subject: str,
@@ -190,18 +210,50 @@ class GraphQLClient:
         *,
         token: str | None = None,
         expect_errors: bool = False,
+        operation_name: str | None = None,
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
+        payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if operation_name:
+            payload["operationName"] = operation_name
+        response = await self.client.post("/graphql", json=payload, headers=headers)
         assert response.status_code < 500, response.text
         body = response.json()
         if not expect_errors:
             assert "errors" not in body, body
+        check_answer(query, operation_name, body)
         return body
 
 
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@asynccontextmanager
+async def shared_world(
+    engine: AsyncEngine, settings: Settings, verifier: TokenVerifier
+) -> AsyncIterator[tuple[RollbackDatabase, GraphQLClient]]:
+    """One database transaction and API client for a whole module (a world built once).
+
+    Tests of the module then run inside a savepoint each (``savepoint_per_test``), so what
+    one test writes (reads logged, consents revoked) never reaches the next.
+    """
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        database = RollbackDatabase(engine, connection)
+        app = create_app(settings, database=database, verifier=verifier)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kizuna.test") as http:
+            yield database, GraphQLClient(http)
+        await transaction.rollback()
+
+
+@asynccontextmanager
+async def savepoint_per_test(database: RollbackDatabase) -> AsyncIterator[None]:
+    """Undo everything a test wrote on a module-wide connection."""
+    savepoint = await database.connection.begin_nested()
+    try:
+        yield
+    finally:
+        await savepoint.rollback()

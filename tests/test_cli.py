@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.auth.principal import PrincipalKind, Role
 from backend.auth.tokens import AuthenticationError, TokenVerifier
 from backend.cli import app
 from backend.config import Environment, Settings, get_settings
+from backend.principal import PrincipalKind, Role
 from tests.conftest import fresh_database_url
 from tests.shared_data import require_shared
 
@@ -163,6 +163,7 @@ def test_import_consent_catalog(cli_env: dict[str, str], tmp_path: Path) -> None
                 "description_en": "Used to plan for residents evacuating with pets.",
                 "items": ["name", "pet"],
                 "recipients": ["city_staff"],
+                "text_version": "v1",
             }
         ],
         "bundles": [

@@ -20,7 +20,7 @@ async def test_demo_family_shares_and_home_is_in_a_flood_zone(
     family = body["data"]["me"]["familyGroups"][0]
     shared = {m["displayName"]: m["sharedData"] for m in family["members"] if not m["isMe"]}
     # then Hanako's consented location items show, Yuki (who shared no location) shows nothing
-    assert shared["会津 花子"] == {"items": [{"item": "current_location"}, {"item": "home_place"}]}
+    assert shared["会津 花子"] == {"items": [{"item": "home_place"}]}
     assert shared["会津 ゆき"] is None
     # and the demo home lies in a demo flood zone
     assert {"hazardType": "FLOOD"} in body["data"]["myHazards"][0]["zones"]

@@ -1,41 +1,57 @@
-"""The typed request context: principal, database handle and per-request loaders."""
+"""The typed request context: principal, database handle and per-request loaders.
+
+The context knows no domain: how a principal becomes a resident record, and which roles it
+was granted, are passed in by the assembly (``backend/assembly.py``), so every domain and
+auth's own resolvers can import this module.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
-from ..auth import service as auth_service
-from ..auth.principal import Principal
 from ..config import Settings
-from ..consent.viewer import RequestMeta, Viewer
 from ..db.session import RequestDatabase
 from ..errors import DomainError
-from ..residents import service as residents_service
-from ..residents.models import Resident
+from ..principal import Principal, RequestMeta, ResidentRef, Viewer
 from .errors import AuthenticationRequired, top_level_error
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
+
+# (session, principal) -> the signed-in resident's record, created on first sign-in.
+ResidentLoader = Callable[[AsyncSession, Principal], Awaitable[ResidentRef]]
+# (session, principal) -> the principal with the staff roles granted to it.
+RoleLoader = Callable[[AsyncSession, Principal], Awaitable[Principal]]
 
 
 class Context(BaseContext):
     """Everything a resolver may use; built once per request by the context getter."""
 
     def __init__(
-        self, *, settings: Settings, principal: Principal, db: RequestDatabase, request_id: str
+        self,
+        *,
+        settings: Settings,
+        principal: Principal,
+        db: RequestDatabase,
+        request_id: str,
+        load_resident: ResidentLoader,
+        load_roles: RoleLoader,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.principal = principal
         self.db = db
         self.request_id = request_id
+        self._load_resident_record = load_resident
+        self._load_roles = load_roles
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
-        self._resident: asyncio.Task[Resident] | None = None
+        self._resident: asyncio.Task[ResidentRef] | None = None
         self._staff: asyncio.Task[Principal] | None = None
         db.on_rollback(self._forget_cached_rows)
 
@@ -51,7 +67,7 @@ class Context(BaseContext):
         self._resident = None
         self._loaders.clear()
 
-    async def resident(self) -> Resident:
+    async def resident(self) -> ResidentRef:
         """The signed-in resident (created on first sign-in); top-level error otherwise."""
         if not self.principal.is_resident:
             raise AuthenticationRequired("a resident sign-in is required")
@@ -59,10 +75,10 @@ class Context(BaseContext):
             self._resident = asyncio.ensure_future(self._load_resident())
         return await asyncio.shield(self._resident)
 
-    async def _load_resident(self) -> Resident:
+    async def _load_resident(self) -> ResidentRef:
         try:
             async with self.db.transaction() as session:
-                return await residents_service.get_or_create_resident(session, self.principal)
+                return await self._load_resident_record(session, self.principal)
         except DomainError as exc:
             raise top_level_error(exc) from exc
 
@@ -91,7 +107,7 @@ class Context(BaseContext):
 
     async def _load_staff(self) -> Principal:
         async with self.db.session() as session:
-            return await auth_service.with_granted_roles(session, self.principal)
+            return await self._load_roles(session, self.principal)
 
 
 KInfo = Info[Context, None]

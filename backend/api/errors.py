@@ -1,24 +1,53 @@
-"""Typed GraphQL errors: payload errors for expected failures, top-level for auth only."""
+"""Typed GraphQL errors: one ``Error`` interface for payload errors and result-union members.
+
+Mutations return their expected failures as payload ``errors``; query results that can fail
+in an expected way are unions whose error member implements ``Error`` (``RouteError``,
+``AccessDenied``). Top-level GraphQL errors are for authentication and the unexpected only
+(plus the argument validation of plain queries, which carry ``extensions.code``).
+"""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
 
-from ..errors import DomainError, ErrorCode, Unauthenticated, ValidationErrors
+from ..errors import DomainError, ErrorCode, Unauthenticated, problems_of
 
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+if TYPE_CHECKING:
+    ErrorCodeType = ErrorCode
+else:
+    ErrorCodeType = strawberry.enum(
+        ErrorCode, name="ErrorCode", description="Why something failed, stable across versions."
+    )
 
 
-@strawberry.type(description="An expected failure of a mutation: which field, why, in ja and en.")
-class UserError:
-    code: ErrorCodeType  # type: ignore[valid-type]
-    field: str | None
-    message: str
-    message_ja: str
+@strawberry.interface(
+    name="Error",
+    description="An expected failure: a stable code, the input field at fault, why in ja and en.",
+)
+class ErrorInterface:
+    code: ErrorCodeType = strawberry.field(description="Stable, machine-readable reason")
+    field: str | None = strawberry.field(
+        description="The input field at fault, as the client sent it (e.g. `latitude`, "
+        "`avoid[0]`); null when no single field is"
+    )
+    message: str = strawberry.field(description="Why, in English")
+    message_ja: str = strawberry.field(description="Why, in Japanese (日本語)")
+
+
+@strawberry.type(description="An expected failure of a mutation (one per offending field).")
+class UserError(ErrorInterface):
+    @classmethod
+    def of(cls, problem: DomainError) -> UserError:
+        return cls(
+            code=problem.code,
+            field=problem.field,
+            message=problem.message,
+            message_ja=problem.message_ja,
+        )
 
 
 class KizunaGraphQLError(GraphQLError):
@@ -34,11 +63,16 @@ class AuthenticationRequired(KizunaGraphQLError):
 
 
 def top_level_error(exc: DomainError) -> KizunaGraphQLError:
-    """A domain error reported as a top-level GraphQL error (for queries)."""
+    """A domain error as a top-level GraphQL error (queries without an error union)."""
     if isinstance(exc, Unauthenticated):
         return AuthenticationRequired(exc.message)
+    problems = problems_of(exc)
     return KizunaGraphQLError(
-        exc.message, exc.code.value, messageJa=exc.message_ja, field=exc.field
+        exc.message,
+        exc.code.value,
+        messageJa=exc.message_ja,
+        field=exc.field,
+        fields=[p.field for p in problems if p.field],
     )
 
 
@@ -46,11 +80,7 @@ def user_errors(exc: DomainError) -> list[UserError]:
     """Payload errors for a domain error; authentication problems stay top-level."""
     if isinstance(exc, Unauthenticated):
         raise AuthenticationRequired(exc.message) from exc
-    problems = exc.errors if isinstance(exc, ValidationErrors) else [exc]
-    return [
-        UserError(code=p.code, field=p.field, message=p.message, message_ja=p.message_ja)
-        for p in problems
-    ]
+    return [UserError.of(p) for p in problems_of(exc)]
 
 
 def enum_value(value: Enum | None) -> Any:

@@ -51,16 +51,26 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         created, item = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(created), uuid.UUID(hex=item)
     except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValidationFailed("invalid cursor", "カーソルが不正です", field="after") from exc
-
-
-def page_size(first: int | None, default: int = 20) -> int:
-    """Validated page size (1..MAX_PAGE_SIZE)."""
-    size = default if first is None else first
-    if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationFailed(
-            f"first must be between 1 and {MAX_PAGE_SIZE}",
-            f"firstは1〜{MAX_PAGE_SIZE}です",
+            "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
+        ) from exc
+
+
+def first_description(maximum: int = MAX_PAGE_SIZE, default: int = 20) -> str:
+    """The description of a ``first`` argument: every list states its limit the same way."""
+    return f"How many to return: 1 to {maximum} (default {default})"
+
+
+FIRST_DESCRIPTION = first_description()
+
+
+def page_size(first: int | None, default: int = 20, maximum: int = MAX_PAGE_SIZE) -> int:
+    """Validated page size (1..maximum); the one rule for every ``first`` argument."""
+    size = default if first is None else first
+    if not 1 <= size <= maximum:
+        raise ValidationFailed(
+            f"first must be between 1 and {maximum}",
+            f"件数は1〜{maximum}で指定してください",
             field="first",
         )
     return size

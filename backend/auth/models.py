@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 
 class RoleGrantRecord(UUIDPrimaryKey, Base):
@@ -23,3 +24,12 @@ class RoleGrantRecord(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("subject", "role", "municipality_code"),)
+
+
+describe_unique(
+    "uq_role_grants_subject_role_municipality_code",
+    columns="role_grants.subject, role_grants.role, role_grants.municipality_code",
+    field="subject",
+    message="this role is already granted",
+    message_ja="この権限はすでに付与されています",
+)

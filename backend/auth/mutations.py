@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.context import KInfo
-from ..api.errors import UserError, user_errors
-from ..errors import DomainError
+from ..api.errors import UserError
+from ..api.mutations import as_principal
+from ..principal import Principal
 from . import service
 from .types import RoleGrantType, StaffRoleType
 
@@ -14,7 +16,7 @@ from .types import RoleGrantType, StaffRoleType
 @strawberry.input
 class RoleGrantInput:
     subject: str = strawberry.field(description="The identity provider's subject of the person")
-    role: StaffRoleType  # type: ignore[valid-type]
+    role: StaffRoleType
     municipality_code: str
 
 
@@ -34,32 +36,28 @@ class RevokeRolePayload:
 class AuthMutations:
     @strawberry.mutation(description="Grant a staff role in your municipality (city admins).")
     async def grant_role(self, info: KInfo, input: RoleGrantInput) -> GrantRolePayload:
-        principal = await info.context.staff_principal()
-        try:
-            async with info.context.db.transaction() as session:
-                record = await service.grant_role(
-                    session,
-                    principal,
-                    subject=input.subject,
-                    role=input.role.value,
-                    municipality_code=input.municipality_code,
-                )
-        except DomainError as exc:
-            return GrantRolePayload(errors=user_errors(exc))
-        return GrantRolePayload(grant=RoleGrantType.from_model(record))
+        async def work(session: AsyncSession, principal: Principal) -> GrantRolePayload:
+            record = await service.grant_role(
+                session,
+                principal,
+                subject=input.subject,
+                role=input.role.value,
+                municipality_code=input.municipality_code,
+            )
+            return GrantRolePayload(grant=RoleGrantType.from_model(record))
+
+        return await as_principal(info, GrantRolePayload, work)
 
     @strawberry.mutation(description="Revoke a staff role in your municipality (city admins).")
     async def revoke_role(self, info: KInfo, input: RoleGrantInput) -> RevokeRolePayload:
-        principal = await info.context.staff_principal()
-        try:
-            async with info.context.db.transaction() as session:
-                revoked = await service.revoke_role(
-                    session,
-                    principal,
-                    subject=input.subject,
-                    role=input.role.value,
-                    municipality_code=input.municipality_code,
-                )
-        except DomainError as exc:
-            return RevokeRolePayload(errors=user_errors(exc))
-        return RevokeRolePayload(revoked=revoked)
+        async def work(session: AsyncSession, principal: Principal) -> RevokeRolePayload:
+            revoked = await service.revoke_role(
+                session,
+                principal,
+                subject=input.subject,
+                role=input.role.value,
+                municipality_code=input.municipality_code,
+            )
+            return RevokeRolePayload(revoked=revoked)
+
+        return await as_principal(info, RevokeRolePayload, work)

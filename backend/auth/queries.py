@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ..api.context import KInfo
 from ..api.errors import top_level_error
-from ..api.pagination import Connection, build_connection, decode_cursor, page_size
+from ..api.pagination import (
+    FIRST_DESCRIPTION,
+    Connection,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from ..errors import DomainError
 from . import service
 from .types import RoleAssignmentType, RoleGrantType, ViewerType
@@ -29,7 +37,7 @@ class AuthQueries:
         self,
         info: KInfo,
         municipality_code: str,
-        first: int | None = 20,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
         after: str | None = None,
     ) -> Connection[RoleGrantType]:
         principal = await info.context.staff_principal()

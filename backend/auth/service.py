@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import Checker, NotPermitted, Unauthenticated
 from ..municipalities import service as municipality_service
+from ..principal import Principal, PrincipalKind, Role, RoleGrant
 from . import repository
 from .models import RoleGrantRecord
-from .principal import Principal, PrincipalKind, Role, RoleGrant
 
 STAFF_ROLES = (Role.CITY_STAFF, Role.CITY_ADMIN)
 CLI_OPERATOR = "cli"
@@ -33,18 +33,18 @@ def require_role(principal: Principal, municipality_code: str, *roles: Role) -> 
         raise NotPermitted(
             f"requires role {' or '.join(r.value for r in roles)} in municipality "
             f"{municipality_code}",
-            f"市区町村{municipality_code}の権限({'/'.join(r.value for r in roles)})が必要です",
+            f"市区町村{municipality_code}の{'・'.join(r.label_ja for r in roles)}の権限が必要です",
         )
 
 
 def _check_grant_input(subject: str, role: str) -> Role:
     checker = Checker()
     if not subject.strip() or len(subject) > 255:
-        checker.add("subject", "subject must be 1-255 characters", "subjectは1〜255文字です")
+        checker.add("subject", "subject must be 1-255 characters", "地域IDの利用者は1〜255文字です")
     try:
         parsed = Role(role)
     except ValueError:
-        checker.add("role", f"unknown role {role!r}", f"不明なロール {role!r}")
+        checker.add("role", f"unknown role {role!r}", "指定された権限はありません")
         parsed = Role.CITY_STAFF
     checker.raise_if_any()
     return parsed

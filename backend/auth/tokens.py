@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..config import Settings
-from .principal import Principal, PrincipalKind, Role, RoleGrant
+from ..principal import Principal, PrincipalKind, Role, RoleGrant
 
 log = logging.getLogger(__name__)
 

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from ..api.ids import encode_id
+from ..principal import PrincipalKind, Role, RoleGrant
 from .models import RoleGrantRecord
-from .principal import PrincipalKind, Role, RoleGrant
 
-StaffRoleType = strawberry.enum(Role, name="StaffRole")
-PrincipalKindType = strawberry.enum(PrincipalKind, name="PrincipalKind")
+if TYPE_CHECKING:
+    StaffRoleType = Role
+    PrincipalKindType = PrincipalKind
+else:
+    StaffRoleType = strawberry.enum(Role, name="StaffRole")
+    PrincipalKindType = strawberry.enum(PrincipalKind, name="PrincipalKind")
 
 
 @strawberry.type(name="RoleAssignment", description="A staff role in one municipality.")
 class RoleAssignmentType:
-    role: StaffRoleType  # type: ignore[valid-type]
+    role: StaffRoleType
     municipality_code: str
 
     @classmethod
@@ -26,7 +31,7 @@ class RoleAssignmentType:
 
 @strawberry.type(name="Viewer", description="Who the caller is, and the staff roles it holds.")
 class ViewerType:
-    kind: PrincipalKindType  # type: ignore[valid-type]
+    kind: PrincipalKindType
     client_id: str | None
     roles: list[RoleAssignmentType]
 
@@ -35,7 +40,7 @@ class ViewerType:
 class RoleGrantType:
     id: strawberry.ID
     subject: str
-    role: StaffRoleType  # type: ignore[valid-type]
+    role: StaffRoleType
     municipality_code: str
     granted_by: str
     created_at: datetime

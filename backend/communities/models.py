@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 
 class CommunityKind(StrEnum):
@@ -46,3 +47,19 @@ class CommunityMembership(UUIDPrimaryKey, Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("community_id", "resident_id"),)
+
+
+describe_unique(
+    "uq_communities_municipality_code_name",
+    columns="communities.municipality_code, communities.name",
+    field="name",
+    message="a community with this name exists",
+    message_ja="同じ名称の団体があります",
+)
+describe_unique(
+    "uq_community_memberships_community_id_resident_id",
+    columns="community_memberships.community_id, community_memberships.resident_id",
+    field="communityId",
+    message="already a member",
+    message_ja="すでにメンバーです",
+)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.context import KInfo
-from ..api.errors import UserError, user_errors
+from ..api.errors import UserError
 from ..api.ids import decode_id
-from ..errors import DomainError
+from ..api.mutations import as_principal, as_resident
+from ..principal import Principal, ResidentRef
 from . import service
 from .models import CommunityKind
 from .types import CommunityKindType, CommunityType
@@ -17,7 +19,7 @@ from .types import CommunityKindType, CommunityType
 class CreateCommunityInput:
     municipality_code: str
     name: str
-    kind: CommunityKindType  # type: ignore[valid-type]
+    kind: CommunityKindType
 
 
 @strawberry.input
@@ -42,58 +44,54 @@ class CommunityPayload:
 class CommunityMutations:
     @strawberry.mutation(description="Create a community (city staff of its municipality).")
     async def create_community(self, info: KInfo, input: CreateCommunityInput) -> CommunityPayload:
-        principal = await info.context.staff_principal()
-        try:
-            async with info.context.db.transaction() as session:
-                community = await service.create_community(
-                    session,
-                    principal,
-                    municipality_code=input.municipality_code,
-                    name=input.name,
-                    kind=CommunityKind(input.kind),
-                )
-        except DomainError as exc:
-            return CommunityPayload(errors=user_errors(exc))
-        return CommunityPayload(community=CommunityType.from_model(community))
+        async def work(session: AsyncSession, principal: Principal) -> CommunityPayload:
+            community = await service.create_community(
+                session,
+                principal,
+                municipality_code=input.municipality_code,
+                name=input.name,
+                kind=CommunityKind(input.kind),
+            )
+            return CommunityPayload(community=CommunityType.from_model(community))
+
+        return await as_principal(info, CommunityPayload, work)
 
     @strawberry.mutation(description="Join a community as a member (this shares nothing).")
     async def join_community(self, info: KInfo, input: CommunityInput) -> CommunityPayload:
-        resident = await info.context.resident()
-        try:
-            community_id = decode_id("Community", input.community_id, field="communityId")
-            async with info.context.db.transaction() as session:
-                community = await service.join(session, resident, community_id=community_id)
-        except DomainError as exc:
-            return CommunityPayload(errors=user_errors(exc))
-        return CommunityPayload(community=CommunityType.from_model(community, "member"))
+        async def work(session: AsyncSession, resident: ResidentRef) -> CommunityPayload:
+            community = await service.join(
+                session,
+                resident,
+                community_id=decode_id("Community", input.community_id, field="communityId"),
+            )
+            return CommunityPayload(community=CommunityType.from_model(community, "member"))
 
-    @strawberry.mutation(description="Leave a community.")
+        return await as_resident(info, CommunityPayload, work)
+
+    @strawberry.mutation(description="Leave a community; its leaders stop seeing you at once.")
     async def leave_community(self, info: KInfo, input: CommunityInput) -> CommunityPayload:
-        resident = await info.context.resident()
-        try:
+        async def work(session: AsyncSession, resident: ResidentRef) -> CommunityPayload:
             community_id = decode_id("Community", input.community_id, field="communityId")
-            async with info.context.db.transaction() as session:
-                await service.leave(session, resident, community_id=community_id)
-        except DomainError as exc:
-            return CommunityPayload(errors=user_errors(exc))
-        return CommunityPayload()
+            await service.leave(session, resident, community_id=community_id)
+            community = await service.get_community(session, community_id)
+            return CommunityPayload(community=CommunityType.from_model(community))
+
+        return await as_resident(info, CommunityPayload, work)
 
     @strawberry.mutation(description="Name a member as leader, or not (city staff).")
     async def set_community_leader(
         self, info: KInfo, input: SetCommunityLeaderInput
     ) -> CommunityPayload:
-        principal = await info.context.staff_principal()
-        try:
+        async def work(session: AsyncSession, principal: Principal) -> CommunityPayload:
             community_id = decode_id("Community", input.community_id, field="communityId")
-            async with info.context.db.transaction() as session:
-                await service.set_leader(
-                    session,
-                    principal,
-                    community_id=community_id,
-                    subject=input.subject,
-                    leader=input.leader,
-                )
-                community = await service.get_community(session, community_id)
-        except DomainError as exc:
-            return CommunityPayload(errors=user_errors(exc))
-        return CommunityPayload(community=CommunityType.from_model(community))
+            await service.set_leader(
+                session,
+                principal,
+                community_id=community_id,
+                subject=input.subject,
+                leader=input.leader,
+            )
+            community = await service.get_community(session, community_id)
+            return CommunityPayload(community=CommunityType.from_model(community))
+
+        return await as_principal(info, CommunityPayload, work)

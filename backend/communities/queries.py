@@ -7,13 +7,9 @@ import strawberry
 from ..api.context import KInfo
 from ..api.errors import top_level_error
 from ..api.ids import decode_id
-from ..consent import service as consent_service
-from ..consent.types import PersonalDataType
 from ..errors import DomainError, NotFound
 from . import service
 from .types import CommunityRosterType, CommunityType
-
-COMMUNITY_PURPOSE = "community_safety"
 
 
 @strawberry.type
@@ -34,36 +30,29 @@ class CommunityQueries:
             rows = await service.my_communities(session, resident)
         return [CommunityType.from_model(c, role) for c, role in rows]
 
-    @strawberry.field(description="Leaders: member count and the consented members' data.")
+    @strawberry.field(
+        description="Leaders: member count and the consented members' data; null for anyone "
+        "who does not lead the community."
+    )
     async def community_roster(
-        self, info: KInfo, community_id: strawberry.ID, purpose: str = COMMUNITY_PURPOSE
+        self,
+        info: KInfo,
+        community_id: strawberry.ID,
+        purpose: str = service.COMMUNITY_PURPOSE,
     ) -> CommunityRosterType | None:
-        resident = await info.context.resident()
+        await info.context.resident()
         viewer = await info.context.viewer()
         try:
             async with info.context.db.transaction() as session:
-                community = await service.require_leader(
-                    session, resident, decode_id("Community", community_id, field="communityId")
-                )
-                members = await service.member_residents(session, community.id)
-                others = [m for m in members if m.id != resident.id]
-                results = await consent_service.read_many(
+                roster = await service.roster(
                     session,
                     viewer,
-                    others,
+                    community_id=decode_id("Community", community_id, field="communityId"),
                     purpose_code=purpose,
-                    items=None,
                     meta=info.context.request_meta(),
                 )
         except NotFound:
             return None
         except DomainError as exc:
             raise top_level_error(exc) from exc
-        return CommunityRosterType(
-            community=CommunityType.from_model(community, "leader"),
-            member_count=len(members),
-            purpose_code=purpose,
-            consented_members=[
-                PersonalDataType.from_result(results[m.id]) for m in others if m.id in results
-            ],
-        )
+        return CommunityRosterType.from_roster(roster)

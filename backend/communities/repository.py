@@ -33,6 +33,14 @@ async def of_municipality(session: AsyncSession, municipality_code: str) -> list
     return list(await session.scalars(statement))
 
 
+async def named(session: AsyncSession, municipality_code: str, name: str) -> Community | None:
+    return await session.scalar(
+        select(Community).where(
+            Community.municipality_code == municipality_code, Community.name == name
+        )
+    )
+
+
 async def get(session: AsyncSession, community_id: uuid.UUID) -> Community | None:
     return await session.get(Community, community_id)
 

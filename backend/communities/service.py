@@ -1,19 +1,27 @@
-"""Communities: staff create them and name leaders; residents join and leave."""
+"""Communities: staff create them and name leaders; residents join and leave; leaders' roster."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import service as auth_service
-from ..auth.principal import Principal
+from ..consent import enforcement
 from ..errors import Checker, Conflict, NotFound
 from ..municipalities import service as municipality_service
-from ..residents import repository as residents_repository
-from ..residents.models import Resident
+from ..principal import Principal, RequestMeta, ResidentRef, Viewer
+from ..residents import service as residents_service
+from ..text import clean_text
 from . import repository
 from .models import Community, CommunityKind, CommunityMembership, CommunityRole
+
+COMMUNITY_PURPOSE = "community_safety"
+
+
+def _not_found(field: str = "communityId") -> NotFound:
+    return NotFound("community", "町内会・自主防災組織", field=field)
 
 
 async def create_community(
@@ -28,12 +36,10 @@ async def create_community(
     municipality = await municipality_service.get_municipality(session, municipality_code)
     auth_service.require_role(actor, municipality.code, *auth_service.STAFF_ROLES)
     checker = Checker()
-    cleaned = name.strip()
-    if not 1 <= len(cleaned) <= 100:
-        checker.add("name", "name must be 1-100 characters", "名称は1〜100文字です")
+    cleaned = clean_text(checker, "name", name, label_ja="名称", max_length=100, required=True)
     checker.raise_if_any()
-    existing = [c for c in await repository.of_municipality(session, municipality.code)]
-    if any(c.name == cleaned for c in existing):
+    assert cleaned is not None
+    if await repository.named(session, municipality.code, cleaned) is not None:
         raise Conflict(
             "a community with this name exists", "同じ名称の団体があります", field="name"
         )
@@ -55,11 +61,13 @@ async def get_community(session: AsyncSession, community_id: uuid.UUID) -> Commu
     """A community by id, or NotFound."""
     community = await repository.get(session, community_id)
     if community is None:
-        raise NotFound("community", "町内会・自主防災組織", field="communityId")
+        raise _not_found()
     return community
 
 
-async def join(session: AsyncSession, resident: Resident, *, community_id: uuid.UUID) -> Community:
+async def join(
+    session: AsyncSession, resident: ResidentRef, *, community_id: uuid.UUID
+) -> Community:
     """The resident joins a community as a member (joining shares nothing by itself)."""
     community = await get_community(session, community_id)
     if await repository.membership(session, community.id, resident.id) is not None:
@@ -69,11 +77,11 @@ async def join(session: AsyncSession, resident: Resident, *, community_id: uuid.
     return community
 
 
-async def leave(session: AsyncSession, resident: Resident, *, community_id: uuid.UUID) -> None:
-    """The resident leaves a community."""
+async def leave(session: AsyncSession, resident: ResidentRef, *, community_id: uuid.UUID) -> None:
+    """The resident leaves a community; its leaders stop seeing them at once."""
     membership = await repository.membership(session, community_id, resident.id)
     if membership is None:
-        raise NotFound("community", "町内会・自主防災組織", field="communityId")
+        raise _not_found()
     await session.delete(membership)
     await session.flush()
 
@@ -89,9 +97,9 @@ async def set_leader(
     """City staff name (or unname) a member as leader of the community."""
     community = await get_community(session, community_id)
     auth_service.require_role(actor, community.municipality_code, *auth_service.STAFF_ROLES)
-    resident = await residents_repository.by_subject(session, subject)
+    resident_id = await residents_service.resident_id_by_subject(session, subject)
     membership = (
-        await repository.membership(session, community.id, resident.id) if resident else None
+        await repository.membership(session, community.id, resident_id) if resident_id else None
     )
     if membership is None:
         raise NotFound("community member", "町内会・自主防災組織のメンバー", field="subject")
@@ -100,36 +108,50 @@ async def set_leader(
     return membership
 
 
-async def my_communities(session: AsyncSession, resident: Resident) -> list[tuple[Community, str]]:
+async def my_communities(
+    session: AsyncSession, resident: ResidentRef
+) -> list[tuple[Community, str]]:
     """The resident's communities and their role in each."""
     return await repository.communities_of(session, resident.id)
 
 
-async def require_leader(
-    session: AsyncSession, resident: Resident, community_id: uuid.UUID
-) -> Community:
-    """The community, if the resident leads it; otherwise NotFound (no existence leak)."""
-    membership = await repository.membership(session, community_id, resident.id)
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """A leader's view: how many members, and the data of those who consented."""
+
+    community: Community
+    member_count: int
+    purpose_code: str
+    consented: list[enforcement.PersonalData]
+
+
+async def roster(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    community_id: uuid.UUID,
+    purpose_code: str = COMMUNITY_PURPOSE,
+    meta: RequestMeta,
+) -> Roster:
+    """For a leader of the community: member count and every consented member's data.
+
+    Anyone else gets NotFound (a community's members are not public). Each member's data is
+    read through consent, which logs the read in the member's access log.
+    """
+    if viewer.resident_id is None:
+        raise _not_found()
+    membership = await repository.membership(session, community_id, viewer.resident_id)
     if membership is None or membership.role != CommunityRole.LEADER.value:
-        raise NotFound("community", "町内会・自主防災組織", field="communityId")
-    return await get_community(session, community_id)
-
-
-async def member_residents(session: AsyncSession, community_id: uuid.UUID) -> list[Resident]:
-    """The member records of a community (callers filter through consent before showing)."""
-    ids = await repository.member_ids(session, community_id)
-    return await residents_repository.get_many(session, ids) if ids else []
-
-
-async def member_count(session: AsyncSession, community_id: uuid.UUID) -> int:
-    """How many residents belong to the community."""
-    return await repository.member_count(session, community_id)
-
-
-async def led_member_ids(
-    session: AsyncSession, leader_id: uuid.UUID, candidate_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Which candidates are members of a community the resident leads."""
-    if not candidate_ids:
-        return set()
-    return await repository.led_member_ids(session, leader_id, candidate_ids)
+        raise _not_found()
+    community = await get_community(session, community_id)
+    member_ids = await repository.member_ids(session, community.id)
+    others = [m for m in member_ids if m != viewer.resident_id]
+    results = await enforcement.read_many(
+        session, viewer, others, purpose_code=purpose_code, items=None, meta=meta
+    )
+    return Roster(
+        community=community,
+        member_count=len(member_ids),
+        purpose_code=purpose_code,
+        consented=[results[m] for m in others if m in results],
+    )

@@ -15,6 +15,8 @@ class RecipientKind(StrEnum):
 
 
 class RecipientRole(StrEnum):
+    """Relationships the seeded catalog names; others come with their providers."""
+
     FAMILY = "family"
     COMMUNITY = "community"
     SUPPORTER = "supporter"
@@ -44,12 +46,14 @@ class PurposeDef:
     description_ja: str
     description_en: str
     items: tuple[str, ...]
-    recipients: tuple[str, ...]  # RecipientRole values and/or "system_client" / "person"
+    recipients: tuple[str, ...]  # relationship codes and/or "system_client" / "person"
+    # The version of the consent text shown for this purpose; grants must name it.
+    text_version: str = "2026-11-ja-1"
 
 
 @dataclass(frozen=True, slots=True)
 class FlowDef:
-    recipient_role: RecipientRole
+    recipient_role: str
     items: tuple[str, ...]
 
 
@@ -174,7 +178,7 @@ BUNDLES: tuple[BundleDef, ...] = (
         "Family safety check",
         "災害時に家族グループのメンバーへ氏名と安否を知らせます。",
         "Your family group sees your name and your safety answers in a disaster.",
-        (FlowDef(RecipientRole.FAMILY, ("name", "safety_status")),),
+        (FlowDef(RecipientRole.FAMILY.value, ("name", "safety_status")),),
         "2026-11-ja-1",
     ),
     BundleDef(
@@ -187,11 +191,11 @@ BUNDLES: tuple[BundleDef, ...] = (
         "need to draft and review your plan.",
         (
             FlowDef(
-                RecipientRole.SUPPORTER,
+                RecipientRole.SUPPORTER.value,
                 ("name", "address", "phone", "support_needed", "evacuation_plan"),
             ),
             FlowDef(
-                RecipientRole.CITY_STAFF,
+                RecipientRole.CITY_STAFF.value,
                 (
                     "name",
                     "kana",
@@ -214,7 +218,9 @@ BUNDLES: tuple[BundleDef, ...] = (
 
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-RECIPIENTS = {r.value for r in RecipientRole} | {"system_client", "person"}
+SYSTEM_CLIENT = "system_client"
+PERSON = "person"
+DIRECT_RECIPIENTS = frozenset({SYSTEM_CLIENT, PERSON})
 SEEDED_CODES = {i.code for i in DATA_ITEMS} | {p.code for p in PURPOSES} | {b.code for b in BUNDLES}
 
 
@@ -286,8 +292,15 @@ def parse_catalog_document(
         ):
             problems.append(f"{where}.items: a non-empty list of known item codes required")
             purpose_items = []
-        if not isinstance(recipients, list) or not recipients or not set(recipients) <= RECIPIENTS:
-            problems.append(f"{where}.recipients: a non-empty list of {sorted(RECIPIENTS)}")
+        if (
+            not isinstance(recipients, list)
+            or not recipients
+            or not all(isinstance(r, str) and CODE.match(r) for r in recipients)
+        ):
+            problems.append(
+                f"{where}.recipients: a non-empty list of relationship codes "
+                f"(e.g. family, community) or {', '.join(sorted(DIRECT_RECIPIENTS))}"
+            )
             recipients = []
         purposes.append(
             PurposeDef(
@@ -298,6 +311,7 @@ def parse_catalog_document(
                 _text(entry, "description_en", where, problems, 2000),
                 tuple(purpose_items),
                 tuple(recipients),
+                _text(entry, "text_version", where, problems, 32),
             )
         )
     all_purposes = dict(known_purposes) | {p.code: (p.items, p.recipients) for p in purposes}
@@ -318,7 +332,7 @@ def parse_catalog_document(
             role = flow.get("recipient_role") if isinstance(flow, dict) else None
             flow_items = flow.get("items") if isinstance(flow, dict) else None
             # One bundle, one purpose: flows may not reach beyond what the purpose covers.
-            if role not in allowed_recipients or role not in {r.value for r in RecipientRole}:
+            if role not in allowed_recipients or role in DIRECT_RECIPIENTS:
                 problems.append(f"{where}.flows[{m}].recipient_role: not allowed by the purpose")
                 continue
             if (
@@ -328,7 +342,7 @@ def parse_catalog_document(
             ):
                 problems.append(f"{where}.flows[{m}].items: items of the purpose required")
                 continue
-            flows.append(FlowDef(RecipientRole(role), tuple(flow_items)))
+            flows.append(FlowDef(str(role), tuple(flow_items)))
         bundles.append(
             BundleDef(
                 _code(entry, where, problems),
@@ -357,7 +371,7 @@ def check_catalog() -> None:
     for bundle in BUNDLES:
         purpose = purposes[bundle.purpose]
         for flow in bundle.flows:
-            assert flow.recipient_role.value in purpose.recipients, (bundle.code, flow)
+            assert flow.recipient_role in purpose.recipients, (bundle.code, flow)
             assert set(flow.items) <= set(purpose.items), (bundle.code, flow)
 
 

@@ -1,4 +1,4 @@
-"""Per-request loader: consented data of many subjects in one consent check and one log insert."""
+"""Per-request loaders: consented data of many subjects in one check and one log insert."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from ..residents import repository as residents_repository
-from . import service
-from .service import PersonalData
+from . import enforcement, service
+from .enforcement import PersonalData
+from .models import SystemClient
 
 if TYPE_CHECKING:
     from ..api.context import Context
@@ -29,11 +29,10 @@ def shared_data_loader(context: Context) -> DataLoader[SharedKey, PersonalData |
         # The reads are logged in the same transaction that returns them: no unlogged read.
         async with context.db.transaction() as session:
             for purpose, subject_ids in by_purpose.items():
-                subjects = await residents_repository.get_many(session, subject_ids)
-                results = await service.read_many(
+                results = await enforcement.read_many(
                     session,
                     viewer,
-                    subjects,
+                    subject_ids,
                     purpose_code=purpose,
                     items=None,
                     meta=context.request_meta(),
@@ -41,5 +40,16 @@ def shared_data_loader(context: Context) -> DataLoader[SharedKey, PersonalData |
                 for subject_id, data in results.items():
                     found[(subject_id, purpose)] = data
         return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def system_client_loader(context: Context) -> DataLoader[str, SystemClient | None]:
+    async def load(client_ids: list[str]) -> list[SystemClient | None]:
+        async with context.db.session() as session:
+            found = {
+                c.client_id: c for c in await service.system_clients_by_ids(session, client_ids)
+            }
+        return [found.get(client_id) for client_id in client_ids]
 
     return DataLoader(load_fn=load)

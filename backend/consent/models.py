@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 
 class DataItem(Base):
@@ -33,6 +34,8 @@ class Purpose(Base):
     # Item codes this purpose may cover, and the recipient kinds/roles it may name.
     items: Mapped[list[str]] = mapped_column(JSON)
     recipients: Mapped[list[str]] = mapped_column(JSON)
+    # The consent text's current version: a grant must name it (a stale one is refused).
+    text_version: Mapped[str] = mapped_column(String(32), server_default="1")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -83,6 +86,9 @@ class ConsentGrant(UUIDPrimaryKey, Base):
     recipient_resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="CASCADE"), index=True
     )
+    # A named person is named through a relationship (e.g. family); the grant flows only
+    # while that relationship holds, and ends when it does.
+    recipient_relationship: Mapped[str | None] = mapped_column(String(32))
     items: Mapped[list[str]] = mapped_column(JSON)
     # Set when accepted as part of a bundle: all flows of one acceptance share it.
     bundle_code: Mapped[str | None] = mapped_column(ForeignKey("consent_bundles.code"))
@@ -126,11 +132,16 @@ class ConsentEvent(UUIDPrimaryKey, Base):
 
 
 class ConsentRequest(UUIDPrimaryKey, Base):
-    """A service asks a resident for a purpose; the resident accepts or declines."""
+    """A service asks a resident for a purpose; the resident accepts or declines.
+
+    Addressed by regional-ID subject: a request to someone who has not signed in to Kizuna
+    yet waits for them (and answers the service exactly as for a known resident).
+    """
 
     __tablename__ = "consent_requests"
 
-    resident_id: Mapped[uuid.UUID] = mapped_column(
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("residents.id", ondelete="CASCADE"), index=True
     )
     purpose_code: Mapped[str] = mapped_column(ForeignKey("consent_purposes.code"))
@@ -165,3 +176,12 @@ class DataAccess(UUIDPrimaryKey, Base):
     __table_args__ = (
         Index("ix_data_access_log_subject_at", "subject_resident_id", "accessed_at", "id"),
     )
+
+
+describe_unique(
+    "pk_system_clients",
+    columns="system_clients.client_id",
+    field="clientId",
+    message="this client id is being registered by another request",
+    message_ja="このクライアントIDは同時に別の操作で登録されています",
+)

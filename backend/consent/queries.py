@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ..api.context import KInfo
 from ..api.errors import AuthenticationRequired, top_level_error
 from ..api.ids import decode_id
-from ..api.pagination import Connection, build_connection, decode_cursor, page_size
+from ..api.pagination import (
+    FIRST_DESCRIPTION,
+    Connection,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from ..errors import DomainError, NotFound, NotPermitted
-from ..residents import repository as residents_repository
-from . import repository, service
+from . import catalog_store, enforcement, service
 from .types import (
     AccessDeniedType,
-    BundleType,
     CatalogType,
     ConsentEventType,
     ConsentRequestType,
     ConsentType,
     DataAccessType,
-    DataItemType,
     PersonalDataResult,
     PersonalDataType,
-    PurposeType,
 )
 
 
@@ -40,35 +44,36 @@ class PersonalDataInput:
 
 @strawberry.type
 class ConsentQueries:
-    @strawberry.field(description="Data items, purposes and bundles a resident can consent to.")
+    @strawberry.field(
+        description="Data items, purposes, bundles and relationships a resident can consent to."
+    )
     async def consent_catalog(self, info: KInfo) -> CatalogType:
         async with info.context.db.session() as session:
-            items = await repository.data_items(session)
-            purposes = await repository.purposes(session)
-            bundles = await repository.bundles(session)
-        return CatalogType(
-            items=[DataItemType.from_model(i) for i in items],
-            purposes=[PurposeType.from_model(p) for p in purposes],
-            bundles=[BundleType.from_model(b) for b in bundles],
-        )
+            view = await catalog_store.catalog_view(session)
+        return CatalogType.from_view(view)
 
     @strawberry.field(description="My consents; revoked and expired ones on request.")
     async def my_consents(self, info: KInfo, include_inactive: bool = False) -> list[ConsentType]:
         resident = await info.context.resident()
         async with info.context.db.session() as session:
-            views = await service.list_grants(session, resident, include_inactive=include_inactive)
+            views = await service.list_grants(
+                session, resident.id, include_inactive=include_inactive
+            )
         return [ConsentType.from_view(v) for v in views]
 
     @strawberry.field(description="My consent history (granted, revoked, declined), newest first.")
     async def my_consent_history(
-        self, info: KInfo, first: int | None = 20, after: str | None = None
+        self,
+        info: KInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
+        after: str | None = None,
     ) -> Connection[ConsentEventType]:
         resident = await info.context.resident()
         try:
             limit = page_size(first)
             async with info.context.db.session() as session:
                 rows = await service.consent_history(
-                    session, resident, after=decode_cursor(after), limit=limit + 1
+                    session, resident.id, after=decode_cursor(after), limit=limit + 1
                 )
         except DomainError as exc:
             raise top_level_error(exc) from exc
@@ -85,14 +90,17 @@ class ConsentQueries:
 
     @strawberry.field(description="Who read my data: viewer, items, purpose, time; newest first.")
     async def my_data_access_log(
-        self, info: KInfo, first: int | None = 20, after: str | None = None
+        self,
+        info: KInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
+        after: str | None = None,
     ) -> Connection[DataAccessType]:
         resident = await info.context.resident()
         try:
             limit = page_size(first)
             async with info.context.db.session() as session:
                 rows = await service.access_log(
-                    session, resident, after=decode_cursor(after), limit=limit + 1
+                    session, resident.id, after=decode_cursor(after), limit=limit + 1
                 )
         except DomainError as exc:
             raise top_level_error(exc) from exc
@@ -105,32 +113,30 @@ class ConsentQueries:
     )
     async def personal_data(self, info: KInfo, input: PersonalDataInput) -> PersonalDataResult:
         context = info.context
-        if context.principal.kind.value == "anonymous":
+        if not context.principal.is_resident and not context.principal.is_system_client:
             raise AuthenticationRequired()
         viewer = await context.viewer()
         try:
+            subject_id = None
+            if input.subject_id is not None:
+                try:
+                    subject_id = decode_id("Resident", input.subject_id, field="subjectId")
+                except NotFound:
+                    subject_id = None  # a malformed id looks like anyone who shares nothing
             async with context.db.transaction() as session:
-                subject = None
-                if input.subject_id is not None:
-                    try:
-                        subject_id = decode_id("Resident", input.subject_id, field="subjectId")
-                        found = await residents_repository.get_many(session, [subject_id])
-                        subject = found[0] if found else None
-                    except NotFound:
-                        subject = None
-                elif input.subject is not None:
-                    subject = await residents_repository.by_subject(session, input.subject)
-                data = await service.read_personal_data(
+                if subject_id is None and input.subject is not None:
+                    subject_id = await enforcement.subject_id_of(session, subject=input.subject)
+                data = await enforcement.read_personal_data(
                     session,
                     viewer,
-                    subject=subject,
+                    subject_id=subject_id,
                     purpose_code=input.purpose,
                     items=input.items,
                     meta=context.request_meta(),
                 )
         except NotPermitted as exc:
             return AccessDeniedType(
-                code=exc.code.value, message=exc.message, message_ja=exc.message_ja
+                code=exc.code, field=exc.field, message=exc.message, message_ja=exc.message_ja
             )
         except DomainError as exc:
             raise top_level_error(exc) from exc

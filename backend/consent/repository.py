@@ -50,6 +50,7 @@ async def upsert_catalog(
             "description_en",
             "items",
             "recipients",
+            "text_version",
             "sort_order",
         ],
     )
@@ -92,6 +93,13 @@ async def bundle(session: AsyncSession, code: str) -> Bundle | None:
 
 async def system_client(session: AsyncSession, client_id: str) -> SystemClient | None:
     return await session.get(SystemClient, client_id)
+
+
+async def system_clients_by_ids(
+    session: AsyncSession, client_ids: Sequence[str]
+) -> list[SystemClient]:
+    statement = select(SystemClient).where(SystemClient.client_id.in_(list(client_ids)))
+    return list(await session.scalars(statement))
 
 
 async def system_clients_of(session: AsyncSession, municipality_code: str) -> list[SystemClient]:
@@ -210,20 +218,56 @@ async def log_accesses(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         await session.execute(insert(DataAccess), list(rows))
 
 
-async def pending_requests(session: AsyncSession, resident_id: uuid.UUID) -> list[ConsentRequest]:
+def _addressed_to(resident_id: uuid.UUID, subject: str) -> Any:
+    # Requests made before the resident's first sign-in carry only the subject.
+    return or_(
+        ConsentRequest.resident_id == resident_id,
+        and_(ConsentRequest.resident_id.is_(None), ConsentRequest.subject == subject),
+    )
+
+
+async def pending_requests(
+    session: AsyncSession, resident_id: uuid.UUID, subject: str
+) -> list[ConsentRequest]:
     statement = (
         select(ConsentRequest)
-        .where(ConsentRequest.resident_id == resident_id, ConsentRequest.status == "pending")
+        .where(_addressed_to(resident_id, subject), ConsentRequest.status == "pending")
         .order_by(ConsentRequest.created_at, ConsentRequest.id)
     )
     return list(await session.scalars(statement))
 
 
 async def request_of(
-    session: AsyncSession, resident_id: uuid.UUID, request_id: uuid.UUID
+    session: AsyncSession, resident_id: uuid.UUID, subject: str, request_id: uuid.UUID
 ) -> ConsentRequest | None:
     return await session.scalar(
         select(ConsentRequest)
-        .where(ConsentRequest.id == request_id, ConsentRequest.resident_id == resident_id)
+        .where(ConsentRequest.id == request_id, _addressed_to(resident_id, subject))
         .with_for_update()
     )
+
+
+async def active_person_grants_between(
+    session: AsyncSession, relationship: str, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> list[ConsentGrant]:
+    """Unrevoked grants naming a person through ``relationship``, for (subject, person) pairs."""
+    if not pairs:
+        return []
+    statement = select(ConsentGrant).where(
+        ConsentGrant.recipient_kind == "person",
+        ConsentGrant.recipient_relationship == relationship,
+        tuple_(ConsentGrant.resident_id, ConsentGrant.recipient_resident_id).in_(list(pairs)),
+        _not_revoked(),
+    )
+    return list(await session.scalars(statement))
+
+
+async def grants_by_ids(
+    session: AsyncSession, grant_ids: Sequence[uuid.UUID]
+) -> list[ConsentGrant]:
+    return list(await session.scalars(select(ConsentGrant).where(ConsentGrant.id.in_(grant_ids))))
+
+
+async def add_events(session: AsyncSession, events: Sequence[ConsentEvent]) -> None:
+    session.add_all(events)
+    await session.flush()

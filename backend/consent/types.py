@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from ..api.context import KInfo
+from ..api.errors import ErrorInterface
 from ..api.ids import encode_id
 from ..api.scalars import JSONValue
-from .catalog import LegalBasis, RecipientKind, RecipientRole
+from .catalog import LegalBasis, RecipientKind
+from .catalog_store import CatalogView
+from .enforcement import PersonalData
+from .loaders import system_client_loader
 from .models import (
     Bundle,
     ConsentEvent,
@@ -18,12 +23,17 @@ from .models import (
     DataAccess,
     DataItem,
     Purpose,
+    SystemClient,
 )
-from .service import GrantView, PersonalData
+from .providers import Relationship
+from .service import GrantView
 
-RecipientKindType = strawberry.enum(RecipientKind, name="ConsentRecipientKind")
-RecipientRoleType = strawberry.enum(RecipientRole, name="ConsentRecipientRole")
-LegalBasisType = strawberry.enum(LegalBasis, name="LegalBasis")
+if TYPE_CHECKING:
+    RecipientKindType = RecipientKind
+    LegalBasisType = LegalBasis
+else:
+    RecipientKindType = strawberry.enum(RecipientKind, name="ConsentRecipientKind")
+    LegalBasisType = strawberry.enum(LegalBasis, name="LegalBasis")
 
 
 @strawberry.type(name="ConsentDataItem")
@@ -32,11 +42,37 @@ class DataItemType:
     label_ja: str
     label_en: str
     sensitive: bool
+    available: bool = strawberry.field(
+        description="false while no capability of this server keeps the item (it cannot be "
+        "consented to until one does)"
+    )
 
     @classmethod
-    def from_model(cls, item: DataItem) -> DataItemType:
+    def from_model(cls, item: DataItem, *, available: bool) -> DataItemType:
         return cls(
-            code=item.code, label_ja=item.label_ja, label_en=item.label_en, sensitive=item.sensitive
+            code=item.code,
+            label_ja=item.label_ja,
+            label_en=item.label_en,
+            sensitive=item.sensitive,
+            available=available,
+        )
+
+
+@strawberry.type(
+    name="ConsentRelationship",
+    description="A relationship data can flow through (family, town-association leaders, ...).",
+)
+class RelationshipType:
+    code: str = strawberry.field(description="Used as `recipient.role` when granting")
+    label_ja: str
+    label_en: str
+
+    @classmethod
+    def from_relationship(cls, relationship: Relationship) -> RelationshipType:
+        return cls(
+            code=relationship.code,
+            label_ja=relationship.label_ja,
+            label_en=relationship.label_en,
         )
 
 
@@ -49,7 +85,10 @@ class PurposeType:
     description_en: str
     item_codes: list[str] = strawberry.field(description="Items this purpose may cover")
     recipients: list[str] = strawberry.field(
-        description="Recipient roles, 'system_client' or 'person' this purpose may go to"
+        description="Relationship codes, 'system_client' or 'person' this purpose may go to"
+    )
+    text_version: str = strawberry.field(
+        description="Version of the consent text to show; grantConsent must name it"
     )
 
     @classmethod
@@ -62,12 +101,13 @@ class PurposeType:
             description_en=purpose.description_en,
             item_codes=list(purpose.items),
             recipients=list(purpose.recipients),
+            text_version=purpose.text_version,
         )
 
 
 @strawberry.type(name="ConsentFlow", description="One flow of a bundle: these items to this role.")
 class FlowType:
-    recipient_role: RecipientRoleType  # type: ignore[valid-type]
+    recipient_role: str = strawberry.field(description="A relationship code, e.g. family")
     item_codes: list[str]
 
 
@@ -81,9 +121,12 @@ class BundleType:
     description_en: str
     text_version: str
     flows: list[FlowType]
+    available: bool = strawberry.field(
+        description="false while some flow names an item or relationship nothing provides yet"
+    )
 
     @classmethod
-    def from_model(cls, bundle: Bundle) -> BundleType:
+    def from_model(cls, bundle: Bundle, *, available: bool) -> BundleType:
         return cls(
             code=bundle.code,
             purpose_code=bundle.purpose_code,
@@ -93,9 +136,10 @@ class BundleType:
             description_en=bundle.description_en,
             text_version=bundle.text_version,
             flows=[
-                FlowType(recipient_role=RecipientRole(f["recipient_role"]), item_codes=f["items"])
+                FlowType(recipient_role=f["recipient_role"], item_codes=f["items"])
                 for f in bundle.flows
             ],
+            available=available,
         )
 
 
@@ -104,14 +148,35 @@ class CatalogType:
     items: list[DataItemType]
     purposes: list[PurposeType]
     bundles: list[BundleType]
+    relationships: list[RelationshipType] = strawberry.field(
+        description="Relationships this server can confirm (recipient roles that can be chosen)"
+    )
+
+    @classmethod
+    def from_view(cls, view: CatalogView) -> CatalogType:
+        return cls(
+            items=[
+                DataItemType.from_model(i, available=view.item_available(i.code))
+                for i in view.items
+            ],
+            purposes=[PurposeType.from_model(p) for p in view.purposes],
+            bundles=[
+                BundleType.from_model(b, available=view.bundle_available(b)) for b in view.bundles
+            ],
+            relationships=[RelationshipType.from_relationship(r) for r in view.relationships],
+        )
 
 
 @strawberry.type(name="ConsentRecipient")
 class RecipientType:
-    kind: RecipientKindType  # type: ignore[valid-type]
-    role: RecipientRoleType | None  # type: ignore[valid-type]
+    kind: RecipientKindType
+    role: str | None = strawberry.field(description="Relationship code, for kind ROLE")
     client_id: str | None
     person_id: strawberry.ID | None = strawberry.field(description="Resident id of a named person")
+    relationship: str | None = strawberry.field(
+        description="For a named person: the relationship they were named through; the consent "
+        "ends when it does"
+    )
 
 
 @strawberry.type(name="Consent", description="One flow the resident agreed to.")
@@ -127,7 +192,7 @@ class ConsentType:
     valid_from: datetime
     valid_until: datetime | None
     proxy_role: str | None
-    legal_basis: LegalBasisType  # type: ignore[valid-type]
+    legal_basis: LegalBasisType
     text_version: str
     created_at: datetime
     active: bool
@@ -141,13 +206,14 @@ class ConsentType:
             purpose_code=grant.purpose_code,
             recipient=RecipientType(
                 kind=RecipientKind(grant.recipient_kind),
-                role=RecipientRole(grant.recipient_role) if grant.recipient_role else None,
+                role=grant.recipient_role,
                 client_id=grant.recipient_client_id,
                 person_id=(
                     strawberry.ID(encode_id("Resident", grant.recipient_resident_id))
                     if grant.recipient_resident_id
                     else None
                 ),
+                relationship=grant.recipient_relationship,
             ),
             item_codes=list(grant.items),
             bundle_code=grant.bundle_code,
@@ -201,6 +267,27 @@ class ConsentEventType:
         )
 
 
+@strawberry.type(name="SystemClient", description="A registered city-OS service.")
+class SystemClientType:
+    client_id: str
+    name_ja: str
+    name_en: str
+    municipality_code: str
+    purposes: list[str]
+    active: bool
+
+    @classmethod
+    def from_model(cls, client: SystemClient) -> SystemClientType:
+        return cls(
+            client_id=client.client_id,
+            name_ja=client.name_ja,
+            name_en=client.name_en,
+            municipality_code=client.municipality_code,
+            purposes=list(client.purposes),
+            active=client.active,
+        )
+
+
 @strawberry.type(name="ConsentRequest", description="A service asks for your consent.")
 class ConsentRequestType:
     id: strawberry.ID
@@ -211,6 +298,13 @@ class ConsentRequestType:
     valid_until: datetime | None
     status: str
     created_at: datetime
+
+    @strawberry.field(description="The service asking, with the names it was registered under")
+    async def requester(self, info: KInfo) -> SystemClientType | None:
+        client = await info.context.loader("system_client", system_client_loader).load(
+            self.requester_client_id
+        )
+        return SystemClientType.from_model(client) if client else None
 
     @classmethod
     def from_model(cls, request: ConsentRequest) -> ConsentRequestType:
@@ -256,7 +350,7 @@ class DataAccessType:
 @strawberry.type(name="DataItemValue")
 class DataItemValueType:
     item: str
-    value: JSONValue | None  # type: ignore[valid-type]
+    value: JSONValue | None
 
 
 @strawberry.type(name="PersonalData", description="The items of a person you may read.")
@@ -281,10 +375,8 @@ class PersonalDataType:
 
 
 @strawberry.type(name="AccessDenied", description="Nothing of this person may be read by you.")
-class AccessDeniedType:
-    code: str
-    message: str
-    message_ja: str
+class AccessDeniedType(ErrorInterface):
+    pass
 
 
 PersonalDataResult = Annotated[

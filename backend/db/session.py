@@ -10,12 +10,18 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from .constraints import conflict_for
+
+# Execution option marking a connection whose transaction will write (see _configure_sqlite).
+WRITES = "kizuna_writes"
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -48,7 +54,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes the write lock up front: two deferred ones that
+        # both read first would deadlock on upgrading, and SQLite fails one at once.
+        immediate = connection.get_execution_options().get(WRITES)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -107,21 +116,41 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """The request's session, used exclusively for the block (reads)."""
-        async with self._lock:
-            yield self._session
+        """The request's session, used exclusively for the block (reads).
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Exclusive use of the session; commits on success, rolls back on any error."""
+        The read transaction ends with the block, so the pooled connection goes back at once:
+        a request that computes afterwards (a route search) holds no connection meanwhile.
+        """
         async with self._lock:
             try:
                 yield self._session
-                await self._session.commit()
             except BaseException:
-                await self._session.rollback()
-                for hook in self._rollback_hooks:
-                    hook()
+                await self._rollback()
+                raise
+            await self._session.commit()
+
+    async def _rollback(self) -> None:
+        await self._session.rollback()
+        for hook in self._rollback_hooks:
+            hook()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Exclusive use of the session; commits on success, rolls back on any error.
+
+        A unique violation (two requests racing to create the same thing) becomes the typed
+        Conflict registered for its constraint, after the rollback.
+        """
+        async with self._lock:
+            try:
+                if not self._session.in_transaction():
+                    await self._session.connection(execution_options={WRITES: True})
+                yield self._session
+                await self._session.commit()
+            except BaseException as exc:
+                await self._rollback()
+                if isinstance(exc, IntegrityError) and (conflict := conflict_for(exc)):
+                    raise conflict from exc
                 raise
 
     async def close(self) -> None:

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from ..residents import service as residents_service
-from ..residents.models import Resident
 from . import service
 from .models import FamilyMembership
 
@@ -24,14 +22,5 @@ def members_loader(context: Context) -> DataLoader[uuid.UUID, list[FamilyMembers
             for membership in await service.members_of_groups(session, group_ids):
                 by_group[membership.group_id].append(membership)
         return [by_group[group_id] for group_id in group_ids]
-
-    return DataLoader(load_fn=load)
-
-
-def resident_loader(context: Context) -> DataLoader[uuid.UUID, Resident | None]:
-    async def load(ids: list[uuid.UUID]) -> list[Resident | None]:
-        async with context.db.session() as session:
-            found = {r.id: r for r in await residents_service.residents_by_ids(session, ids)}
-        return [found.get(resident_id) for resident_id in ids]
 
     return DataLoader(load_fn=load)

@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 
 class MemberRole(StrEnum):
@@ -59,3 +60,12 @@ class FamilyInvitation(UUIDPrimaryKey, Base):
         ForeignKey("residents.id", ondelete="SET NULL")
     )
     accepted_at: Mapped[datetime | None]
+
+
+describe_unique(
+    "uq_family_memberships_group_id_resident_id",
+    columns="family_memberships.group_id, family_memberships.resident_id",
+    field="code",
+    message="you are already a member of this family group",
+    message_ja="すでにこの家族グループのメンバーです",
+)

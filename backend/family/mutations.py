@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.context import KInfo
-from ..api.errors import UserError, user_errors
+from ..api.errors import UserError
 from ..api.ids import decode_id
-from ..errors import DomainError
+from ..api.mutations import as_resident
+from ..principal import ResidentRef
 from . import service
 from .types import FamilyGroupType, FamilyInvitationType
 
@@ -21,7 +25,7 @@ class CreateFamilyGroupInput:
 class CreateFamilyInvitationInput:
     group_id: strawberry.ID
     expires_in_hours: int | None = strawberry.field(
-        default=None, description="1 to 336 hours; 72 by default"
+        default=None, description="1 to 336 hours (72 by default)"
     )
 
 
@@ -65,88 +69,102 @@ class FamilyMutations:
     async def create_family_group(
         self, info: KInfo, input: CreateFamilyGroupInput
     ) -> FamilyGroupPayload:
-        resident = await info.context.resident()
-        try:
-            async with info.context.db.transaction() as session:
-                group = await service.create_group(
-                    session, info.context.settings, resident, name=input.name
-                )
-        except DomainError as exc:
-            return FamilyGroupPayload(errors=user_errors(exc))
-        return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+        async def work(session: AsyncSession, resident: ResidentRef) -> FamilyGroupPayload:
+            group = await service.create_group(
+                session, info.context.settings, resident, name=input.name
+            )
+            return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+
+        return await as_resident(info, FamilyGroupPayload, work)
 
     @strawberry.mutation(description="Create a single-use invitation code (owners only).")
     async def create_family_invitation(
         self, info: KInfo, input: CreateFamilyInvitationInput
     ) -> FamilyInvitationPayload:
-        resident = await info.context.resident()
-        try:
+        async def work(session: AsyncSession, resident: ResidentRef) -> FamilyInvitationPayload:
             group_id = decode_id("FamilyGroup", input.group_id, field="groupId")
-            async with info.context.db.transaction() as session:
-                invitation = await service.create_invitation(
-                    session,
-                    info.context.settings,
-                    resident,
-                    group_id=group_id,
-                    expires_in_hours=input.expires_in_hours,
-                )
-                group = await service.get_group(session, resident, group_id)
-        except DomainError as exc:
-            return FamilyInvitationPayload(errors=user_errors(exc))
-        return FamilyInvitationPayload(
-            invitation=FamilyInvitationType.from_model(invitation, group)
-        )
+            invitation = await service.create_invitation(
+                session,
+                info.context.settings,
+                resident,
+                group_id=group_id,
+                expires_in_hours=input.expires_in_hours,
+            )
+            group = await service.get_group(session, resident, group_id)
+            return FamilyInvitationPayload(
+                invitation=FamilyInvitationType.from_model(invitation, group)
+            )
+
+        return await as_resident(info, FamilyInvitationPayload, work)
 
     @strawberry.mutation(description="Join a family group with an invitation code.")
     async def accept_family_invitation(
         self, info: KInfo, input: AcceptFamilyInvitationInput
     ) -> FamilyGroupPayload:
-        resident = await info.context.resident()
-        try:
-            async with info.context.db.transaction() as session:
-                group = await service.accept_invitation(
-                    session, info.context.settings, resident, code=input.code
-                )
-        except DomainError as exc:
-            return FamilyGroupPayload(errors=user_errors(exc))
-        return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+        async def work(session: AsyncSession, resident: ResidentRef) -> FamilyGroupPayload:
+            group = await service.accept_invitation(
+                session, info.context.settings, resident, code=input.code
+            )
+            return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
 
-    @strawberry.mutation(description="Leave a family group.")
+        return await as_resident(info, FamilyGroupPayload, work)
+
+    @strawberry.mutation(
+        description="Leave a family group; consents given to or received from its members by "
+        "name end when no other family group links you."
+    )
     async def leave_family_group(
         self, info: KInfo, input: LeaveFamilyGroupInput
     ) -> LeaveFamilyGroupPayload:
-        resident = await info.context.resident()
-        try:
-            group_id = decode_id("FamilyGroup", input.group_id, field="groupId")
-            async with info.context.db.transaction() as session:
-                await service.leave_group(session, resident, group_id=group_id)
-        except DomainError as exc:
-            return LeaveFamilyGroupPayload(errors=user_errors(exc))
-        return LeaveFamilyGroupPayload(left_group_id=input.group_id)
+        async def work(session: AsyncSession, resident: ResidentRef) -> LeaveFamilyGroupPayload:
+            await service.leave_group(
+                session,
+                resident,
+                group_id=decode_id("FamilyGroup", input.group_id, field="groupId"),
+                meta=info.context.request_meta(),
+            )
+            return LeaveFamilyGroupPayload(left_group_id=input.group_id)
 
-    @strawberry.mutation(description="Remove a member from a family group (owners only).")
+        return await as_resident(info, LeaveFamilyGroupPayload, work)
+
+    @strawberry.mutation(
+        description="Remove a member from a family group (owners only); consents naming them "
+        "by name end."
+    )
     async def remove_family_member(
         self, info: KInfo, input: FamilyMemberInput
     ) -> FamilyGroupPayload:
-        return await _change_member(info, input, service.remove_member)
+        async def work(session: AsyncSession, resident: ResidentRef) -> FamilyGroupPayload:
+            group_id, membership_id = _ids(input)
+            await service.remove_member(
+                session,
+                resident,
+                group_id=group_id,
+                membership_id=membership_id,
+                meta=info.context.request_meta(),
+            )
+            group = await service.get_group(session, resident, group_id)
+            return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+
+        return await as_resident(info, FamilyGroupPayload, work)
 
     @strawberry.mutation(description="Make a member an owner too (owners only).")
     async def promote_family_member(
         self, info: KInfo, input: FamilyMemberInput
     ) -> FamilyGroupPayload:
-        return await _change_member(info, input, service.promote_member)
-
-
-async def _change_member(
-    info: KInfo, input: FamilyMemberInput, action: object
-) -> FamilyGroupPayload:
-    resident = await info.context.resident()
-    try:
-        group_id = decode_id("FamilyGroup", input.group_id, field="groupId")
-        membership_id = decode_id("FamilyMember", input.member_id, field="memberId")
-        async with info.context.db.transaction() as session:
-            await action(session, resident, group_id=group_id, membership_id=membership_id)  # type: ignore[operator]
+        async def work(session: AsyncSession, resident: ResidentRef) -> FamilyGroupPayload:
+            group_id, membership_id = _ids(input)
+            await service.promote_member(
+                session, resident, group_id=group_id, membership_id=membership_id
+            )
             group = await service.get_group(session, resident, group_id)
-    except DomainError as exc:
-        return FamilyGroupPayload(errors=user_errors(exc))
-    return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+            return FamilyGroupPayload(group=FamilyGroupType.from_model(group))
+
+        return await as_resident(info, FamilyGroupPayload, work)
+
+
+def _ids(input: FamilyMemberInput) -> tuple[uuid.UUID, uuid.UUID]:
+    return (
+        decode_id("FamilyGroup", input.group_id, field="groupId"),
+        decode_id("FamilyMember", input.member_id, field="memberId"),
+    )

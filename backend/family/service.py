@@ -9,11 +9,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
+from ..consent import service as consent_service
 from ..db.base import utcnow
 from ..errors import Checker, Conflict, Expired, LimitExceeded, NotFound, NotPermitted
-from ..residents.models import Resident
+from ..principal import RequestMeta, ResidentRef
+from ..text import clean_text
 from . import repository
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
+from .sharing import FAMILY
 
 # Crockford-style alphabet without 0/O, 1/I/L: codes are read aloud and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -39,12 +42,14 @@ def display_code(code: str) -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-async def list_groups(session: AsyncSession, resident: Resident) -> list[FamilyGroup]:
+async def list_groups(session: AsyncSession, resident_id: uuid.UUID) -> list[FamilyGroup]:
     """The family groups the resident belongs to."""
-    return await repository.groups_of(session, resident.id)
+    return await repository.groups_of(session, resident_id)
 
 
-async def get_group(session: AsyncSession, resident: Resident, group_id: uuid.UUID) -> FamilyGroup:
+async def get_group(
+    session: AsyncSession, resident: ResidentRef, group_id: uuid.UUID
+) -> FamilyGroup:
     """A group the resident belongs to; any other group is NotFound."""
     if await repository.membership(session, group_id, resident.id) is None:
         raise NotFound("family group", "家族グループ", field="groupId")
@@ -63,17 +68,16 @@ async def members_of_groups(
 
 def _clean_name(name: str) -> str:
     checker = Checker()
-    cleaned = name.strip()
-    if not cleaned:
-        checker.add("name", "name must not be empty", "名前を入力してください")
-    if len(cleaned) > 100:
-        checker.add("name", "name must be at most 100 characters", "名前は100文字以内です")
+    cleaned = clean_text(
+        checker, "name", name, label_ja="家族グループ名", max_length=100, required=True
+    )
     checker.raise_if_any()
+    assert cleaned is not None
     return cleaned
 
 
 async def create_group(
-    session: AsyncSession, settings: Settings, resident: Resident, *, name: str
+    session: AsyncSession, settings: Settings, resident: ResidentRef, *, name: str
 ) -> FamilyGroup:
     """Create a family group with the resident as its owner."""
     cleaned = _clean_name(name)
@@ -95,7 +99,7 @@ async def create_group(
 
 
 async def _owner_membership(
-    session: AsyncSession, resident: Resident, group_id: uuid.UUID
+    session: AsyncSession, resident: ResidentRef, group_id: uuid.UUID
 ) -> FamilyMembership:
     membership = await repository.membership(session, group_id, resident.id)
     if membership is None:
@@ -111,7 +115,7 @@ async def _owner_membership(
 async def create_invitation(
     session: AsyncSession,
     settings: Settings,
-    resident: Resident,
+    resident: ResidentRef,
     *,
     group_id: uuid.UUID,
     expires_in_hours: int | None = None,
@@ -141,7 +145,7 @@ async def create_invitation(
 
 
 async def accept_invitation(
-    session: AsyncSession, settings: Settings, resident: Resident, *, code: str
+    session: AsyncSession, settings: Settings, resident: ResidentRef, *, code: str
 ) -> FamilyGroup:
     """Join the group of a valid, unused, unexpired invitation."""
     invitation = await repository.invitation_by_code(session, normalize_code(code))
@@ -186,8 +190,23 @@ async def accept_invitation(
     return group
 
 
-async def leave_group(session: AsyncSession, resident: Resident, *, group_id: uuid.UUID) -> None:
-    """Leave a group; the last owner must promote someone first, a last member dissolves it."""
+async def _end_sharing_with(
+    session: AsyncSession, resident_id: uuid.UUID, others: list[uuid.UUID], meta: RequestMeta
+) -> None:
+    """Consents naming a former family member end when no family group links them any more."""
+    still = await repository.co_member_ids(session, resident_id, others)
+    gone = [other for other in others if other not in still and other != resident_id]
+    pairs = [(resident_id, other) for other in gone] + [(other, resident_id) for other in gone]
+    await consent_service.end_person_grants(session, relationship=FAMILY, pairs=pairs, meta=meta)
+
+
+async def leave_group(
+    session: AsyncSession, resident: ResidentRef, *, group_id: uuid.UUID, meta: RequestMeta
+) -> None:
+    """Leave a group; the last owner must promote someone first, a last member dissolves it.
+
+    Consents the resident gave to a member by name, or received by name, end with it.
+    """
     group = await repository.lock_group(session, group_id)
     membership = await repository.membership(session, group_id, resident.id) if group else None
     if group is None or membership is None:
@@ -208,12 +227,19 @@ async def leave_group(session: AsyncSession, resident: Resident, *, group_id: uu
         )
     await session.delete(membership)
     await session.flush()
+    others = [m.resident_id for m in await repository.members_of_groups(session, [group_id])]
+    await _end_sharing_with(session, resident.id, others, meta)
 
 
 async def remove_member(
-    session: AsyncSession, resident: Resident, *, group_id: uuid.UUID, membership_id: uuid.UUID
+    session: AsyncSession,
+    resident: ResidentRef,
+    *,
+    group_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    meta: RequestMeta,
 ) -> None:
-    """An owner removes another (non-owner) member."""
+    """An owner removes another (non-owner) member; consents naming them by name end."""
     await repository.lock_group(session, group_id)
     own = await _owner_membership(session, resident, group_id)
     target = await repository.membership_by_id(session, group_id, membership_id)
@@ -221,7 +247,9 @@ async def remove_member(
         raise NotFound("family member", "家族のメンバー", field="memberId")
     if target.id == own.id:
         raise Conflict(
-            "use leaveFamilyGroup to leave", "退出はleaveFamilyGroupで行います", field="memberId"
+            "use leaveFamilyGroup to leave",
+            "自分を外すには家族グループから退出してください",
+            field="memberId",
         )
     if target.role == MemberRole.OWNER.value:
         raise NotPermitted(
@@ -231,10 +259,12 @@ async def remove_member(
         )
     await session.delete(target)
     await session.flush()
+    others = [m.resident_id for m in await repository.members_of_groups(session, [group_id])]
+    await _end_sharing_with(session, target.resident_id, [*others, resident.id], meta)
 
 
 async def promote_member(
-    session: AsyncSession, resident: Resident, *, group_id: uuid.UUID, membership_id: uuid.UUID
+    session: AsyncSession, resident: ResidentRef, *, group_id: uuid.UUID, membership_id: uuid.UUID
 ) -> FamilyMembership:
     """An owner makes another member an owner too."""
     await _owner_membership(session, resident, group_id)
@@ -244,34 +274,3 @@ async def promote_member(
     target.role = MemberRole.OWNER.value
     await session.flush()
     return target
-
-
-async def co_member_ids(
-    session: AsyncSession, resident_id: uuid.UUID, candidate_ids: list[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Which of the candidates are in a family group with the resident."""
-    if not candidate_ids:
-        return set()
-    return await repository.co_member_ids(session, resident_id, candidate_ids)
-
-
-async def household_counts(
-    session: AsyncSession, resident_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[str, int]]]:
-    """Family groups (name, size) of each resident: the household composition item."""
-    if not resident_ids:
-        return {}
-    return await repository.household_counts(session, resident_ids)
-
-
-async def member_resident_id(
-    session: AsyncSession, resident: Resident, membership_id: uuid.UUID
-) -> uuid.UUID | None:
-    """The resident behind a membership of a group the caller belongs to, else None."""
-
-    target = await repository.membership_row(session, membership_id)
-    if target is None:
-        return None
-    if await repository.membership(session, target.group_id, resident.id) is None:
-        return None
-    return target.resident_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -13,25 +14,28 @@ from ..api.ids import encode_id
 from ..consent.loaders import shared_data_loader
 from ..consent.types import PersonalDataType
 from ..errors import DomainError
+from ..residents.loaders import display_name_of
 from . import service
-from .loaders import members_loader, resident_loader
+from .loaders import members_loader
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
 
-FamilyMemberRoleType = strawberry.enum(MemberRole, name="FamilyMemberRole")
+if TYPE_CHECKING:
+    FamilyMemberRoleType = MemberRole
+else:
+    FamilyMemberRoleType = strawberry.enum(MemberRole, name="FamilyMemberRole")
 
 
 @strawberry.type(name="FamilyMember")
 class FamilyMemberType:
     id: strawberry.ID
-    role: FamilyMemberRoleType  # type: ignore[valid-type]
+    role: FamilyMemberRoleType
     joined_at: datetime
     is_me: bool
     resident_id: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The member's display name; nothing else is shared yet.")
     async def display_name(self, info: KInfo) -> str | None:
-        resident = await info.context.loader("resident", resident_loader).load(self.resident_id)
-        return resident.display_name if resident else None
+        return await display_name_of(info.context, self.resident_id)
 
     @strawberry.field(
         description=(
@@ -105,5 +109,5 @@ async def my_family_groups(info: KInfo) -> list[FamilyGroupType]:
     """The signed-in resident's family groups."""
     resident = await info.context.resident()
     async with info.context.db.session() as session:
-        groups = await service.list_groups(session, resident)
+        groups = await service.list_groups(session, resident.id)
     return [FamilyGroupType.from_model(g) for g in groups]

@@ -1,52 +1,26 @@
-"""GraphQL types of hazard zones, plus the coordinate inputs other domains share.
+"""GraphQL types of hazard zones.
 
 (``types.py`` in this package is the pure HazardType enum used by the parsers and shelters.)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from shapely.geometry import mapping
 
-from ..api.errors import KizunaGraphQLError, top_level_error
 from ..api.ids import encode_id
-from ..errors import DomainError, ValidationErrors
 from ..residents.types import PlaceType
 from .service import HazardMap, ZoneInfo, rank_labels
 from .types import HazardType
 
-HazardTypeEnum = strawberry.enum(
-    HazardType, name="HazardType", description="Hazards of 災害対策基本法 (GSI column order)."
-)
-
-
-@strawberry.input(description="A WGS 84 position.")
-class CoordinatesInput:
-    latitude: float
-    longitude: float
-
-
-@strawberry.input(description="A WGS 84 bounding box (at most 2 degrees on each side).")
-class BoundingBoxInput:
-    min_longitude: float
-    min_latitude: float
-    max_longitude: float
-    max_latitude: float
-
-    def as_tuple(self) -> tuple[float, float, float, float]:
-        """(min_lon, min_lat, max_lon, max_lat), GeoJSON's bbox order."""
-        return (self.min_longitude, self.min_latitude, self.max_longitude, self.max_latitude)
-
-
-def query_error(exc: DomainError) -> KizunaGraphQLError:
-    """A top-level error for a query; validation errors name every offending field."""
-    error = top_level_error(exc)
-    if isinstance(exc, ValidationErrors) and error.extensions is not None:
-        error.extensions["field"] = exc.errors[0].field
-        error.extensions["fields"] = [e.field for e in exc.errors]
-    return error
+if TYPE_CHECKING:
+    HazardTypeEnum = HazardType
+else:
+    HazardTypeEnum = strawberry.enum(
+        HazardType, name="HazardType", description="Hazards of 災害対策基本法 (GSI column order)."
+    )
 
 
 @strawberry.type(name="HazardZone", description="A hazard zone (e.g. a flood depth band).")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import strawberry
 
 from ..api.context import KInfo
+from ..api.errors import top_level_error
+from ..api.inputs import BoundingBoxInput
 from ..api.scalars import GeoJSON
 from ..errors import DomainError
 from ..residents import service as residents_service
 from ..residents.types import PlaceType
 from . import service
 from .api_types import (
-    BoundingBoxInput,
     HazardTypeEnum,
     HazardZoneType,
     PlaceHazardsType,
     hazard_feature_collection,
-    query_error,
 )
 
 
@@ -34,7 +34,7 @@ class HazardQueries:
             async with info.context.db.session() as session:
                 zones = await service.zones_at(session, lat=latitude, lon=longitude, types=types)
         except DomainError as exc:
-            raise query_error(exc) from exc
+            raise top_level_error(exc) from exc
         return [HazardZoneType.from_info(z) for z in zones]
 
     @strawberry.field(description="The hazard zones at each of my saved places.")
@@ -73,5 +73,5 @@ class HazardQueries:
             async with info.context.db.session() as session:
                 result = await service.hazard_map(session, bbox=bbox.as_tuple(), types=types)
         except DomainError as exc:
-            raise query_error(exc) from exc
+            raise top_level_error(exc) from exc
         return hazard_feature_collection(result)

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.base import Base, Timestamps, UUIDPrimaryKey
+from ..db.constraints import describe_unique
 
 
 class Gender(StrEnum):
@@ -88,3 +89,11 @@ class Place(UUIDPrimaryKey, Timestamps, Base):
             postgresql_where=text("kind = 'home'"),
         ),
     )
+
+
+describe_unique(
+    "uq_places_one_home",
+    field="kind",
+    message="a home place exists already; update it instead",
+    message_ja="自宅はすでに登録されています。登録済みの自宅を変更してください",
+)

@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.context import KInfo
-from ..api.errors import UserError, user_errors
+from ..api.errors import UserError
 from ..api.ids import decode_id
-from ..errors import DomainError
+from ..api.mutations import in_transaction, sent
 from . import service
-from .types import GenderType, LanguageType, MeType, PlaceKindType, PlaceType
+from .models import Resident
+from .types import (
+    GenderType,
+    LanguageType,
+    MeType,
+    PlaceKindType,
+    PlaceType,
+    signed_in_resident,
+)
 
 UNSET = strawberry.UNSET
+P = TypeVar("P")
 
 
 def _sent(value: object) -> object:
-    return service.UNSET if value is UNSET else value
+    return sent(value, service.UNSET)
 
 
 @strawberry.input(description="Fields to change; omitted fields stay, null clears.")
 class UpdateProfileInput:
-    display_name: str | None = UNSET
+    display_name: str | None = strawberry.field(
+        default=UNSET, description="Shown to your family and leaders; may change, not be blank"
+    )
     family_name: str | None = UNSET
     given_name: str | None = UNSET
-    family_name_kana: str | None = UNSET
-    given_name_kana: str | None = UNSET
+    family_name_kana: str | None = strawberry.field(
+        default=UNSET, description="フリガナ in katakana (hiragana is converted)"
+    )
+    given_name_kana: str | None = strawberry.field(
+        default=UNSET, description="フリガナ in katakana (hiragana is converted)"
+    )
     birth_date: date | None = UNSET
-    gender: GenderType | None = UNSET  # type: ignore[valid-type]
+    gender: GenderType | None = UNSET
     phone: str | None = UNSET
     address: str | None = UNSET
-    preferred_language: LanguageType | None = UNSET  # type: ignore[valid-type]
+    preferred_language: LanguageType | None = UNSET
     municipality_code: str | None = strawberry.field(
         default=UNSET,
         description="Choose the home municipality explicitly; null derives it from the home place.",
@@ -46,7 +64,7 @@ class UpdateProfilePayload:
 
 @strawberry.input
 class AddPlaceInput:
-    kind: PlaceKindType  # type: ignore[valid-type]
+    kind: PlaceKindType
     label: str
     latitude: float
     longitude: float
@@ -56,7 +74,7 @@ class AddPlaceInput:
 @strawberry.input(description="Fields to change; omitted fields stay.")
 class UpdatePlaceInput:
     id: strawberry.ID
-    kind: PlaceKindType | None = UNSET  # type: ignore[valid-type]
+    kind: PlaceKindType | None = UNSET
     label: str | None = UNSET
     latitude: float | None = UNSET
     longitude: float | None = UNSET
@@ -80,67 +98,72 @@ class RemovePlacePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def _as_me(
+    info: KInfo,
+    payload: Callable[..., P],
+    work: Callable[[AsyncSession, Resident], Awaitable[P]],
+) -> P:
+    resident = await signed_in_resident(info)
+    return await in_transaction(info, payload, lambda session: work(session, resident))
+
+
 @strawberry.type
 class ResidentMutations:
     @strawberry.mutation(description="Update the signed-in resident's profile.")
     async def update_profile(self, info: KInfo, input: UpdateProfileInput) -> UpdateProfilePayload:
-        resident = await info.context.resident()
         changes = service.ProfileChanges(
             **{name: _sent(getattr(input, name)) for name in service.ProfileChanges.__slots__}
         )
-        try:
-            async with info.context.db.transaction() as session:
-                await service.update_profile(session, resident, changes=changes)
-        except DomainError as exc:
-            return UpdateProfilePayload(errors=user_errors(exc))
-        return UpdateProfilePayload(me=MeType.from_model(await info.context.resident()))
+
+        async def work(session: AsyncSession, resident: Resident) -> UpdateProfilePayload:
+            await service.update_profile(session, resident, changes=changes)
+            return UpdateProfilePayload(me=MeType.from_model(resident))
+
+        return await _as_me(info, UpdateProfilePayload, work)
 
     @strawberry.mutation(description="Save a new place for the signed-in resident.")
     async def add_place(self, info: KInfo, input: AddPlaceInput) -> PlacePayload:
-        resident = await info.context.resident()
-        try:
-            async with info.context.db.transaction() as session:
-                place = await service.add_place(
-                    session,
-                    info.context.settings,
-                    resident,
-                    kind=input.kind,
-                    label=input.label,
-                    latitude=input.latitude,
-                    longitude=input.longitude,
-                    address=input.address,
-                )
-        except DomainError as exc:
-            return PlacePayload(errors=user_errors(exc))
-        return PlacePayload(place=PlaceType.from_model(place))
+        async def work(session: AsyncSession, resident: Resident) -> PlacePayload:
+            place = await service.add_place(
+                session,
+                info.context.settings,
+                resident,
+                kind=input.kind,
+                label=input.label,
+                latitude=input.latitude,
+                longitude=input.longitude,
+                address=input.address,
+            )
+            return PlacePayload(place=PlaceType.from_model(place))
+
+        return await _as_me(info, PlacePayload, work)
 
     @strawberry.mutation(description="Change one of the signed-in resident's places.")
     async def update_place(self, info: KInfo, input: UpdatePlaceInput) -> PlacePayload:
-        resident = await info.context.resident()
-        try:
-            place_id = decode_id("Place", input.id)
-            changes = service.PlaceChanges(
-                kind=_sent(input.kind),
-                label=_sent(input.label),
-                latitude=_sent(input.latitude),
-                longitude=_sent(input.longitude),
-                address=_sent(input.address),
+        changes = service.PlaceChanges(
+            kind=_sent(input.kind),
+            label=_sent(input.label),
+            latitude=_sent(input.latitude),
+            longitude=_sent(input.longitude),
+            address=_sent(input.address),
+        )
+
+        async def work(session: AsyncSession, resident: Resident) -> PlacePayload:
+            place = await service.update_place(
+                session,
+                info.context.settings,
+                resident,
+                decode_id("Place", input.id),
+                changes=changes,
             )
-            async with info.context.db.transaction() as session:
-                place = await service.update_place(
-                    session, info.context.settings, resident, place_id, changes=changes
-                )
-        except DomainError as exc:
-            return PlacePayload(errors=user_errors(exc))
-        return PlacePayload(place=PlaceType.from_model(place))
+            return PlacePayload(place=PlaceType.from_model(place))
+
+        return await _as_me(info, PlacePayload, work)
 
     @strawberry.mutation(description="Delete one of the signed-in resident's places.")
     async def remove_place(self, info: KInfo, input: RemovePlaceInput) -> RemovePlacePayload:
-        resident = await info.context.resident()
-        try:
-            place_id = decode_id("Place", input.id)
-            async with info.context.db.transaction() as session:
-                await service.remove_place(session, resident, place_id)
-        except DomainError as exc:
-            return RemovePlacePayload(errors=user_errors(exc))
-        return RemovePlacePayload(removed_id=input.id)
+        async def work(session: AsyncSession, resident: Resident) -> RemovePlacePayload:
+            await service.remove_place(session, resident, decode_id("Place", input.id))
+            return RemovePlacePayload(removed_id=input.id)
+
+        return await _as_me(info, RemovePlacePayload, work)

@@ -41,6 +41,21 @@ async def places_of_many(session: AsyncSession, resident_ids: list[uuid.UUID]) -
     return list(await session.scalars(statement))
 
 
+async def homes_of_many(session: AsyncSession, resident_ids: list[uuid.UUID]) -> list[Place]:
+    statement = select(Place).where(Place.resident_id.in_(resident_ids), Place.kind == "home")
+    return list(await session.scalars(statement))
+
+
+async def ids_living_in(
+    session: AsyncSession, resident_ids: list[uuid.UUID], municipality_codes: set[str]
+) -> set[uuid.UUID]:
+    statement = select(Resident.id).where(
+        Resident.id.in_(resident_ids),
+        Resident.home_municipality_code.in_(sorted(municipality_codes)),
+    )
+    return set(await session.scalars(statement))
+
+
 async def place_of(
     session: AsyncSession, resident_id: uuid.UUID, place_id: uuid.UUID
 ) -> Place | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -11,19 +10,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.principal import Principal
 from ..config import Settings
 from ..db.base import utcnow
 from ..errors import Checker, Conflict, LimitExceeded, NotFound, Unauthenticated
 from ..geo import check_point, h3_cells
 from ..municipalities import service as municipality_service
+from ..principal import Principal, ResidentRef
+from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
 ADDRESS_MAX = 255
-KANA = re.compile(r"^[\u3040-\u309f\u30a0-\u30ff\u3000 ・ー]+$")
 PHONE = re.compile(r"^\+?[0-9][0-9\- ]*[0-9]$")
 
 
@@ -56,30 +55,6 @@ class PlaceChanges:
     latitude: Any = UNSET
     longitude: Any = UNSET
     address: Any = UNSET
-
-
-def _clean_text(
-    checker: Checker, field: str, value: str | None, *, max_length: int, required: bool = False
-) -> str | None:
-    """Trimmed, NFC-normalised text, or a recorded problem (too long, control characters)."""
-    if value is None:
-        if required:
-            checker.add(field, f"{field} is required", f"{field}は必須です")
-        return None
-    cleaned = unicodedata.normalize("NFC", value).strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
-        checker.add(field, f"{field} contains control characters", f"{field}に制御文字があります")
-    if len(cleaned) > max_length:
-        checker.add(
-            field,
-            f"{field} must be at most {max_length} characters",
-            f"{field}は{max_length}文字以内で入力してください",
-        )
-    if not cleaned:
-        if required:
-            checker.add(field, f"{field} must not be empty", f"{field}を入力してください")
-        return None
-    return cleaned
 
 
 async def get_or_create_resident(session: AsyncSession, principal: Principal) -> Resident:
@@ -116,26 +91,30 @@ async def update_profile(
     """Apply the sent profile fields after validating all of them."""
     checker = Checker()
     updates: dict[str, Any] = {}
-    for field, camel in (
-        ("display_name", "displayName"),
-        ("family_name", "familyName"),
-        ("given_name", "givenName"),
+    if changes.display_name is not UNSET:
+        # Family members and leaders see residents by this name: it can change, not vanish.
+        updates["display_name"] = clean_text(
+            checker,
+            "displayName",
+            changes.display_name,
+            label_ja="表示名",
+            max_length=NAME_MAX,
+            required=True,
+        )
+    for field, camel, label in (
+        ("family_name", "familyName", "姓"),
+        ("given_name", "givenName", "名"),
     ):
         value = getattr(changes, field)
         if value is not UNSET:
-            updates[field] = _clean_text(checker, camel, value, max_length=NAME_MAX)
-    for field, camel in (
-        ("family_name_kana", "familyNameKana"),
-        ("given_name_kana", "givenNameKana"),
+            updates[field] = clean_text(checker, camel, value, label_ja=label, max_length=NAME_MAX)
+    for field, camel, label in (
+        ("family_name_kana", "familyNameKana", "姓のフリガナ"),
+        ("given_name_kana", "givenNameKana", "名のフリガナ"),
     ):
         value = getattr(changes, field)
         if value is not UNSET:
-            cleaned = _clean_text(checker, camel, value, max_length=NAME_MAX)
-            if cleaned is not None and not KANA.match(cleaned):
-                checker.add(
-                    camel, f"{camel} must be written in kana", f"{camel}はかなで入力してください"
-                )
-            updates[field] = cleaned
+            updates[field] = clean_kana(checker, camel, value, label_ja=label, max_length=NAME_MAX)
     if changes.birth_date is not UNSET:
         birth_date: date | None = changes.birth_date
         today = datetime.now(JST).date()
@@ -151,7 +130,7 @@ async def update_profile(
     if changes.preferred_language is not UNSET:
         updates["preferred_language"] = Language(changes.preferred_language or Language.JA).value
     if changes.phone is not UNSET:
-        phone = _clean_text(checker, "phone", changes.phone, max_length=20)
+        phone = clean_text(checker, "phone", changes.phone, label_ja="電話番号", max_length=20)
         digits = sum(ch.isdigit() for ch in phone or "")
         if phone is not None and (not PHONE.match(phone) or not 10 <= digits <= 15):
             checker.add(
@@ -161,8 +140,8 @@ async def update_profile(
             )
         updates["phone"] = phone
     if changes.address is not UNSET:
-        updates["address"] = _clean_text(
-            checker, "address", changes.address, max_length=ADDRESS_MAX
+        updates["address"] = clean_text(
+            checker, "address", changes.address, label_ja="住所", max_length=ADDRESS_MAX
         )
     municipality_code = changes.municipality_code
     checker.raise_if_any()
@@ -182,14 +161,16 @@ async def update_profile(
     return resident
 
 
-async def list_places(session: AsyncSession, resident: Resident) -> list[Place]:
+async def list_places(session: AsyncSession, resident: ResidentRef) -> list[Place]:
     """The resident's saved places, oldest first."""
     return await repository.places_of(session, resident.id)
 
 
 def _validate_place(checker: Checker, *, label: Any, address: Any) -> tuple[str | None, str | None]:
-    clean_label = _clean_text(checker, "label", label, max_length=NAME_MAX, required=True)
-    clean_address = _clean_text(checker, "address", address, max_length=ADDRESS_MAX)
+    clean_label = clean_text(
+        checker, "label", label, label_ja="場所の名前", max_length=NAME_MAX, required=True
+    )
+    clean_address = clean_text(checker, "address", address, label_ja="住所", max_length=ADDRESS_MAX)
     return clean_label, clean_address
 
 
@@ -220,7 +201,7 @@ async def add_place(
     """Save a new place (home, workplace, school, child's school) for the resident."""
     checker = Checker()
     clean_label, clean_address = _validate_place(checker, label=label, address=address)
-    check_point(checker, "location", latitude, longitude)
+    check_point(checker, "", latitude, longitude)
     checker.raise_if_any()
     if await repository.count_places(session, resident.id) >= settings.max_places_per_resident:
         raise LimitExceeded(
@@ -248,7 +229,7 @@ async def add_place(
     return place
 
 
-async def get_place(session: AsyncSession, resident: Resident, place_id: uuid.UUID) -> Place:
+async def get_place(session: AsyncSession, resident: ResidentRef, place_id: uuid.UUID) -> Place:
     """One of the resident's own places; anyone else's is NotFound."""
     place = await repository.place_of(session, resident.id, place_id)
     if place is None:
@@ -272,7 +253,7 @@ async def update_place(
     clean_label, clean_address = _validate_place(checker, label=label, address=address)
     latitude = place.latitude if changes.latitude is UNSET else changes.latitude
     longitude = place.longitude if changes.longitude is UNSET else changes.longitude
-    check_point(checker, "location", latitude, longitude)
+    check_point(checker, "", latitude, longitude)
     if changes.kind is None:
         checker.add("kind", "kind must not be null", "種類を指定してください")
     checker.raise_if_any()
@@ -300,6 +281,12 @@ async def remove_place(session: AsyncSession, resident: Resident, place_id: uuid
         resident.home_municipality_code = None
     await session.delete(place)
     await session.flush()
+
+
+async def resident_id_by_subject(session: AsyncSession, subject: str) -> uuid.UUID | None:
+    """The id of the resident with this regional-ID subject, if they have signed in."""
+    resident = await repository.by_subject(session, subject)
+    return resident.id if resident else None
 
 
 async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Resident]:

@@ -18,9 +18,21 @@ from .models import Gender, Language, Place, PlaceKind, Resident
 if TYPE_CHECKING:
     from ..family.types import FamilyGroupType
 
-GenderType = strawberry.enum(Gender, name="Gender")
-LanguageType = strawberry.enum(Language, name="Language")
-PlaceKindType = strawberry.enum(PlaceKind, name="PlaceKind")
+if TYPE_CHECKING:
+    GenderType = Gender
+    LanguageType = Language
+    PlaceKindType = PlaceKind
+else:
+    GenderType = strawberry.enum(Gender, name="Gender")
+    LanguageType = strawberry.enum(Language, name="Language")
+    PlaceKindType = strawberry.enum(PlaceKind, name="PlaceKind")
+
+
+async def signed_in_resident(info: KInfo) -> Resident:
+    """The signed-in resident's own record (the context loads it through this domain)."""
+    resident = await info.context.resident()
+    assert isinstance(resident, Resident)
+    return resident
 
 
 @strawberry.type(
@@ -28,7 +40,7 @@ PlaceKindType = strawberry.enum(PlaceKind, name="PlaceKind")
 )
 class PlaceType:
     id: strawberry.ID
-    kind: PlaceKindType  # type: ignore[valid-type]
+    kind: PlaceKindType
     label: str
     address: str | None
     latitude: float
@@ -63,10 +75,10 @@ class MeType:
     family_name_kana: str | None
     given_name_kana: str | None
     birth_date: date | None
-    gender: GenderType  # type: ignore[valid-type]
+    gender: GenderType
     phone: str | None
     address: str | None
-    preferred_language: LanguageType  # type: ignore[valid-type]
+    preferred_language: LanguageType
     municipality_chosen: bool = strawberry.field(
         description="true when chosen explicitly; false when derived from the home place"
     )

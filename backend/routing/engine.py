@@ -208,7 +208,10 @@ class RoutingEngine:
         o_lonlat, d_lonlat = validate_coordinate(origin), validate_coordinate(destination)
         o_snap, d_snap = self.snap(o_lonlat), self.snap(d_lonlat)
         if self._labels[o_snap.node] != self._labels[d_snap.node]:
-            raise NoRoute("origin and destination are on disconnected parts of the network")
+            raise NoRoute(
+                "origin and destination are on disconnected parts of the network",
+                "出発地と目的地が歩行者用の道でつながっていません",
+            )
 
         polys, met = self._avoid_areas(avoid)
         area_weights = _severities(severities, polys)

@@ -1,27 +1,26 @@
-"""Typed routing errors, each with a stable machine-readable ``code``."""
+"""Typed routing errors: members of the one DomainError hierarchy, each with its own code."""
 
 from __future__ import annotations
 
+from ..errors import DomainError, ErrorCode
 
-class RoutingError(Exception):
-    """Base class of every routing failure; ``code`` is stable, ``message`` is for humans."""
 
-    code: str = "routing_error"
-    # The request field at fault ("from", "toPoint", ...), set by the service when known.
-    field: str | None = None
+class RoutingError(DomainError):
+    """Base class of every routing failure; the service sets ``field`` when it knows it."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = ErrorCode.NO_ROUTE
+
+    def __init__(self, message: str, message_ja: str, *, field: str | None = None) -> None:
+        super().__init__(message, message_ja, field=field)
 
 
 class InvalidCoordinate(RoutingError):
     """A coordinate is NaN, infinite or outside the valid lon/lat ranges."""
 
-    code = "invalid_coordinate"
+    code = ErrorCode.INVALID_COORDINATE
 
     def __init__(self, lon: float, lat: float) -> None:
-        super().__init__(f"invalid coordinate (lon={lon!r}, lat={lat!r})")
+        super().__init__(f"invalid coordinate (lon={lon!r}, lat={lat!r})", "座標が不正です")
         self.lon = lon
         self.lat = lat
 
@@ -29,10 +28,13 @@ class InvalidCoordinate(RoutingError):
 class OutsideGraphArea(RoutingError):
     """A point lies outside the area covered by the walk graph."""
 
-    code = "outside_graph_area"
+    code = ErrorCode.OUTSIDE_ROUTING_AREA
 
     def __init__(self, lon: float, lat: float) -> None:
-        super().__init__(f"point (lon={lon:.6f}, lat={lat:.6f}) is outside the routing area")
+        super().__init__(
+            f"point (lon={lon:.6f}, lat={lat:.6f}) is outside the routing area",
+            "経路案内の対象区域外の地点です",
+        )
         self.lon = lon
         self.lat = lat
 
@@ -40,11 +42,15 @@ class OutsideGraphArea(RoutingError):
 class PointOffNetwork(RoutingError):
     """The nearest walkable node is farther than the allowed snapping distance."""
 
-    code = "point_off_network"
+    code = ErrorCode.POINT_OFF_NETWORK
 
     def __init__(self, distance_m: float, max_snap_m: float | None = None) -> None:
         limit = f" (limit {max_snap_m:.0f} m)" if max_snap_m is not None else ""
-        super().__init__(f"nearest walkable path is {distance_m:.0f} m away{limit}")
+        limit_ja = f"（上限{max_snap_m:.0f}メートル）" if max_snap_m is not None else ""
+        super().__init__(
+            f"nearest walkable path is {distance_m:.0f} m away{limit}",
+            f"歩行できる道まで{distance_m:.0f}メートル離れています{limit_ja}",
+        )
         self.distance_m = distance_m
         self.max_snap_m = max_snap_m
 
@@ -52,7 +58,30 @@ class PointOffNetwork(RoutingError):
 class NoRoute(RoutingError):
     """Origin and destination are not connected by any walkable path."""
 
-    code = "no_route"
+    code = ErrorCode.NO_ROUTE
 
-    def __init__(self, message: str = "no walkable route connects origin and destination") -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str = "no walkable route connects origin and destination",
+        message_ja: str = "出発地から目的地まで歩いて行ける経路が見つかりません",
+    ) -> None:
+        super().__init__(message, message_ja)
+
+
+class NoShelter(RoutingError):
+    """No shelter fits the request (designation, status, distance)."""
+
+    code = ErrorCode.NO_SHELTER
+
+
+class RoutingUnavailable(RoutingError):
+    """No walk graph is installed (production without `kizuna import roads`)."""
+
+    code = ErrorCode.ROUTING_UNAVAILABLE
+
+    def __init__(
+        self,
+        message: str = "evacuation routing is not set up on this server",
+        message_ja: str = "このサーバーでは経路案内を利用できません",
+    ) -> None:
+        super().__init__(message, message_ja)

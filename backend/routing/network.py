@@ -16,19 +16,10 @@ from pathlib import Path
 from ..config import Environment, Settings
 from .demo import build_demo_graph
 from .engine import RoutingEngine
-from .errors import RoutingError
+from .errors import RoutingUnavailable
 from .graph import WalkGraph
 
 log = logging.getLogger("kizuna.routing")
-
-
-class RoutingUnavailable(RoutingError):
-    """No walk graph is installed (production without `kizuna import roads`)."""
-
-    code = "routing_unavailable"
-
-    def __init__(self, message: str = "evacuation routing is not set up on this server") -> None:
-        super().__init__(message)
 
 
 class RoadNetworkStore:
@@ -48,7 +39,8 @@ class RoadNetworkStore:
         cached = self._cache.get(key)
         if stamp is None and settings.environment is Environment.PRODUCTION:
             raise RoutingUnavailable(
-                "evacuation routing is not set up on this server (no walk graph imported)"
+                "evacuation routing is not set up on this server (no walk graph imported)",
+                "このサーバーには道路網が取り込まれていないため経路案内を利用できません",
             )
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -92,7 +84,10 @@ def _load(path: Path, stamp: tuple[int, int] | None, max_snap_m: float) -> Routi
     except (OSError, ValueError, KeyError) as exc:
         # A broken file must not take the service down: say so in the log and per request.
         log.error("cannot load walk graph %s: %s", path, exc)
-        raise RoutingUnavailable(f"the walk graph file cannot be loaded: {exc}") from exc
+        raise RoutingUnavailable(
+            f"the walk graph file cannot be loaded: {exc}",
+            "道路網のファイルを読み込めないため経路案内を利用できません",
+        ) from exc
     log.info("loaded walk graph %s: %d nodes, %d edges", path, graph.node_count, graph.edge_count)
     return engine
 

@@ -11,7 +11,6 @@ from ..api.ids import decode_id
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..residents import service as residents_service
 from . import service
-from .errors import RoutingError
 from .network import road_networks
 from .types import EvacuationRouteInput, EvacuationRouteResult, EvacuationRouteType, RouteErrorType
 
@@ -53,8 +52,6 @@ class RoutingQueries:
                 result = await service.plan_route(session, context.settings, engine, request)
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
-        except RoutingError as exc:
-            return RouteErrorType.from_routing(exc)
         return EvacuationRouteType.from_result(result)
 
 
@@ -63,7 +60,7 @@ async def _origin(info: KInfo, input: EvacuationRouteInput) -> tuple[float, floa
     if (input.from_ is None) == (input.from_place_id is None):
         raise ValidationFailed(
             "give exactly one of from and fromPlaceId",
-            "出発地はfromかfromPlaceIdのどちらか一方を指定してください",
+            "出発地は地点か登録した場所のどちらか一方を指定してください",
             field="from",
         )
     if input.from_ is not None:

@@ -27,9 +27,8 @@ from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
 from ..hazards.types import HazardType
 from ..shelters import service as shelters_service
-from ..shelters.models import Shelter
 from .engine import Route, RoutingEngine, WalkCost
-from .errors import NoRoute, RoutingError
+from .errors import NoRoute, NoShelter, RoutingError
 from .graph import haversine_m
 
 MIN_WALKING_SPEED_MPS = 0.1
@@ -49,12 +48,6 @@ AVOID_AREA_SEVERITY = 6.0
 def zone_severity(zone: ZoneInfo) -> float:
     """How much a metre inside this zone counts against a least-exposed route."""
     return float(zone.rank) if zone.rank and zone.rank > 0 else 1.0
-
-
-class NoShelter(RoutingError):
-    """No shelter fits the request (designation, status, distance)."""
-
-    code = "no_shelter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +80,7 @@ class EvacuationRoute:
     route: Route
     walking_speed_mps: float
     hazard_type: HazardType | None
-    shelter: Shelter | None
+    shelter: shelters_service.Shelter | None
     crossings: list[Crossing]
     zones_avoided: int
     candidates_compared: int = 0
@@ -142,13 +135,13 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
         checker.add(
             "toPoint",
             "give toShelterId or toPoint, not both",
-            "toShelterIdとtoPointはどちらか一方を指定してください",
+            "目的地は避難所か地点のどちらか一方を指定してください",
         )
     if request.shelter_id is None and request.destination is None and request.hazard_type is None:
         checker.add(
             "hazardType",
             "hazardType is needed to choose the nearest suitable shelter",
-            "最寄りの避難場所を選ぶには災害種別(hazardType)が必要です",
+            "最寄りの避難場所を選ぶには災害種別を指定してください",
         )
     speed = request.walking_speed_mps
     if speed is not None and not (
@@ -174,7 +167,9 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
                 polygon, _ = parse_polygon_geometry(geometry)
             except InvalidGeometry as exc:
                 checker.add(
-                    f"avoid[{i}]", f"avoid[{i}]: {exc}", f"avoid[{i}]: 不正な範囲です: {exc}"
+                    f"avoid[{i}]",
+                    f"avoid[{i}]: {exc}",
+                    f"回避エリア{i + 1}番目の範囲がGeoJSONの多角形として正しくありません",
                 )
                 continue
             vertices += int(shapely.get_num_coordinates(polygon))
@@ -195,7 +190,7 @@ async def plan_route(
     engine: RoutingEngine,
     request: RouteRequest,
 ) -> EvacuationRoute:
-    """The evacuation route for a request (raises DomainError or RoutingError)."""
+    """The evacuation route for a request (raises a DomainError, RoutingError included)."""
     areas = _check_request(settings, request)
     speed = walking_speed(settings, request)
     origin = _lonlat(request.origin)
@@ -207,7 +202,7 @@ async def plan_route(
     for i, polygon in enumerate(areas):
         avoid.add_request_area(i, polygon)
 
-    shelter: Shelter | None = None
+    shelter: shelters_service.Shelter | None = None
     compared = 0
     if request.shelter_id is not None:
         try:
@@ -277,7 +272,7 @@ async def _nearest_by_walking(
     origin: tuple[float, float],
     avoid: _AvoidSet,
     zones: ZoneLookup | None,
-) -> tuple[Shelter, int]:
+) -> tuple[shelters_service.Shelter, int]:
     """Among the nearest designated shelters (straight line), the nearest on foot."""
     lat, lon = request.origin
     open_only = request.open_only
@@ -311,7 +306,13 @@ async def _nearest_by_walking(
         hazard = request.hazard_type.label_en if request.hazard_type else ""
         within = f"within {settings.route_shelter_radius_m / 1000:g} km"
         which = "open shelter" if open_only else "shelter that is not full"
-        raise NoShelter(f"no {which} designated for {hazard.lower()} {within}")
+        which_ja = "開設中の" if open_only else "満員でない"
+        hazard_ja = request.hazard_type.label_ja if request.hazard_type else ""
+        radius_km = f"{settings.route_shelter_radius_m / 1000:g}"
+        raise NoShelter(
+            f"no {which} designated for {hazard.lower()} {within}",
+            f"{radius_km}キロメートル以内に{hazard_ja}に対応する{which_ja}避難場所がありません",
+        )
 
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
@@ -320,7 +321,10 @@ async def _nearest_by_walking(
     )
     reachable = [(rank_key(cost), i) for i, cost in enumerate(costs) if cost is not None]
     if not reachable:
-        raise NoRoute("none of the nearest suitable shelters can be reached on foot")
+        raise NoRoute(
+            "none of the nearest suitable shelters can be reached on foot",
+            "近くの避難場所のいずれにも歩いて行ける経路がありません",
+        )
     _, best = min(reachable)
     return found[best].shelter, len(found)
 

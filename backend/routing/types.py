@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from ..api.errors import user_errors
+from ..api.errors import ErrorInterface, user_errors
+from ..api.inputs import CoordinatesInput
 from ..api.scalars import GeoJSON
 from ..errors import DomainError
-from ..hazards.api_types import CoordinatesInput, HazardTypeEnum, HazardZoneType
+from ..hazards.api_types import HazardTypeEnum, HazardZoneType
 from ..shelters.types import ShelterType
-from .errors import RoutingError
 from .service import EvacuationRoute
 
 
@@ -48,68 +47,20 @@ class EvacuationRouteInput:
     )
 
 
-@strawberry.enum(name="RouteErrorCode")
-class RouteErrorCode(Enum):
-    VALIDATION = "VALIDATION"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_COORDINATE = "INVALID_COORDINATE"
-    OUTSIDE_ROUTING_AREA = "OUTSIDE_ROUTING_AREA"
-    POINT_OFF_NETWORK = "POINT_OFF_NETWORK"
-    NO_ROUTE = "NO_ROUTE"
-    NO_SHELTER = "NO_SHELTER"
-    ROUTING_UNAVAILABLE = "ROUTING_UNAVAILABLE"
-
-
-_ROUTING_CODES = {
-    "invalid_coordinate": (RouteErrorCode.INVALID_COORDINATE, "座標が不正です"),
-    "outside_graph_area": (
-        RouteErrorCode.OUTSIDE_ROUTING_AREA,
-        "経路案内の対象区域外の地点です",
-    ),
-    "point_off_network": (
-        RouteErrorCode.POINT_OFF_NETWORK,
-        "近くに歩行できる道がありません",
-    ),
-    "no_route": (RouteErrorCode.NO_ROUTE, "歩いて行ける経路が見つかりません"),
-    "no_shelter": (RouteErrorCode.NO_SHELTER, "条件に合う避難場所が見つかりません"),
-    "routing_unavailable": (
-        RouteErrorCode.ROUTING_UNAVAILABLE,
-        "このサーバーでは経路案内を利用できません",
-    ),
-}
-
-
 @strawberry.type(name="RouteError", description="Why no route was planned (nothing else failed).")
-class RouteErrorType:
-    code: RouteErrorCode
-    field: str | None
-    message: str
-    message_ja: str
+class RouteErrorType(ErrorInterface):
     fields: list[str] = strawberry.field(description="every offending input field")
 
     @classmethod
     def from_domain(cls, exc: DomainError) -> RouteErrorType:
-        """A domain error as a RouteError; authentication problems stay top-level errors."""
+        """A domain error (routing's own included) as a RouteError; sign-in stays top-level."""
         problems = user_errors(exc)
         return cls(
-            code=RouteErrorCode.__members__.get(exc.code.value, RouteErrorCode.VALIDATION),
+            code=exc.code,
             field=problems[0].field,
             message=exc.message,
             message_ja=exc.message_ja,
             fields=[p.field for p in problems if p.field],
-        )
-
-    @classmethod
-    def from_routing(cls, exc: RoutingError) -> RouteErrorType:
-        code, message_ja = _ROUTING_CODES.get(
-            exc.code, (RouteErrorCode.NO_ROUTE, "経路が見つかりません")
-        )
-        return cls(
-            code=code,
-            field=exc.field,
-            message=exc.message,
-            message_ja=message_ja,
-            fields=[exc.field] if exc.field else [],
         )
 
 

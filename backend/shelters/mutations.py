@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..api.context import KInfo
-from ..api.errors import UserError, user_errors
+from ..api.errors import UserError
 from ..api.ids import decode_id
-from ..errors import DomainError
+from ..api.mutations import as_principal, sent
+from ..principal import Principal
 from . import service
 from .types import ShelterStatusEnum, ShelterType
 
@@ -15,13 +17,13 @@ UNSET = strawberry.UNSET
 
 
 def _sent(value: object) -> object:
-    return service.UNSET if value is UNSET else value
+    return sent(value, service.UNSET)
 
 
 @strawberry.input(description="Fields to change; omitted fields stay, null makes a count unknown.")
 class UpdateShelterStatusInput:
     id: strawberry.ID
-    status: ShelterStatusEnum | None = UNSET  # type: ignore[valid-type]
+    status: ShelterStatusEnum | None = UNSET
     occupancy: int | None = strawberry.field(
         default=UNSET, description="people in the shelter now (0..capacity)"
     )
@@ -45,18 +47,15 @@ class ShelterMutations:
     async def update_shelter_status(
         self, info: KInfo, input: UpdateShelterStatusInput
     ) -> UpdateShelterStatusPayload:
-        principal = await info.context.staff_principal()
-        try:
-            shelter_id = decode_id("Shelter", input.id)
-            async with info.context.db.transaction() as session:
-                shelter = await service.update_status(
-                    session,
-                    principal,
-                    shelter_id,
-                    status=_sent(input.status),
-                    occupancy=_sent(input.occupancy),
-                    capacity=_sent(input.capacity),
-                )
-        except DomainError as exc:
-            return UpdateShelterStatusPayload(errors=user_errors(exc))
-        return UpdateShelterStatusPayload(shelter=ShelterType.from_model(shelter))
+        async def work(session: AsyncSession, principal: Principal) -> UpdateShelterStatusPayload:
+            shelter = await service.update_status(
+                session,
+                principal,
+                decode_id("Shelter", input.id),
+                status=_sent(input.status),
+                occupancy=_sent(input.occupancy),
+                capacity=_sent(input.capacity),
+            )
+            return UpdateShelterStatusPayload(shelter=ShelterType.from_model(shelter))
+
+        return await as_principal(info, UpdateShelterStatusPayload, work)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from ..api.context import KInfo
+from ..api.errors import top_level_error
 from ..api.ids import decode_id
+from ..api.inputs import BoundingBoxInput, CoordinatesInput
+from ..api.pagination import first_description
 from ..api.scalars import GeoJSON
 from ..errors import DomainError, NotFound
-from ..hazards.api_types import BoundingBoxInput, CoordinatesInput, HazardTypeEnum, query_error
+from ..hazards.api_types import HazardTypeEnum
 from . import service
 from .types import ShelterKindEnum, ShelterType, shelter_feature_collection
 
@@ -23,7 +28,9 @@ class ShelterQueries:
         hazard_type: HazardTypeEnum | None = None,  # type: ignore[valid-type]
         kind: ShelterKindEnum | None = None,  # type: ignore[valid-type]
         open_only: bool = False,
-        first: int = 10,
+        first: Annotated[
+            int, strawberry.argument(description=first_description(service.MAX_NEAREST, 10))
+        ] = 10,
         max_distance_meters: float | None = None,
     ) -> list[ShelterType]:
         try:
@@ -39,7 +46,7 @@ class ShelterQueries:
                     max_distance_m=max_distance_meters,
                 )
         except DomainError as exc:
-            raise query_error(exc) from exc
+            raise top_level_error(exc) from exc
         return [ShelterType.from_model(n.shelter, n.distance_m) for n in found]
 
     @strawberry.field(description="One shelter by id, or null.")
@@ -78,5 +85,5 @@ class ShelterQueries:
                     open_only=open_only,
                 )
         except DomainError as exc:
-            raise query_error(exc) from exc
+            raise top_level_error(exc) from exc
         return shelter_feature_collection(shelters, truncated=truncated)

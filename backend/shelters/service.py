@@ -17,12 +17,12 @@ from geopy.distance import geodesic
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import service as auth_service
-from ..auth.principal import Principal, Role
 from ..db.base import utcnow
 from ..errors import Checker, DomainError, NotFound, ValidationFailed
 from ..geo import MEAN_EARTH_RADIUS_M, check_bbox, check_point, h3_cells, padded_box
 from ..hazards.types import HazardType
 from ..municipalities import service as municipality_service
+from ..principal import Principal, Role
 from . import repository
 from .demo import demo_shelter_records
 from .models import HAZARD_COLUMNS, Shelter, ShelterStatus
@@ -474,7 +474,9 @@ def _check_nearest(lat: float, lon: float, limit: int, max_distance_m: float | N
     check_point(checker, "near", lat, lon)
     if not 1 <= limit <= MAX_NEAREST:
         checker.add(
-            "first", f"first must be between 1 and {MAX_NEAREST}", f"firstは1〜{MAX_NEAREST}です"
+            "first",
+            f"first must be between 1 and {MAX_NEAREST}",
+            f"件数は1〜{MAX_NEAREST}で指定してください",
         )
     if max_distance_m is not None and not (
         math.isfinite(max_distance_m) and 0 < max_distance_m <= MAX_SEARCH_RADIUS_M
@@ -482,7 +484,7 @@ def _check_nearest(lat: float, lon: float, limit: int, max_distance_m: float | N
         checker.add(
             "maxDistanceMeters",
             f"maxDistanceMeters must be > 0 and at most {MAX_SEARCH_RADIUS_M:.0f}",
-            f"maxDistanceMetersは0より大きく{MAX_SEARCH_RADIUS_M:.0f}以下です",
+            f"検索する距離は0より大きく{MAX_SEARCH_RADIUS_M:.0f}メートル以下で指定してください",
         )
     checker.raise_if_any()
 
@@ -581,7 +583,7 @@ async def shelters_in_area(
         checker.add(
             "bbox",
             "give either bbox or municipalityCode",
-            "bboxかmunicipalityCodeのどちらか一方を指定してください",
+            "地図の範囲か市区町村のどちらか一方を指定してください",
         )
     if bbox is not None:
         check_bbox(checker, "bbox", bbox, max_span_degrees=MAX_BBOX_SPAN_DEGREES)

@@ -11,11 +11,9 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from sqlalchemy import delete, select, text
 
-from backend.app import create_app
 from backend.db.session import Database, RequestDatabase
 from backend.family.models import FamilyGroup
 from backend.residents.models import Resident
@@ -34,15 +32,6 @@ SIBLINGS = """
   kitakata: municipality(code: "07208") { nameJa }
 }
 """
-
-
-@pytest.fixture
-async def pooled_client(settings, verifier, database_url) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    database = Database.from_url(database_url)
-    app = create_app(settings, database=database, verifier=verifier)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        yield c
-    await database.dispose()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, prin
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.consent.world import grant
+
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
 
 
@@ -71,11 +73,7 @@ async def family_of(gql, token, owner: str, size: int) -> tuple[str, str]:  # ty
             {"c": code},
             token=member,
         )
-        await gql(
-            'mutation { grantBundledConsent(input: {bundle: "family_safety_basic"})'
-            " { errors { code } } }",
-            token=member,
-        )
+        await grant(gql, member, "family_safety", {"kind": "ROLE", "role": "family"}, ["name"])
         await gql(
             'mutation { addPlace(input: {kind: HOME, label: "家", latitude: 37.5,'
             " longitude: 139.9}) { errors { code } } }",
@@ -109,7 +107,7 @@ async def test_family_sharing_screen_statement_count_does_not_grow(gql, token, e
         body = await gql(sharing, {"groupId": small_group, **variables}, token=small_token)
     with count_statements(engine) as large:
         body = await gql(sharing, {"groupId": large_group, **variables}, token=large_token)
-    # every other member shared their name and safety; the owner sees all six
+    # every other member shared their name; the owner sees all six
     members = body["data"]["familyGroup"]["members"]
     assert sum(1 for m in members if not m["isMe"] and m["sharedData"]) == 6
     assert len(small) == len(large), (small, large)

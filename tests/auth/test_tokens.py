@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from backend.app import create_app
-from backend.auth.principal import PrincipalKind, Role
 from backend.auth.tokens import AuthenticationError, TokenVerifier
 from backend.config import Environment, Settings
+from backend.principal import PrincipalKind, Role
 
 AUDIENCE = "kizuna-app"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from backend.consent import catalog_store
 from backend.consent import service as consent_service
-from tests.consent.world import BUNDLE, GRANT, PERSONAL_DATA, REVOKE, grant, read
+from tests.consent.world import BUNDLE, GRANT, PERSONAL_DATA, REVOKE, TEXT_VERSION, grant, read
 
 HISTORY = """
 { myConsentHistory(first: 50) { edges { node {
@@ -34,7 +35,8 @@ async def care_app(session) -> str:  # type: ignore[no-untyped-def]
 async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: ignore[no-untyped-def]
     body = await gql(
         "{ consentCatalog { items { code labelJa sensitive } purposes { code labelJa itemCodes"
-        " recipients } bundles { code purposeCode flows { recipientRole itemCodes } } } }"
+        " recipients textVersion } bundles { code purposeCode flows { recipientRole itemCodes } }"
+        " } }"
     )
     catalog = body["data"]["consentCatalog"]
     purposes = {p["code"]: p for p in catalog["purposes"]}
@@ -52,18 +54,91 @@ async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: i
     for bundle in catalog["bundles"]:
         purpose = purposes[bundle["purposeCode"]]
         for flow in bundle["flows"]:
-            assert flow["recipientRole"].lower() in purpose["recipients"]
+            assert flow["recipientRole"] in purpose["recipients"]
             assert set(flow["itemCodes"]) <= set(purpose["itemCodes"])
+    # the app shows the current consent text version of each purpose
+    assert purposes["family_safety"]["textVersion"] == TEXT_VERSION["family_safety"]
 
 
-async def test_bundle_is_stored_as_individual_flows(gql, token) -> None:  # type: ignore[no-untyped-def]
+async def test_catalog_says_what_cannot_be_consented_to_yet(gql, token) -> None:  # type: ignore[no-untyped-def]
+    # given the capabilities of this server (no safety check-ins, plans or location yet)
+    body = await gql(
+        "{ consentCatalog { items { code available } bundles { code available }"
+        " relationships { code labelJa } } }"
+    )
+    catalog = body["data"]["consentCatalog"]
+    # then items without a value provider, and bundles naming them, are unavailable
+    unavailable = {i["code"] for i in catalog["items"] if not i["available"]}
+    assert unavailable == {
+        "current_location",
+        "safety_status",
+        "support_needed",
+        "health_notes",
+        "supporters",
+        "evacuation_plan",
+    }
+    assert {b["code"]: b["available"] for b in catalog["bundles"]} == {
+        "family_safety_basic": False,
+        "plan_support_basic": False,
+    }
+    # and only relationships someone can confirm are offered (no supporters before plans)
+    assert {r["code"] for r in catalog["relationships"]} == {"family", "community", "city_staff"}
+    # when a resident tries anyway, nothing is stored and the answer says why
+    bearer = token("too-early")
+    body = await gql(BUNDLE, {"bundle": "family_safety_basic"}, token=bearer)
+    payload = body["data"]["grantBundledConsent"]
+    assert payload["consents"] == []
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "items")]
+    assert (await gql(MY_CONSENTS, token=bearer))["data"]["myConsents"] == []
+
+
+WATCH_CATALOG = {
+    "purposes": [
+        {
+            "code": "neighbourhood_watch",
+            "label_ja": "見守り",
+            "label_en": "Neighbourhood watch",
+            "description_ja": "家族と町内会が連絡に使います。",
+            "description_en": "Your family and town association use this to reach you.",
+            "items": ["name", "phone", "address"],
+            "recipients": ["family", "community"],
+            "text_version": "2026-12-ja-1",
+        }
+    ],
+    "bundles": [
+        {
+            "code": "watch_basic",
+            "purpose": "neighbourhood_watch",
+            "label_ja": "見守り（家族と町内会）",
+            "label_en": "Watch (family and town association)",
+            "description_ja": "家族には氏名と電話番号、町内会には氏名と住所を知らせます。",
+            "description_en": "Family: name and phone; town association: name and address.",
+            "flows": [
+                {"recipient_role": "family", "items": ["name", "phone"]},
+                {"recipient_role": "community", "items": ["name", "address"]},
+            ],
+            "text_version": "2026-12-ja-1",
+        }
+    ],
+}
+
+
+@pytest.fixture
+async def watch_bundle(session) -> str:  # type: ignore[no-untyped-def]
+    """An admin-added bundle of two flows whose items and relationships are all provided."""
+    await catalog_store.import_catalog(session, WATCH_CATALOG)
+    await session.commit()
+    return "watch_basic"
+
+
+async def test_bundle_is_stored_as_individual_flows(gql, token, watch_bundle) -> None:  # type: ignore[no-untyped-def]
     bearer = token("bundler")
-    body = await gql(BUNDLE, {"bundle": "plan_support_basic"}, token=bearer)
+    body = await gql(BUNDLE, {"bundle": watch_bundle}, token=bearer)
     consents = body["data"]["grantBundledConsent"]["consents"]
-    # two flows (supporter, city staff), one acceptance
-    assert [c["recipient"]["role"] for c in consents] == ["SUPPORTER", "CITY_STAFF"]
+    # two flows (family, community), one acceptance
+    assert [c["recipient"]["role"] for c in consents] == ["family", "community"]
     assert len({c["acceptanceId"] for c in consents}) == 1
-    assert {c["bundleCode"] for c in consents} == {"plan_support_basic"}
+    assert {c["bundleCode"] for c in consents} == {watch_bundle}
     mine = (await gql(MY_CONSENTS, token=bearer))["data"]["myConsents"]
     assert {c["id"] for c in mine} == {c["id"] for c in consents}
     # revoking one flow revokes the whole acceptance by default
@@ -79,14 +154,14 @@ async def test_bundle_is_stored_as_individual_flows(gql, token) -> None:  # type
     assert body["data"]["grantBundledConsent"]["errors"][0]["code"] == "NOT_FOUND"
 
 
-async def test_revoking_one_flow_only(gql, token) -> None:  # type: ignore[no-untyped-def]
+async def test_revoking_one_flow_only(gql, token, watch_bundle) -> None:  # type: ignore[no-untyped-def]
     bearer = token("partial")
-    consents = (await gql(BUNDLE, {"bundle": "plan_support_basic"}, token=bearer))["data"][
+    consents = (await gql(BUNDLE, {"bundle": watch_bundle}, token=bearer))["data"][
         "grantBundledConsent"
     ]["consents"]
     await gql(REVOKE, {"id": consents[0]["id"], "whole": False}, token=bearer)
     mine = (await gql(MY_CONSENTS, token=bearer))["data"]["myConsents"]
-    assert [c["recipient"]["role"] for c in mine] == ["CITY_STAFF"]
+    assert [c["recipient"]["role"] for c in mine] == ["community"]
 
 
 @pytest.mark.parametrize(
@@ -95,21 +170,26 @@ async def test_revoking_one_flow_only(gql, token) -> None:  # type: ignore[no-un
         ({"purpose": "world_domination"}, "purpose"),
         ({"items": ["health_notes"]}, "items"),  # not part of family_safety
         ({"items": []}, "items"),
-        ({"recipient": {"kind": "ROLE", "role": "CITY_STAFF"}}, "recipient"),
-        ({"recipient": {"kind": "SYSTEM_CLIENT", "clientId": "care-app"}}, "recipient"),
+        ({"items": ["name", "safety_status"]}, "items"),  # nothing provides safety answers yet
+        ({"recipient": {"kind": "ROLE", "role": "city_staff"}}, "recipient.role"),
+        ({"recipient": {"kind": "ROLE", "role": "neighbours"}}, "recipient.role"),
+        ({"recipient": {"kind": "SYSTEM_CLIENT", "clientId": "care-app"}}, "recipient.kind"),
         ({"recipient": {"kind": "ROLE"}}, "recipient.role"),
         ({"validUntil": "2001-01-01T00:00:00+09:00"}, "validUntil"),
         ({"validUntil": "2199-01-01T00:00:00+09:00"}, "validUntil"),
         ({"textVersion": ""}, "textVersion"),
+        ({"textVersion": "bogus"}, "textVersion"),  # not the text the app must show
+        ({"textVersion": "2026-11-ja-1\u0000"}, "textVersion"),
+        ({"proxyRole": "ケア\u202eマネ"}, "proxyRole"),  # a bidi override spoofs the text
     ],
 )
 async def test_invalid_grants_are_typed_errors(gql, token, input_overrides, field) -> None:  # type: ignore[no-untyped-def]
     bearer = token("careless")
     grant_input = {
         "purpose": "family_safety",
-        "recipient": {"kind": "ROLE", "role": "FAMILY"},
+        "recipient": {"kind": "ROLE", "role": "family"},
         "items": ["name"],
-        "textVersion": "v1",
+        "textVersion": TEXT_VERSION["family_safety"],
         **input_overrides,
     }
     body = await gql(GRANT, {"input": grant_input}, token=bearer)
@@ -127,7 +207,7 @@ async def test_client_must_be_registered_for_the_purpose(gql, token, care_app) -
                 "purpose": "plan_support",  # care-app is registered for care_linkage only
                 "recipient": {"kind": "SYSTEM_CLIENT", "clientId": care_app},
                 "items": ["name"],
-                "textVersion": "v1",
+                "textVersion": TEXT_VERSION["plan_support"],
             }
         },
         token=token("picky"),
@@ -142,7 +222,7 @@ async def test_proxy_consent_records_role_and_legal_basis(gql, token, care_app) 
         bearer,
         "care_linkage",
         {"kind": "SYSTEM_CLIENT", "clientId": care_app},
-        ["name", "health_notes"],
+        ["name", "kana"],
         proxyRole="ケアマネジャー（代理人）",
         legalBasis="TERMS_OF_SERVICE",
         validUntil="2030-01-01T00:00:00+09:00",
@@ -175,7 +255,7 @@ async def test_revocation_takes_effect_for_the_very_next_read(gql, token) -> Non
         token=taro,
     )
     consents = await grant(
-        gql, hanako, "family_safety", {"kind": "ROLE", "role": "FAMILY"}, ["name"]
+        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name"]
     )
     hanako_id = (await gql("{ me { id } }", token=hanako))["data"]["me"]["id"]
     assert (await read(gql, taro, hanako_id, "family_safety"))["__typename"] == "PersonalData"
@@ -212,8 +292,8 @@ async def test_named_person_recipient_must_be_a_family_member(gql, token) -> Non
             "input": {
                 "purpose": "family_location",
                 "recipient": {"kind": "PERSON", "familyMemberId": "bm90LWEtbWVtYmVy"},
-                "items": ["current_location"],
-                "textVersion": "v1",
+                "items": ["home_place"],
+                "textVersion": TEXT_VERSION["family_location"],
             }
         },
         token=bearer,
@@ -280,7 +360,7 @@ async def test_consent_request_accept_and_decline(gql, token, care_app, client) 
     )
     result = data["data"]["personalData"]
     assert {i["item"] for i in result["items"]} == {"name", "phone"}
-    assert "health_notes" in result["refusedItems"]
+    assert "birth_date" in result["refusedItems"]
     # answering twice is a conflict
     body = await gql(answer, {"id": request["id"], "accept": False}, token=resident)
     assert body["data"]["answerConsentRequest"]["errors"][0]["code"] == "CONFLICT"
@@ -314,7 +394,6 @@ async def test_consent_requests_need_a_registered_client(gql, token, care_app) -
         (token("svc-ghost", client_id="ghost-app"), "care_linkage", "target", "NOT_PERMITTED"),
         (token("a-resident"), "care_linkage", "target", "NOT_PERMITTED"),
         (token("svc-care", client_id=care_app), "plan_support", "target", "NOT_PERMITTED"),
-        (token("svc-care", client_id=care_app), "care_linkage", "no-such-person", "NOT_FOUND"),
     ]
     for bearer, purpose, subject, code in cases:
         body = await gql(
@@ -392,3 +471,151 @@ async def test_community_roster_shows_only_consented_members(gql, token, session
     # a plain member (not leader) gets nothing, not even the community's existence
     body = await gql(roster_query, {"c": community_id}, token=world.tokens["self"])
     assert body["data"]["communityRoster"] is None
+
+
+REQUEST = """
+mutation($input: RequestConsentInput!) {
+  requestConsent(input: $input) {
+    request { status itemCodes purposeCode } errors { code field }
+  }
+}"""
+
+
+async def test_a_client_cannot_tell_who_uses_kizuna(gql, token, care_app) -> None:  # type: ignore[no-untyped-def]
+    # given one regional ID that signed in to Kizuna and one that never did
+    await gql("{ me { id } }", token=token("known-person"))
+    care = token("svc-care", client_id=care_app)
+    # when the care service asks both for the same consent
+    answers = []
+    for subject in ("known-person", "not-yet-signed-in"):
+        variables = {"input": {"subject": subject, "purpose": "care_linkage", "items": ["name"]}}
+        answers.append((await gql(REQUEST, variables, token=care))["data"]["requestConsent"])
+    # then the two answers are the same: a pending request, no error
+    assert answers[0] == answers[1]
+    assert answers[0]["request"]["status"] == "pending" and answers[0]["errors"] == []
+
+
+async def test_a_request_waits_for_a_resident_who_signs_in_later(gql, token, care_app) -> None:  # type: ignore[no-untyped-def]
+    # given a request to someone who has not signed in to Kizuna yet
+    care = token("svc-care", client_id=care_app)
+    variables = {
+        "input": {"subject": "late-comer", "purpose": "care_linkage", "items": ["name", "phone"]}
+    }
+    await gql(REQUEST, variables, token=care)
+    # when they sign in, the request is waiting, with the service's registered names
+    late = token("late-comer")
+    pending = await gql(
+        "{ myConsentRequests { id itemCodes requester { clientId nameJa nameEn } } }", token=late
+    )
+    requests = pending["data"]["myConsentRequests"]
+    assert [(r["itemCodes"], r["requester"]) for r in requests] == [
+        (
+            ["name", "phone"],
+            {"clientId": "care-app", "nameJa": "あいづケア", "nameEn": "Aizu Care"},
+        )
+    ]
+    # and accepting it lets the service read exactly those items
+    answer = await gql(
+        "mutation($id: ID!) { answerConsentRequest(input: {requestId: $id, accept: true})"
+        " { consent { itemCodes } errors { code } } }",
+        {"id": requests[0]["id"]},
+        token=late,
+    )
+    assert answer["data"]["answerConsentRequest"]["consent"] == {"itemCodes": ["name", "phone"]}
+    data = await gql(
+        PERSONAL_DATA, {"input": {"subject": "late-comer", "purpose": "care_linkage"}}, token=care
+    )
+    assert data["data"]["personalData"]["__typename"] == "PersonalData"
+    # nobody else sees the request
+    other = await gql("{ myConsentRequests { id } }", token=token("someone-else"))
+    assert other["data"]["myConsentRequests"] == []
+
+
+async def test_a_request_for_an_item_nobody_provides_is_refused(gql, token, care_app) -> None:  # type: ignore[no-untyped-def]
+    care = token("svc-care", client_id=care_app)
+    variables = {
+        "input": {"subject": "anyone", "purpose": "care_linkage", "items": ["health_notes"]}
+    }
+    body = await gql(REQUEST, variables, token=care)
+    assert body["data"]["requestConsent"]["errors"] == [{"code": "VALIDATION", "field": "items"}]
+
+
+FAMILY_MEMBERS = """
+query($g: ID!) { familyGroup(id: $g) { members { id isMe } } }"""
+
+
+async def _family(gql, token, owner: str, members: list[str]) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A family group of ``owner`` and ``members``; returns its id and subject -> token."""
+    tokens = {name: token(name, name=name) for name in [owner, *members]}
+    group = await gql(
+        'mutation { createFamilyGroup(input: {name: "家"}) { group { id } } }',
+        token=tokens[owner],
+    )
+    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
+    for member in members:
+        invitation = await gql(
+            "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+            " { invitation { code } } }",
+            {"g": group_id},
+            token=tokens[owner],
+        )
+        code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
+        await gql(
+            "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c})"
+            " { errors { code } } }",
+            {"c": code},
+            token=tokens[member],
+        )
+    return group_id, tokens
+
+
+async def _member_id(gql, group_id: str, bearer: str, *, me: bool) -> str:  # type: ignore[no-untyped-def]
+    body = await gql(FAMILY_MEMBERS, {"g": group_id}, token=bearer)
+    return next(m["id"] for m in body["data"]["familyGroup"]["members"] if m["isMe"] is me)
+
+
+@pytest.mark.parametrize("how", ["removed", "leaves"])
+async def test_sharing_with_a_family_member_by_name_ends_with_the_membership(
+    gql, token, how: str
+) -> None:  # type: ignore[no-untyped-def]
+    # given Hanako shares her home with Taro by name, and Taro can read it
+    group_id, tokens = await _family(gql, token, f"nm-hanako-{how}", [f"nm-taro-{how}"])
+    hanako, taro = tokens[f"nm-hanako-{how}"], tokens[f"nm-taro-{how}"]
+    await gql(
+        'mutation { addPlace(input: {kind: HOME, label: "自宅", latitude: 37.49,'
+        " longitude: 139.93}) { errors { code } } }",
+        token=hanako,
+    )
+    taro_member = await _member_id(gql, group_id, hanako, me=False)
+    consents = await grant(
+        gql,
+        hanako,
+        "family_location",
+        {"kind": "PERSON", "familyMemberId": taro_member},
+        ["home_place"],
+    )
+    assert consents[0]["recipient"]["kind"] == "PERSON"
+    hanako_id = (await gql("{ me { id } }", token=hanako))["data"]["me"]["id"]
+    assert (await read(gql, taro, hanako_id, "family_location"))["__typename"] == "PersonalData"
+    # when Taro is no longer in her family
+    if how == "removed":
+        body = await gql(
+            "mutation($g: ID!, $m: ID!) { removeFamilyMember(input: {groupId: $g, memberId: $m})"
+            " { errors { code } } }",
+            {"g": group_id, "m": taro_member},
+            token=hanako,
+        )
+        assert body["data"]["removeFamilyMember"]["errors"] == []
+    else:
+        body = await gql(
+            "mutation($g: ID!) { leaveFamilyGroup(input: {groupId: $g}) { errors { code } } }",
+            {"g": group_id},
+            token=taro,
+        )
+        assert body["data"]["leaveFamilyGroup"]["errors"] == []
+    # then he reads nothing, and Hanako sees the consent ended, by the system, in her history
+    assert (await read(gql, taro, hanako_id, "family_location"))["__typename"] == "AccessDenied"
+    mine = (await gql(MY_CONSENTS, {"all": True}, token=hanako))["data"]["myConsents"]
+    assert [(c["active"], c["revoked"]) for c in mine] == [(False, True)]
+    history = (await gql(HISTORY, token=hanako))["data"]["myConsentHistory"]["edges"]
+    assert [(e["node"]["kind"], e["node"]["actor"]) for e in history][0] == ("revoked", "system")

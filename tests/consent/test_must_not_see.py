@@ -7,29 +7,30 @@ as AccessDenied when none is — and an unknown person must look exactly like a 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from backend.consent.catalog import PURPOSES
-from tests.consent.world import PERSONAL_DATA, PLAN_STAFF_ITEMS, World, build_world
+from tests.conftest import GraphQLClient, savepoint_per_test, shared_world, token_maker
+from tests.consent.world import CARE_ITEMS, PERSONAL_DATA, PLAN_STAFF_ITEMS, World, build_world
 
 ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
 
 EXPECTED: dict[str, dict[str, set[str]]] = {
     # Hanako reads everything of her own, for every purpose
     "self": {code: items for code, items in ALL_ITEMS_OF.items()},
-    # Taro (family): the family bundle's name and safety, and current location only
+    # Taro (family): her name and her home
     "family": {
-        "family_safety": {"name", "safety_status"},
-        "family_location": {"current_location"},
+        "family_safety": {"name"},
+        "family_location": {"home_place"},
     },
     # the town-association leader: what Hanako chose for the community
     "leader": {"community_safety": {"name", "age", "address", "phone"}},
-    # city staff of Hanako's municipality: the plan-support bundle's staff flow
+    # city staff of Hanako's municipality: what she chose for plan support
     "staff_same": {"plan_support": set(PLAN_STAFF_ITEMS)},
     # a registered care service named in her care-linkage consent
-    "client_with": {
-        "care_linkage": {"name", "kana", "birth_date", "gender", "support_needed", "health_notes"}
-    },
+    "client_with": {"care_linkage": set(CARE_ITEMS)},
     # everyone else sees nothing at all
     "stranger": {},
     "staff_other": {},
@@ -41,9 +42,26 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
 
 
+@pytest.fixture(scope="module")
+async def module_world(engine, settings, verifier):  # type: ignore[no-untyped-def]
+    """Hanako's world, built once for the whole table (80 cases)."""
+    async with shared_world(engine, settings, verifier) as (database, api):
+        async with database.session() as session:
+            world = await build_world(api, token_maker(verifier), session)
+        yield database, api, world
+
+
 @pytest.fixture
-async def world(gql, token, session) -> World:  # type: ignore[no-untyped-def]
-    return await build_world(gql, token, session)
+async def world(module_world) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
+    database, _, built = module_world
+    async with savepoint_per_test(database):
+        yield built
+
+
+@pytest.fixture
+def gql(module_world) -> GraphQLClient:  # type: ignore[no-untyped-def]
+    """The module's API client (the world lives in its transaction)."""
+    return module_world[1]
 
 
 async def test_the_table_covers_every_item_of_the_catalog(gql) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import service as auth_service
 from backend.consent import service as consent_service
+from backend.consent.catalog import PURPOSES
 from backend.consent.models import ConsentGrant
 from backend.db.base import utcnow
 
@@ -49,11 +50,13 @@ query($input: PersonalDataInput!) {
 }"""
 ME_ID = "{ me { id } }"
 
+# Items with a value provider today (safety answers, location, support and plans come with
+# their capabilities; until then they cannot be consented to).
 PLAN_STAFF_ITEMS = [
     "name", "kana", "birth_date", "age", "address", "phone", "household", "home_place",
-    "support_needed", "health_notes", "supporters", "evacuation_plan",
 ]  # fmt: skip
-CARE_ITEMS = ["name", "kana", "birth_date", "gender", "support_needed", "health_notes"]
+CARE_ITEMS = ["name", "kana", "birth_date", "gender"]
+TEXT_VERSION = {p.code: p.text_version for p in PURPOSES}
 
 
 @dataclass
@@ -164,20 +167,22 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
 
     # Hanako's consents
     grants: dict[str, Any] = {}
-    body = await gql(BUNDLE, {"bundle": "family_safety_basic"}, token=hanako)
-    grants["family_safety"] = body["data"]["grantBundledConsent"]["consents"]
+    grants["family_safety"] = await grant(
+        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name"]
+    )
     grants["family_location"] = await grant(
-        gql, hanako, "family_location", {"kind": "ROLE", "role": "FAMILY"}, ["current_location"]
+        gql, hanako, "family_location", {"kind": "ROLE", "role": "family"}, ["home_place"]
     )
     grants["community"] = await grant(
         gql,
         hanako,
         "community_safety",
-        {"kind": "ROLE", "role": "COMMUNITY"},
+        {"kind": "ROLE", "role": "community"},
         ["name", "age", "address", "phone"],
     )
-    body = await gql(BUNDLE, {"bundle": "plan_support_basic"}, token=hanako)
-    grants["plan_support"] = body["data"]["grantBundledConsent"]["consents"]
+    grants["plan_support"] = await grant(
+        gql, hanako, "plan_support", {"kind": "ROLE", "role": "city_staff"}, PLAN_STAFF_ITEMS
+    )
     grants["care"] = await grant(
         gql, hanako, "care_linkage", {"kind": "SYSTEM_CLIENT", "clientId": "care-app"}, CARE_ITEMS
     )
@@ -216,7 +221,7 @@ async def grant(gql, bearer, purpose, recipient, items, **extra):  # type: ignor
                 "purpose": purpose,
                 "recipient": recipient,
                 "items": items,
-                "textVersion": "test-1",
+                "textVersion": TEXT_VERSION[purpose],
                 **extra,
             }
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,7 @@ async def test_update_profile_sets_every_field(gql, token) -> None:  # type: ign
         "familyName": "会津",
         "givenName": "花子",
         "familyNameKana": "アイヅ",
-        "givenNameKana": "はなこ",
+        "givenNameKana": "ハナコ",  # フリガナ are kept in katakana
         "birthDate": "1985-04-01",
         "gender": "FEMALE",
         "phone": "0242-39-1111",
@@ -115,6 +116,48 @@ async def test_update_profile_sets_every_field(gql, token) -> None:  # type: ign
     body = await gql(UPDATE_PROFILE, {"input": {"phone": None}}, token=bearer)
     me = body["data"]["updateProfile"]["me"]
     assert me["phone"] is None and me["familyName"] == "会津"
+
+
+@pytest.mark.parametrize(
+    ("profile", "field"),
+    [
+        ({"displayName": ""}, "displayName"),  # the name family members see cannot vanish
+        ({"displayName": "   "}, "displayName"),
+        ({"displayName": None}, "displayName"),
+        ({"displayName": "花子\u0000"}, "displayName"),  # NUL
+        ({"displayName": "花子\u202e子花"}, "displayName"),  # bidi override (spoofing)
+        ({"displayName": "花\u200b子"}, "displayName"),  # zero-width space
+        ({"familyName": "\ufeff会津"}, "familyName"),  # byte-order mark
+        ({"familyNameKana": "Aizu"}, "familyNameKana"),
+        ({"givenNameKana": "花子"}, "givenNameKana"),
+    ],
+)
+async def test_profile_text_is_refused_when_blank_or_hiding_characters(
+    gql, token, profile, field
+) -> None:  # type: ignore[no-untyped-def]
+    bearer = token("tricky-profile", name="元の名前")
+    body = await gql(
+        "mutation($input: UpdateProfileInput!) { updateProfile(input: $input) {"
+        " me { displayName } errors { code field messageJa } } }",
+        {"input": profile},
+        token=bearer,
+    )
+    payload = body["data"]["updateProfile"]
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", field)]
+    me = await gql("{ me { displayName familyName givenName } }", token=bearer)
+    assert me["data"]["me"] == {"displayName": "元の名前", "familyName": None, "givenName": None}
+
+
+async def test_emoji_names_and_half_width_kana_are_welcome(gql, token) -> None:  # type: ignore[no-untyped-def]
+    bearer = token("emoji-profile")
+    body = await gql(
+        UPDATE_PROFILE,
+        {"input": {"displayName": "はなこ👩‍👧", "familyNameKana": "ｱｲﾂﾞ"}},
+        token=bearer,
+    )
+    me = body["data"]["updateProfile"]["me"]
+    assert me["displayName"] == "はなこ👩‍👧"  # the zero-width joiner of emoji sequences stays
+    assert me["familyNameKana"] == "アイヅ"
 
 
 @pytest.mark.parametrize(
@@ -211,10 +254,10 @@ async def test_places_can_be_added_changed_and_removed(gql, token, session) -> N
 @pytest.mark.parametrize(
     ("coordinates", "fields"),
     [
-        ({"latitude": 91.0, "longitude": 139.9}, ["location.latitude"]),
-        ({"latitude": -90.5, "longitude": 139.9}, ["location.latitude"]),
-        ({"latitude": 37.5, "longitude": 180.01}, ["location.longitude"]),
-        ({"latitude": 100.0, "longitude": -200.0}, ["location.latitude", "location.longitude"]),
+        ({"latitude": 91.0, "longitude": 139.9}, ["latitude"]),
+        ({"latitude": -90.5, "longitude": 139.9}, ["latitude"]),
+        ({"latitude": 37.5, "longitude": 180.01}, ["longitude"]),
+        ({"latitude": 100.0, "longitude": -200.0}, ["latitude", "longitude"]),
     ],
 )
 async def test_out_of_range_coordinates_are_refused(
@@ -356,7 +399,6 @@ async def test_a_place_just_outside_the_city_is_not_located_in_it(session) -> No
     # 猪苗代湖 north shore, east of the boundary's max longitude 140.113
     assert await municipality_service.locate(session, lat=37.55, lon=140.15) is None
     # every address point of the city lies inside it (README: all 705 do)
-    import json
 
     points = json.loads(require_shared("addresses", "aizuwakamatsu.json").read_text())
     located = [

@@ -13,6 +13,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
+from backend.errors import ErrorCode
 from backend.hazards.demo import demo_hazard_zones
 from backend.routing.demo import AIZU_WAKAMATSU_STATION, TSURUGA_CASTLE, build_demo_graph
 from backend.routing.engine import RoutingEngine
@@ -317,7 +318,7 @@ def test_distances_from_inside_hazard_uses_least_exposed(engine: RoutingEngine) 
 def test_point_far_away_is_outside_area(engine: RoutingEngine) -> None:
     with pytest.raises(OutsideGraphArea) as info:
         engine.route((ORIGIN[0], ORIGIN[1] + 0.045), DESTINATION)  # 5 km north
-    assert info.value.code == "outside_graph_area"
+    assert info.value.code == ErrorCode.OUTSIDE_ROUTING_AREA
     assert isinstance(info.value, RoutingError) and "outside" in str(info.value)
 
 
@@ -327,7 +328,7 @@ def test_point_off_network(engine: RoutingEngine) -> None:
     point = (min_lon - 0.9 * 500 / 55_600, min_lat - 0.9 * 500 / 111_200)
     with pytest.raises(PointOffNetwork) as info:
         engine.route(point, DESTINATION)
-    assert info.value.code == "point_off_network"
+    assert info.value.code == ErrorCode.POINT_OFF_NETWORK
     assert info.value.distance_m > 500
     # Five kilometres is fine when the engine allows snapping that far.
     lenient = RoutingEngine(engine.graph, max_snap_m=10_000)
@@ -341,7 +342,7 @@ def test_point_off_network(engine: RoutingEngine) -> None:
 def test_invalid_coordinates(engine: RoutingEngine, point: object) -> None:
     with pytest.raises(InvalidCoordinate) as info:
         engine.route(point, DESTINATION)  # type: ignore[arg-type]
-    assert info.value.code == "invalid_coordinate"
+    assert info.value.code == ErrorCode.INVALID_COORDINATE
 
 
 def test_invalid_walking_speed(engine: RoutingEngine) -> None:
@@ -358,7 +359,7 @@ def test_disconnected_points_give_no_route(helsinki_pbf: Path) -> None:
     mainland = int(np.flatnonzero(labels == main)[0])
     with pytest.raises(NoRoute) as info:
         engine.route(node_point(full, mainland), node_point(full, island))
-    assert info.value.code == "no_route"
+    assert info.value.code == ErrorCode.NO_ROUTE
     distances = engine.distances_from(
         node_point(full, mainland), [node_point(full, island), node_point(full, mainland)]
     )

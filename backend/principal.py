@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Role(StrEnum):
@@ -12,6 +13,19 @@ class Role(StrEnum):
     CITY_ADMIN = "city_admin"
     SHELTER_MANAGER = "shelter_manager"
     COMMUNITY_LEADER = "community_leader"
+
+    @property
+    def label_ja(self) -> str:
+        """The role as staff call it."""
+        return _ROLE_LABELS_JA[self]
+
+
+_ROLE_LABELS_JA = {
+    Role.CITY_STAFF: "市職員",
+    Role.CITY_ADMIN: "市の管理者",
+    Role.SHELTER_MANAGER: "避難所管理者",
+    Role.COMMUNITY_LEADER: "町内会・自主防災組織の役員",
+}
 
 
 class PrincipalKind(StrEnum):
@@ -69,3 +83,38 @@ class Principal:
             roles=self.roles | frozenset(grants),
             claims=self.claims,
         )
+
+
+class ResidentRef(Protocol):
+    """The signed-in resident as other domains see it: an id and the regional-ID subject."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def subject(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """Where a consent action or a read came from (kept in the append-only records)."""
+
+    via_client: str | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The reader of personal data: a principal with its roles, and its resident id if any."""
+
+    principal: Principal
+    resident_id: uuid.UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the reader is named in records: the subject, or ``client:<id>``."""
+        if self.principal.is_system_client:
+            return f"client:{self.principal.client_id}"
+        return self.principal.subject or "anonymous"

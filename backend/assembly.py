@@ -1,0 +1,46 @@
+"""App assembly: the one place (with the GraphQL schema) that knows every domain.
+
+It registers what each domain provides to consent, and tells the request context how a
+principal becomes a resident record. The app factory, the CLI and the tests call
+``assemble()`` before serving or running services; it is idempotent.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .auth import service as auth_service
+from .communities import sharing as community_sharing
+from .consent.providers import providers
+from .family import sharing as family_sharing
+from .principal import Principal
+from .residents import service as residents_service
+from .residents import sharing as resident_sharing
+from .residents.models import Resident
+
+_lock = threading.Lock()
+_assembled = False
+
+
+def assemble() -> None:
+    """Register every domain's consent providers (once per process)."""
+    global _assembled
+    with _lock:
+        if _assembled:
+            return
+        resident_sharing.register(providers)
+        family_sharing.register(providers)
+        community_sharing.register(providers)
+        _assembled = True
+
+
+async def load_resident(session: AsyncSession, principal: Principal) -> Resident:
+    """The signed-in resident's record, created on first sign-in (the context's loader)."""
+    return await residents_service.get_or_create_resident(session, principal)
+
+
+async def load_roles(session: AsyncSession, principal: Principal) -> Principal:
+    """The principal with the staff roles granted to it (the context's role loader)."""
+    return await auth_service.with_granted_roles(session, principal)

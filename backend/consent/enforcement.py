@@ -1,0 +1,208 @@
+"""Enforcement: the one place that decides who may read which items of whom, and logs it.
+
+Every read of another person's data goes through ``read_many`` (or ``read_personal_data``
+for one subject): it finds the subjects' active grants for the purpose, keeps those whose
+recipient is the viewer right now (a relationship the domains' providers confirm, a named
+person still related that way, or a registered active system client), returns only the
+granted items and records the read in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.base import utcnow
+from ..errors import Checker, NotPermitted
+from ..principal import PrincipalKind, RequestMeta, Viewer
+from . import repository
+from .catalog import RecipientKind
+from .catalog_store import check_items, get_purpose
+from .models import ConsentGrant, Purpose
+from .providers import providers
+
+JST = timezone(timedelta(hours=9))
+
+
+@dataclass(slots=True)
+class PersonalData:
+    """The items of one subject a viewer may read, and the requested items refused."""
+
+    subject_id: uuid.UUID
+    purpose: str
+    values: dict[str, Any]
+    refused: list[str] = field(default_factory=list)
+    relationships: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Visible:
+    items: set[str] = field(default_factory=set)
+    reasons: set[str] = field(default_factory=set)
+
+
+async def _visible_items(
+    session: AsyncSession, viewer: Viewer, subject_ids: Sequence[uuid.UUID], purpose: Purpose
+) -> dict[uuid.UUID, _Visible]:
+    """For each subject: the items this viewer may read for the purpose, and why."""
+    result = {s: _Visible() for s in subject_ids}
+    if viewer.principal.kind is PrincipalKind.ANONYMOUS or not subject_ids:
+        return result
+    grants = await repository.active_grants(session, list(subject_ids), purpose.code, utcnow())
+    if not grants:
+        return result
+    # Ask only the providers of relationships these grants depend on.
+    needed = {g.recipient_role or "" for g in grants if g.recipient_kind == RecipientKind.ROLE}
+    needed |= {g.recipient_relationship or "" for g in grants if g.recipient_kind == "person"}
+    holders = list({g.resident_id for g in grants})
+    links = await providers.links(session, viewer, holders, needed - {""})
+    client_ok = await _client_may_receive(session, viewer, purpose)
+    for grant in grants:
+        reason = _matching_recipient(grant, viewer, links.get(grant.resident_id, set()), client_ok)
+        if reason is not None:
+            visible = result[grant.resident_id]
+            # A grant never widens beyond what its purpose covers today.
+            visible.items.update(i for i in grant.items if i in purpose.items)
+            visible.reasons.add(reason)
+    return result
+
+
+async def _client_may_receive(session: AsyncSession, viewer: Viewer, purpose: Purpose) -> bool:
+    if not viewer.principal.is_system_client:
+        return False
+    client = await repository.system_client(session, viewer.principal.client_id or "")
+    return client is not None and client.active and purpose.code in client.purposes
+
+
+def _matching_recipient(
+    grant: ConsentGrant, viewer: Viewer, links: set[str], client_ok: bool
+) -> str | None:
+    """Why this grant's recipient is the viewer (relationship, person, client), or None."""
+    if grant.recipient_kind == RecipientKind.ROLE.value:
+        return grant.recipient_role if grant.recipient_role in links else None
+    if grant.recipient_kind == RecipientKind.PERSON.value:
+        # A named person reads only while still related the way they were named.
+        matches = (
+            viewer.resident_id is not None
+            and grant.recipient_resident_id == viewer.resident_id
+            and (grant.recipient_relationship is None or grant.recipient_relationship in links)
+        )
+        return "person" if matches else None
+    if grant.recipient_kind == RecipientKind.SYSTEM_CLIENT.value:
+        matches = client_ok and grant.recipient_client_id == viewer.principal.client_id
+        return "system_client" if matches else None
+    return None
+
+
+async def read_many(
+    session: AsyncSession,
+    viewer: Viewer,
+    subject_ids: Sequence[uuid.UUID],
+    *,
+    purpose_code: str,
+    items: Sequence[str] | None,
+    meta: RequestMeta,
+    today: date | None = None,
+) -> dict[uuid.UUID, PersonalData]:
+    """Read the permitted items of several subjects at once and log every read of others.
+
+    Subjects of whom nothing may be read (or who do not exist) are absent from the result.
+    """
+    purpose = await get_purpose(session, purpose_code)
+    checker = Checker()
+    requested = list(purpose.items) if not items else check_items(checker, purpose, items)
+    checker.raise_if_any()
+    subject_ids = list(dict.fromkeys(subject_ids))
+    others = [s for s in subject_ids if s != viewer.resident_id]
+    visible = await _visible_items(session, viewer, others, purpose)
+    permitted: dict[uuid.UUID, list[str]] = {}
+    for subject_id in subject_ids:
+        if subject_id == viewer.resident_id:
+            permitted[subject_id] = requested
+        else:
+            allowed = visible[subject_id].items
+            shown = [i for i in requested if i in allowed]
+            if shown:
+                permitted[subject_id] = shown
+    values = await providers.values(session, permitted, today or datetime.now(JST).date())
+    results: dict[uuid.UUID, PersonalData] = {}
+    log_rows = []
+    for subject_id, shown in permitted.items():
+        is_self = subject_id == viewer.resident_id
+        reasons = ["self"] if is_self else sorted(visible[subject_id].reasons)
+        results[subject_id] = PersonalData(
+            subject_id=subject_id,
+            purpose=purpose.code,
+            values=values[subject_id],
+            refused=[i for i in requested if i not in shown],
+            relationships=reasons,
+        )
+        if not is_self:
+            log_rows.append(_access_row(viewer, subject_id, purpose.code, shown, reasons, meta))
+    await repository.log_accesses(session, log_rows)
+    return results
+
+
+def _access_row(
+    viewer: Viewer,
+    subject_id: uuid.UUID,
+    purpose_code: str,
+    items: list[str],
+    reasons: list[str],
+    meta: RequestMeta,
+) -> dict[str, Any]:
+    principal = viewer.principal
+    return {
+        "id": uuid.uuid4(),
+        "subject_resident_id": subject_id,
+        "viewer_kind": principal.kind.value,
+        "viewer_subject": principal.subject,
+        "viewer_client_id": principal.client_id,
+        "viewer_label": None,
+        "relationship": ",".join(reasons)[:32],
+        "purpose_code": purpose_code,
+        "items": items,
+        "via_client": meta.via_client,
+        "request_id": meta.request_id,
+        "accessed_at": utcnow(),
+    }
+
+
+async def subject_id_of(
+    session: AsyncSession, *, subject_id: uuid.UUID | None = None, subject: str | None = None
+) -> uuid.UUID | None:
+    """The subject by id (kept as given) or by regional-ID subject (looked up)."""
+    if subject_id is not None:
+        return subject_id
+    return await providers.subject_id(session, subject) if subject else None
+
+
+async def read_personal_data(
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    subject_id: uuid.UUID | None,
+    purpose_code: str,
+    items: Sequence[str] | None,
+    meta: RequestMeta,
+) -> PersonalData:
+    """The permitted items of one subject; NotPermitted when nothing is (or no such person)."""
+    # Unknown subjects and subjects who granted nothing look the same: existence never leaks.
+    denied = NotPermitted(
+        "no consent covers this data for you and this purpose",
+        "この利用目的であなたに提供することへの同意がありません",
+    )
+    if subject_id is None:
+        await get_purpose(session, purpose_code)
+        raise denied
+    results = await read_many(
+        session, viewer, [subject_id], purpose_code=purpose_code, items=items, meta=meta
+    )
+    if subject_id not in results:
+        raise denied
+    return results[subject_id]
