@@ -203,10 +203,6 @@ async def plan_route(
     _snap(engine, origin, "from")
 
     zones = await hazards_service.zone_lookup(session) if request.hazard_type else None
-    avoid = _AvoidSet()
-    for i, polygon in enumerate(areas):
-        avoid.add_request_area(i, polygon)
-
     shelter: Shelter | None = None
     compared = 0
     if request.shelter_id is not None:
@@ -216,18 +212,20 @@ async def plan_route(
             raise NotFound("shelter", "避難所", field="toShelterId") from None
         destination = (shelter.longitude, shelter.latitude)
         _snap(engine, destination, "toShelterId")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     elif request.destination is not None:
         destination = _lonlat(request.destination)
         _snap(engine, destination, "toPoint")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     else:
         assert request.hazard_type is not None  # checked above
         shelter, compared = await _nearest_by_walking(
-            session, settings, engine, request, origin, avoid, zones
+            session, settings, engine, request, origin, areas, zones
         )
         destination = (shelter.longitude, shelter.latitude)
 
+    # The route and the zones it is planned around depend only on its two ends (never on
+    # which candidates were compared), so the same route always reports the same zones.
+    avoid = _request_areas(areas)
+    _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     route = await asyncio.to_thread(
         engine.route, origin, destination, avoid.polygons, speed, avoid.severities
     )
@@ -260,6 +258,13 @@ async def plan_route(
     )
 
 
+def _request_areas(areas: Sequence[Polygon | MultiPolygon]) -> _AvoidSet:
+    avoid = _AvoidSet()
+    for i, polygon in enumerate(areas):
+        avoid.add_request_area(i, polygon)
+    return avoid
+
+
 def _snap(engine: RoutingEngine, point: tuple[float, float], field: str) -> None:
     # A KD-tree look-up (microseconds): cheaper inline than a hop to a worker thread.
     try:
@@ -275,7 +280,7 @@ async def _nearest_by_walking(
     engine: RoutingEngine,
     request: RouteRequest,
     origin: tuple[float, float],
-    avoid: _AvoidSet,
+    areas: Sequence[Polygon | MultiPolygon],
     zones: ZoneLookup | None,
 ) -> tuple[Shelter, int]:
     """Among the nearest designated shelters (straight line), the nearest on foot."""
@@ -314,6 +319,7 @@ async def _nearest_by_walking(
         raise NoShelter(f"no {which} designated for {hazard.lower()} {within}")
 
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
+    avoid = _request_areas(areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
     costs = await asyncio.to_thread(
         engine.walk_costs_from, origin, points, avoid.polygons, avoid.severities
