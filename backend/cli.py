@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -17,9 +18,19 @@ import_app = typer.Typer(help="Import reference data from files.", no_args_is_he
 app.add_typer(import_app, name="import")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
+
+
+def _warn(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.YELLOW)
+
+
+def _command() -> str:
+    """How this command was started (e.g. `.venv/bin/kizuna`), for the hints it prints."""
+    started_as = sys.argv[0] if sys.argv else ""
+    return started_as if Path(started_as).name == "kizuna" else "kizuna"
 
 
 async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
@@ -85,10 +96,14 @@ def serve(
         if seeded:
             typer.echo("loaded demo data for 会津若松市 (07202): " + ", ".join(seeded))
     typer.echo(f"database: {_safe_url(settings)}")
+    typer.echo(f"data directory: {settings.data_dir}")
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
     if settings.is_development:
-        typer.echo("sign in for local development: kizuna dev-token demo-hanako")
+        typer.echo(
+            f"sign in for local development: {_command()} dev-token demo-hanako "
+            f"(tokens are checked with {settings.dev_signing_key_path})"
+        )
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return
@@ -136,10 +151,10 @@ def dev_token(
         if code is None:
             _fail("--role needs --municipality CODE (e.g. 07202)")
         grants.append(RoleGrant(parsed, code))
+    key_file = settings.dev_signing_key_path
+    created = not key_file.exists()
     signer = DevSigner(
-        settings.dev_signing_key_path,
-        issuer=settings.dev_token_issuer,
-        audience=settings.dev_token_audience,
+        key_file, issuer=settings.dev_token_issuer, audience=settings.dev_token_audience
     )
     token = signer.sign(
         subject,
@@ -150,6 +165,15 @@ def dev_token(
         roles_claim=settings.oidc_roles_claim,
         extra={"name": name} if name else None,
     )
+    # stderr, so TOKEN=$(kizuna dev-token ...) still captures the token alone.
+    if created:
+        _warn(
+            f"created a new development signing key: {key_file}\n"
+            "a server accepts this token only if it uses the same data directory "
+            "(KIZUNA_DATA_DIR); one started before with another key refuses it"
+        )
+    else:
+        typer.echo(f"signed with the development key {key_file}", err=True)
     typer.echo(token)
 
 
