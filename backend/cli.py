@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from .config import Settings, get_settings
 
+if TYPE_CHECKING:
+    from .routing.network import RoadNetworks
+    from .routing.service import StoredPoints
+
 app = typer.Typer(help="Kizuna city OS backend.", no_args_is_help=True, add_completion=False)
 import_app = typer.Typer(help="Import reference data from files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+roads_app = typer.Typer(
+    help="Walk graphs for evacuation routes, one per region.", no_args_is_help=True
+)
+app.add_typer(roads_app, name="roads")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho(message, err=True, fg=typer.colors.RED)
     raise typer.Exit(code=1)
+
+
+def _warn(message: str) -> None:
+    typer.secho(message, err=True, fg=typer.colors.YELLOW)
+
+
+def _command() -> str:
+    """How this command was started (e.g. `.venv/bin/kizuna`), for the hints it prints."""
+    started_as = sys.argv[0] if sys.argv else ""
+    return started_as if Path(started_as).name == "kizuna" else "kizuna"
 
 
 async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
@@ -87,10 +106,15 @@ def serve(
         if seeded:
             typer.echo("loaded demo data for 会津若松市 (07202): " + ", ".join(seeded))
     typer.echo(f"database: {_safe_url(settings)}")
+    typer.echo(f"data directory: {settings.data_dir}")
+    _echo_road_state(settings)
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
     if settings.is_development:
-        typer.echo("sign in for local development: kizuna dev-token demo-hanako")
+        typer.echo(
+            f"sign in for local development: {_command()} dev-token demo-hanako "
+            f"(tokens are checked with {settings.dev_signing_key_path})"
+        )
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return
@@ -138,10 +162,10 @@ def dev_token(
         if code is None:
             _fail("--role needs --municipality CODE (e.g. 07202)")
         grants.append(RoleGrant(parsed, code))
+    key_file = settings.dev_signing_key_path
+    created = not key_file.exists()
     signer = DevSigner(
-        settings.dev_signing_key_path,
-        issuer=settings.dev_token_issuer,
-        audience=settings.dev_token_audience,
+        key_file, issuer=settings.dev_token_issuer, audience=settings.dev_token_audience
     )
     token = signer.sign(
         subject,
@@ -152,6 +176,15 @@ def dev_token(
         roles_claim=settings.oidc_roles_claim,
         extra={"name": name} if name else None,
     )
+    # stderr, so TOKEN=$(kizuna dev-token ...) still captures the token alone.
+    if created:
+        _warn(
+            f"created a new development signing key: {key_file}\n"
+            "a server accepts this token only if it uses the same data directory "
+            "(KIZUNA_DATA_DIR); one started before with another key refuses it"
+        )
+    else:
+        typer.echo(f"signed with the development key {key_file}", err=True)
     typer.echo(token)
 
 
@@ -391,10 +424,20 @@ def import_hazards(
 
 @import_app.command("roads")
 def import_roads(
-    path: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf)")],
+    path: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf, or .osm XML)")],
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Region name: written to <data dir>/roads/<region>.npz beside the other "
+            "regions (default: walk-graph)"
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option(help="Where to write the walk graph (default: the server's road graph file)"),
+        typer.Option(
+            help="Write the walk graph to this file instead (the server reads it "
+            "only if it is in <data dir>/roads)"
+        ),
     ] = None,
     all_components: Annotated[
         bool,
@@ -403,31 +446,224 @@ def import_roads(
         ),
     ] = False,
 ) -> None:
-    """Build the pedestrian walk graph from OSM with pyosmium and store it for the server."""
+    """Build the pedestrian walk graph of one region from OSM and install it for the server."""
     import time
 
+    from .routing import network
     from .routing.osm import build_walk_graph_from_pbf
 
     settings = get_settings()
-    target = output or settings.road_graph_file
+    if region is not None and (output is not None or settings.road_graph_path is not None):
+        _fail(
+            "error: --region writes to <data dir>/roads; it cannot be combined with --output "
+            "or with KIZUNA_ROAD_GRAPH_PATH (which pins the server to one file)"
+        )
+    try:
+        target = (
+            output
+            or settings.road_graph_path
+            or network.region_path(settings, region or network.DEFAULT_REGION)
+        )
+    except ValueError as exc:
+        _fail(f"error: {exc}")
     if not path.is_file():
         _fail(f"error: {path}: no such file")
     started = time.perf_counter()
     try:
         graph = build_walk_graph_from_pbf(path, largest_component=not all_components)
-    except RuntimeError as exc:  # libosmium: not a PBF, truncated, unsupported compression
+    except RuntimeError as exc:  # libosmium: not OSM data, truncated, unsupported compression
         _fail(f"error: {path}: cannot read OpenStreetMap data: {exc}")
     if graph.edge_count == 0:
         _fail(f"error: {path}: no walkable ways found; nothing written")
     built = time.perf_counter() - started
+    installed = _installed_path(settings, target)
+    # One store for before and after: regions that do not change are loaded once.
+    store = network.RoadNetworkStore()
+    before = store.load(settings) if installed else None
     target.parent.mkdir(parents=True, exist_ok=True)
     graph.save(target)  # atomic: a running server switches to it on its next request
     min_lon, min_lat, max_lon, max_lat = graph.bbox
+    name = f" (region {target.name.removesuffix(network.GRAPH_SUFFIX)})" if installed else ""
     typer.echo(
         f"imported walk graph: {graph.node_count} nodes, {graph.edge_count} edges, "
-        f"{graph.total_length_m / 1000:.1f} km of ways in {built:.2f} s -> {target}"
+        f"{graph.total_length_m / 1000:.1f} km of ways in {built:.2f} s -> {target}{name}"
     )
     typer.echo(f"covers lon {min_lon:.4f}..{max_lon:.4f}, lat {min_lat:.4f}..{max_lat:.4f}")
+    if before is None:
+        typer.echo(
+            "the server does not read this file: it reads <data dir>/roads/*.npz "
+            f"({network.roads_dir(settings)}) or KIZUNA_ROAD_GRAPH_PATH"
+        )
+        return
+    _report_coverage_change(settings, before, store.load(settings), changed=target)
+
+
+def _installed_path(settings: Settings, target: Path) -> bool:
+    """Whether the server reads a graph written to ``target``."""
+    from .routing import network
+
+    if settings.road_graph_path is not None:
+        return target.resolve() == settings.road_graph_path.expanduser().resolve()
+    return (
+        target.name.endswith(network.GRAPH_SUFFIX)
+        and target.resolve().parent == network.roads_dir(settings).resolve()
+    )
+
+
+def _stored_points(settings: Settings) -> StoredPoints | None:
+    """The served municipalities' shelters and places, or None (said) if unreadable."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .db.session import Database
+    from .routing import service as routing_service
+
+    async def main() -> StoredPoints:
+        await _prepare_database(settings, demo=False)
+        database = Database.from_url(settings.resolved_database_url)
+        try:
+            async with database.session() as session:
+                return await routing_service.stored_points(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (OSError, SQLAlchemyError) as exc:
+        _warn(f"warning: cannot check which shelters and places the graphs reach: {exc}")
+        return None
+
+
+def _reach(points: StoredPoints, networks: RoadNetworks) -> str:
+    reached = networks.reaches(points.lon, points.lat)
+    return (
+        f"{points.count('shelter', reached)} of {points.count('shelter')} shelters and "
+        f"{points.count('place', reached)} of {points.count('place')} places"
+    )
+
+
+def _report_coverage_change(
+    settings: Settings, before: RoadNetworks, after: RoadNetworks, *, changed: Path
+) -> None:
+    """Say which stored shelters and places routes reach now, and warn about any lost."""
+    from .routing import network
+
+    if after.is_demo:
+        typer.echo("no walk graph left: development routes on the demo network of central 会津若松")
+    else:
+        names = ", ".join(r.name for r in after.regions) or "none"
+        typer.echo(f"regions served: {names} (in {changed.parent})")
+    for problem in after.broken:
+        _warn(f"warning: cannot load {problem}")
+    if before.is_demo and not after.is_demo and settings.is_development:
+        _warn(
+            "warning: development no longer routes on the demo network of central 会津若松: "
+            "it is used only while no walk graph is installed"
+        )
+    points = _stored_points(settings)
+    if points is None:
+        return
+    if not len(points.kinds):
+        typer.echo("no shelters or places are stored yet: no coverage to check")
+        return
+    changed_region = next((r for r in after.regions if r.path == changed), None)
+    if changed_region is not None:
+        alone = network.RoadNetworks([changed_region])
+        typer.echo(
+            f"region {changed_region.name} reaches {_reach(points, alone)} "
+            "of the served municipalities"
+        )
+    typer.echo(
+        f"all regions together reach {_reach(points, after)} (before: {_reach(points, before)})"
+    )
+    lost = before.reaches(points.lon, points.lat) & ~after.reaches(points.lon, points.lat)
+    if not lost.any():
+        return
+    _warn(
+        f"warning: {points.count('shelter', lost)} shelters and {points.count('place', lost)} "
+        "places that routes reached before are outside every walk graph now: routes from or "
+        "to them answer OUTSIDE_ROUTING_AREA"
+    )
+    for code, shelters, places in points.by_municipality(lost)[:10]:
+        where = (
+            f"{code} {points.municipality_names.get(code, '')}".strip()
+            if code
+            else "not located in a municipality"
+        )
+        _warn(f"  {where}: {shelters} shelters, {places} places")
+    _warn(f"to see what each region reaches: {_command()} roads list")
+    if changed_region is not None and settings.road_graph_path is None:
+        _warn(
+            f"to go back: {_command()} roads remove {changed_region.name} (with no graph "
+            "left, development routes on the demo network again), or import the earlier "
+            f"extract again with --region {changed_region.name}"
+        )
+
+
+def _echo_road_state(settings: Settings) -> None:
+    """One line on what evacuation routes walk on (for `serve`)."""
+    from .routing import network
+
+    graphs = network.installed_graphs(settings)
+    if graphs:
+        typer.echo("walk graphs: " + ", ".join(f"{name} ({path})" for name, path in graphs))
+    elif settings.is_development:
+        typer.echo(
+            "walk graphs: none installed; routes use the demo network of central 会津若松 "
+            f"({_command()} import roads FILE --region NAME installs one)"
+        )
+    else:
+        _warn("warning: no walk graph installed: evacuationRoute answers ROUTING_UNAVAILABLE")
+
+
+@roads_app.command("list")
+def roads_list() -> None:
+    """List the installed walk graphs (regions) and what each reaches."""
+    from .routing import network
+
+    settings = get_settings()
+    networks = network.load_networks(settings)
+    for problem in networks.broken:
+        _warn(f"warning: cannot load {problem}")
+    if not networks.regions:
+        typer.echo(f"no walk graph installed in {network.roads_dir(settings)}")
+        _echo_road_state(settings)
+        return
+    points = _stored_points(settings)
+    for region in networks.regions:
+        graph = region.engine.graph
+        min_lon, min_lat, max_lon, max_lat = graph.bbox
+        where = str(region.path) if region.path else "built in; used until a graph is installed"
+        typer.echo(
+            f"{region.name}: {graph.node_count} nodes, {graph.edge_count} edges, "
+            f"{graph.total_length_m / 1000:.1f} km, lon {min_lon:.4f}..{max_lon:.4f}, "
+            f"lat {min_lat:.4f}..{max_lat:.4f} ({where})"
+        )
+        if points is not None and len(points.kinds):
+            alone = network.RoadNetworks([region])
+            typer.echo(f"  reaches {_reach(points, alone)} of the served municipalities")
+    if points is not None and len(points.kinds) and len(networks.regions) > 1:
+        typer.echo(f"all regions together reach {_reach(points, networks)}")
+
+
+@roads_app.command("remove")
+def roads_remove(
+    region: Annotated[str, typer.Argument(help="Region name (see roads list)")],
+) -> None:
+    """Remove a region's walk graph; a running server stops using it on its next request."""
+    from .routing import network
+
+    settings = get_settings()
+    if settings.road_graph_path is not None:
+        _fail("error: KIZUNA_ROAD_GRAPH_PATH pins the server to one file; unset it to use regions")
+    installed = dict(network.installed_graphs(settings))
+    if region not in installed:
+        known = ", ".join(installed) or "none"
+        _fail(f"error: no region {region!r} in {network.roads_dir(settings)} (installed: {known})")
+    store = network.RoadNetworkStore()
+    before = store.load(settings)
+    installed[region].unlink()
+    typer.echo(f"removed region {region} ({installed[region]})")
+    _report_coverage_change(settings, before, store.load(settings), changed=installed[region])
 
 
 def _run_in_session(fn):  # type: ignore[no-untyped-def]

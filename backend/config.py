@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The project directory (beside alembic.ini and migrations/): every command finds its local
+# state here, wherever it is run from.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Environment(StrEnum):
@@ -20,8 +25,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIZUNA_", env_file=".env", extra="ignore")
 
     environment: Environment = Environment.DEVELOPMENT
-    # Local state (SQLite file, development signing key); relative to the working directory.
-    data_dir: Path = Path("var")
+    # Local state (SQLite file, development signing key, walk graphs). A relative value is
+    # taken from the project directory, not the working directory, so every command agrees.
+    data_dir: Path = PROJECT_ROOT / "var"
     database_url: str | None = None
     log_level: str = "INFO"
     log_json: bool = True
@@ -84,7 +90,7 @@ class Settings(BaseSettings):
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
-        return value.expanduser()
+        return Path(os.path.normpath(PROJECT_ROOT / value.expanduser()))
 
     @property
     def is_development(self) -> bool:

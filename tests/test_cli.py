@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from backend.app import create_app
 from backend.auth.tokens import AuthenticationError, TokenVerifier
 from backend.cli import app
-from backend.config import Environment, Settings, get_settings
+from backend.config import PROJECT_ROOT, Environment, Settings, get_settings
 from backend.principal import PrincipalKind, Role
-from tests.conftest import fresh_database_url
+from tests.conftest import RollbackDatabase, fresh_database_url
 from tests.shared_data import require_shared
 
 runner = CliRunner()
@@ -35,9 +40,33 @@ def cli_env(
 
 
 def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    get_settings.cache_clear()  # settings are read once per process; the tests change them
-    result = runner.invoke(app, list(args), env=env)
+    result = invoke(env, *args)
     return result.exit_code, result.output
+
+
+def invoke(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    """Run the command in-process; the result keeps stdout and stderr apart."""
+    get_settings.cache_clear()  # settings are read once per process; the tests change them
+    try:
+        return runner.invoke(app, list(args), env=env)
+    finally:
+        get_settings.cache_clear()
+
+
+def run_installed(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed `kizuna` script in a child process, as a user runs it from ``cwd``."""
+    script = Path(sys.executable).with_name("kizuna")
+    if not script.exists():
+        pytest.skip(f"no installed kizuna script beside {sys.executable}")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KIZUNA_")}
+    return subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_migrate_and_seed_demo_once(cli_env: dict[str, str]) -> None:
@@ -49,25 +78,106 @@ def test_migrate_and_seed_demo_once(cli_env: dict[str, str]) -> None:
 
 
 def test_dev_token_is_accepted_by_the_server(cli_env: dict[str, str]) -> None:
-    code, output = kizuna(
+    result = invoke(
         cli_env, "dev-token", "demo-staff", "--role", "city_staff", "--municipality", "07202"
     )
-    assert code == 0
+    assert result.exit_code == 0
     settings = Settings(
         environment=Environment.DEVELOPMENT, data_dir=Path(cli_env["KIZUNA_DATA_DIR"])
     )
-    principal = asyncio.run(TokenVerifier(settings).verify(output.strip()))
+    principal = asyncio.run(TokenVerifier(settings).verify(result.stdout.strip()))
     assert principal.subject == "demo-staff"
     assert principal.has_role("07202", Role.CITY_STAFF)
-    code, output = kizuna(cli_env, "dev-token", "care", "--client", "care-app")
-    client = asyncio.run(TokenVerifier(settings).verify(output.strip()))
+    # stdout is the token alone; stderr says which key signed it (created on first use)
+    assert f"created a new development signing key: {settings.dev_signing_key_path}" in (
+        result.stderr
+    )
+    result = invoke(cli_env, "dev-token", "care", "--client", "care-app")
+    assert f"signed with the development key {settings.dev_signing_key_path}" in result.stderr
+    client = asyncio.run(TokenVerifier(settings).verify(result.stdout.strip()))
     assert client.kind is PrincipalKind.SYSTEM_CLIENT and client.client_id == "care-app"
     # a server in production refuses it
     production = Settings(
         environment=Environment.PRODUCTION, data_dir=Path(cli_env["KIZUNA_DATA_DIR"])
     )
     with pytest.raises(AuthenticationError, match="not in development mode"):
-        asyncio.run(TokenVerifier(production).verify(output.strip()))
+        asyncio.run(TokenVerifier(production).verify(result.stdout.strip()))
+
+
+def test_dev_token_run_outside_the_project_signs_with_the_projects_key(
+    tmp_path: Path,
+) -> None:
+    # given no KIZUNA_DATA_DIR, and a working directory outside the project
+    key = PROJECT_ROOT / "var" / "dev-signing-key.pem"
+    existed, folder_existed = key.exists(), key.parent.exists()
+    try:
+        # when a user runs `kizuna dev-token` there
+        result = run_installed(tmp_path, {}, "dev-token", "demo-hanako")
+        # then the token is signed with the project's key, which stderr names, and nothing
+        # is created in the working directory
+        assert result.returncode == 0, result.stderr
+        assert str(key) in result.stderr
+        assert list(tmp_path.iterdir()) == []
+        # and a server with the default settings (started anywhere) accepts it
+        server = Settings(environment=Environment.DEVELOPMENT)
+        principal = asyncio.run(TokenVerifier(server).verify(result.stdout.strip()))
+        assert principal.subject == "demo-hanako"
+    finally:  # leave the checkout as it was
+        if not existed:
+            key.unlink(missing_ok=True)
+        if not folder_existed and key.parent.exists() and not any(key.parent.iterdir()):
+            key.parent.rmdir()
+
+
+def test_a_relative_data_dir_is_taken_from_the_project_not_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    # given KIZUNA_DATA_DIR as a relative path (here leading to a temporary folder)
+    state = tmp_path / "state"
+    relative = os.path.relpath(state, PROJECT_ROOT)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # when dev-token runs in another working directory
+    result = run_installed(elsewhere, {"KIZUNA_DATA_DIR": relative}, "dev-token", "x")
+    # then the key is created under the project, where a server with that setting looks
+    assert result.returncode == 0, result.stderr
+    assert (state / "dev-signing-key.pem").is_file()
+    assert f"created a new development signing key: {state / 'dev-signing-key.pem'}" in (
+        result.stderr
+    )
+    assert Settings(data_dir=Path(relative)).dev_signing_key_path == state / "dev-signing-key.pem"
+    assert list(elsewhere.iterdir()) == []
+
+
+async def test_a_token_signed_with_another_key_names_the_servers_key(
+    db: RollbackDatabase, tmp_path: Path
+) -> None:
+    # given a development server whose data directory is not the one dev-token used
+    server = Settings(environment=Environment.DEVELOPMENT, data_dir=tmp_path / "server")
+    other = tmp_path / "elsewhere"
+    result = invoke(
+        {"KIZUNA_DATA_DIR": str(other), "KIZUNA_ENVIRONMENT": "development"}, "dev-token", "x"
+    )
+    token = result.stdout.strip()
+    app_ = create_app(server, database=db, verifier=TokenVerifier(server))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
+    ) as client:
+        # when the token is used
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ me { id } }"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    # then the answer says which key the server checks with and how to make a good token
+    assert response.status_code == 401
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["message"].startswith("token signature is invalid")
+    assert str(server.dev_signing_key_path) in error["message"]
+    assert "KIZUNA_DATA_DIR" in error["message"]
+    # and dev-token said which key it signed with
+    assert str(other / "dev-signing-key.pem") in result.stderr
 
 
 def test_dev_token_refused_in_production_and_for_bad_roles(cli_env: dict[str, str]) -> None:

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
+from backend.config import Settings
 from backend.demo import seed_demo
+from tests.conftest import GraphQLClient
+
+ROSTER = """
+query($id: ID!) {
+  communityRoster(communityId: $id) {
+    community { name kind myRole }
+    memberCount
+    purposeCode
+    consentedMembers { items { item value } refusedItems }
+  }
+}"""
 
 
-async def test_demo_family_shares_and_home_is_in_a_flood_zone(
-    gql, token, session, settings
-) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+async def demo(session: Any, settings: Settings) -> None:
     # given the demo data in an empty database
     await seed_demo(session, settings)
     await session.commit()
+
+
+async def test_demo_family_shares_and_home_is_in_a_flood_zone(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
     # when Taro opens the family screen with location sharing
     body = await gql(
         "{ me { familyGroups { name members { displayName isMe sharedData(purpose: "
@@ -19,8 +39,50 @@ async def test_demo_family_shares_and_home_is_in_a_flood_zone(
     )
     family = body["data"]["me"]["familyGroups"][0]
     shared = {m["displayName"]: m["sharedData"] for m in family["members"] if not m["isMe"]}
-    # then Hanako's consented location items show, Yuki (who shared no location) shows nothing
+    # then Hanako's consented home shows, Yuki (who shared no location) shows nothing
     assert shared["会津 花子"] == {"items": [{"item": "home_place"}]}
     assert shared["会津 ゆき"] is None
     # and the demo home lies in a demo flood zone
     assert {"hazardType": "FLOOD"} in body["data"]["myHazards"][0]["zones"]
+
+
+async def test_demo_leader_sees_the_consented_members_of_the_town_association(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # when the demo leader opens their community and its roster
+    leader = token("demo-leader")
+    mine = (await gql("{ myCommunities { id name kind myRole } }", token=leader))["data"]
+    [community] = mine["myCommunities"]
+    body = await gql(ROSTER, {"id": community["id"]}, token=leader)
+    roster = body["data"]["communityRoster"]
+    # then it is the 07202 town association with all four demo residents in it
+    assert roster["community"] == {
+        "name": community["name"],
+        "kind": "TOWN_ASSOCIATION",
+        "myRole": "LEADER",
+    }
+    assert roster["memberCount"] == 4 and roster["purposeCode"] == "community_safety"
+    # and only Hanako and Taro, who consented, show, with exactly the consented items
+    members = [{i["item"]: i["value"] for i in m["items"]} for m in roster["consentedMembers"]]
+    assert sorted(m["name"] for m in members) == ["会津 太郎", "会津 花子"]
+    assert all(set(m) == {"name", "age", "address", "phone"} for m in members)
+    hanako = next(m for m in members if m["name"] == "会津 花子")
+    assert hanako["phone"] == "000-0000-0001" and hanako["address"].startswith("会津若松市")
+    assert isinstance(hanako["age"], int) and hanako["age"] >= 40
+    # and the communities of 07202 list it for residents choosing theirs
+    listed = await gql('{ communities(municipalityCode: "07202") { id } }')
+    assert {"id": community["id"]} in listed["data"]["communities"]
+
+
+async def test_a_demo_member_is_not_shown_the_roster(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # given Hanako, a member but not a leader
+    hanako = token("demo-hanako")
+    [community] = (await gql("{ myCommunities { id myRole } }", token=hanako))["data"][
+        "myCommunities"
+    ]
+    assert community["myRole"] == "MEMBER"
+    # when she asks for the roster, then she gets nothing
+    body = await gql(ROSTER, {"id": community["id"]}, token=hanako)
+    assert body["data"]["communityRoster"] is None

@@ -238,6 +238,14 @@ class TokenVerifier:
         except jwt.InvalidIssuerError as exc:
             raise AuthenticationError("token from an unknown issuer") from exc
         except jwt.InvalidSignatureError as exc:
+            if issuer == self.settings.dev_token_issuer:
+                # Development only: the usual cause is a token signed with another data
+                # directory's key (kizuna dev-token run with another KIZUNA_DATA_DIR).
+                raise AuthenticationError(
+                    "token signature is invalid: this server checks development tokens with "
+                    f"the key {self.dev_signer.key_path}; make the token with `kizuna "
+                    "dev-token` using the same data directory (KIZUNA_DATA_DIR)"
+                ) from exc
             raise AuthenticationError("token signature is invalid") from exc
         except jwt.MissingRequiredClaimError as exc:
             raise AuthenticationError(f"token lacks the {exc.claim} claim") from exc

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from ..config import PROJECT_ROOT as REPO_ROOT
 
 
 def alembic_config(connection: object | None = None) -> Config:

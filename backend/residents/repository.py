@@ -56,6 +56,12 @@ async def ids_living_in(
     return set(await session.scalars(statement))
 
 
+async def place_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
+    """(municipality code, latitude, longitude) of every saved place."""
+    statement = select(Place.municipality_code, Place.latitude, Place.longitude)
+    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+
+
 async def place_of(
     session: AsyncSession, resident_id: uuid.UUID, place_id: uuid.UUID
 ) -> Place | None:

@@ -289,6 +289,11 @@ async def resident_id_by_subject(session: AsyncSession, subject: str) -> uuid.UU
     return resident.id if resident else None
 
 
+async def place_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
+    """(municipality code, latitude, longitude) of every saved place (road coverage checks)."""
+    return await repository.place_locations(session)
+
+
 async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Resident]:
     """Residents by id (for loaders; callers decide what of them may be shown)."""
     return await repository.get_many(session, ids)

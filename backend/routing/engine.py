@@ -27,7 +27,7 @@ from typing import NamedTuple, TypeAlias
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
@@ -187,6 +187,18 @@ class RoutingEngine:
         if distance > self.max_snap_m:
             raise PointOffNetwork(distance, self.max_snap_m)
         return Snap(node, distance)
+
+    def reaches(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
+        """Which (lon, lat) points snap to this graph: ``snap`` for many points at once."""
+        lon_a = np.asarray(lon, dtype=np.float64)
+        lat_a = np.asarray(lat, dtype=np.float64)
+        if not lon_a.size:
+            return np.zeros(lon_a.shape, dtype=bool)
+        _, nodes = self._kdtree.query(_ecef(lon_a.ravel(), lat_a.ravel()))
+        nearest = haversine_m(
+            lon_a.ravel(), lat_a.ravel(), self.graph.lon[nodes], self.graph.lat[nodes]
+        )
+        return np.asarray(nearest <= self.max_snap_m).reshape(lon_a.shape)
 
     # ------------------------------------------------------------------ routing
 

@@ -47,9 +47,9 @@ class RoutingQueries:
                 needs_support=input.needs_support,
                 open_only=input.open_only,
             )
-            engine = await road_networks.get(context.settings)
+            networks = await road_networks.get(context.settings)
             async with context.db.session() as session:
-                result = await service.plan_route(session, context.settings, engine, request)
+                result = await service.plan_route(session, context.settings, networks, request)
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
         return EvacuationRouteType.from_result(result)

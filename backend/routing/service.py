@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,10 +27,13 @@ from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
 from ..hazards.types import HazardType
+from ..municipalities import service as municipalities_service
+from ..residents import service as residents_service
 from ..shelters import service as shelters_service
-from .engine import Route, RoutingEngine, WalkCost
-from .errors import NoRoute, NoShelter, RoutingError
+from .engine import Route, RoutingEngine, Snap, WalkCost
+from .errors import NoRoute, NoShelter
 from .graph import haversine_m
+from .network import Region, RoadNetworks
 
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
@@ -187,21 +191,17 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
 async def plan_route(
     session: AsyncSession,
     settings: Settings,
-    engine: RoutingEngine,
+    networks: RoadNetworks,
     request: RouteRequest,
 ) -> EvacuationRoute:
     """The evacuation route for a request (raises a DomainError, RoutingError included)."""
     areas = _check_request(settings, request)
     speed = walking_speed(settings, request)
     origin = _lonlat(request.origin)
-    # Fail fast (and typed) on an origin the network cannot serve, before any database work.
-    _snap(engine, origin, "from")
+    # Fail fast (and typed) on an origin no network serves, before any database work.
+    near_origin = networks.covering(origin, "from")
 
     zones = await hazards_service.zone_lookup(session) if request.hazard_type else None
-    avoid = _AvoidSet()
-    for i, polygon in enumerate(areas):
-        avoid.add_request_area(i, polygon)
-
     shelter: shelters_service.Shelter | None = None
     compared = 0
     if request.shelter_id is not None:
@@ -210,19 +210,22 @@ async def plan_route(
         except NotFound:
             raise NotFound("shelter", "避難所", field="toShelterId") from None
         destination = (shelter.longitude, shelter.latitude)
-        _snap(engine, destination, "toShelterId")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
+        region = _region_for(networks, near_origin, destination, "toShelterId")
     elif request.destination is not None:
         destination = _lonlat(request.destination)
-        _snap(engine, destination, "toPoint")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
+        region = _region_for(networks, near_origin, destination, "toPoint")
     else:
         assert request.hazard_type is not None  # checked above
-        shelter, compared = await _nearest_by_walking(
-            session, settings, engine, request, origin, avoid, zones
+        shelter, region, compared = await _nearest_by_walking(
+            session, settings, near_origin, request, origin, areas, zones
         )
         destination = (shelter.longitude, shelter.latitude)
 
+    # The route and the zones it is planned around depend only on its two ends (never on
+    # which candidates were compared), so the same route always reports the same zones.
+    avoid = _request_areas(areas)
+    _add_zones(zones, avoid, request.hazard_type, [origin, destination])
+    engine = region.engine
     route = await asyncio.to_thread(
         engine.route, origin, destination, avoid.polygons, speed, avoid.severities
     )
@@ -255,24 +258,36 @@ async def plan_route(
     )
 
 
-def _snap(engine: RoutingEngine, point: tuple[float, float], field: str) -> None:
-    # A KD-tree look-up (microseconds): cheaper inline than a hop to a worker thread.
-    try:
-        engine.snap(point)
-    except RoutingError as exc:
-        exc.field = field
-        raise
+def _request_areas(areas: Sequence[Polygon | MultiPolygon]) -> _AvoidSet:
+    avoid = _AvoidSet()
+    for i, polygon in enumerate(areas):
+        avoid.add_request_area(i, polygon)
+    return avoid
+
+
+def _region_for(
+    networks: RoadNetworks,
+    near_origin: Sequence[tuple[Region, Snap]],
+    destination: tuple[float, float],
+    field: str,
+) -> Region:
+    """The region reaching the origin and the destination nearest to both (the graph with
+    paths closest to the two points), or a typed error for the destination's field."""
+    origin_snap = {id(region): snap.distance_m for region, snap in near_origin}
+    both = networks.covering(destination, field, among=[region for region, _ in near_origin])
+    region, _ = min(both, key=lambda pair: origin_snap[id(pair[0])] + pair[1].distance_m)
+    return region
 
 
 async def _nearest_by_walking(
     session: AsyncSession,
     settings: Settings,
-    engine: RoutingEngine,
+    near_origin: Sequence[tuple[Region, Snap]],
     request: RouteRequest,
     origin: tuple[float, float],
-    avoid: _AvoidSet,
+    areas: Sequence[Polygon | MultiPolygon],
     zones: ZoneLookup | None,
-) -> tuple[shelters_service.Shelter, int]:
+) -> tuple[shelters_service.Shelter, Region, int]:
     """Among the nearest designated shelters (straight line), the nearest on foot."""
     lat, lon = request.origin
     open_only = request.open_only
@@ -315,18 +330,30 @@ async def _nearest_by_walking(
         )
 
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
+    avoid = _request_areas(areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
-    costs = await asyncio.to_thread(
-        engine.walk_costs_from, origin, points, avoid.polygons, avoid.severities
-    )
-    reachable = [(rank_key(cost), i) for i, cost in enumerate(costs) if cost is not None]
+    regions = [region for region, _ in near_origin]
+
+    def walk_costs() -> list[list[WalkCost | None]]:
+        return [
+            region.engine.walk_costs_from(origin, points, avoid.polygons, avoid.severities)
+            for region in regions
+        ]
+
+    # Each region reaching the origin is tried (usually one); the best walk over all wins.
+    reachable = [
+        (rank_key(cost), r, i)
+        for r, costs in enumerate(await asyncio.to_thread(walk_costs))
+        for i, cost in enumerate(costs)
+        if cost is not None
+    ]
     if not reachable:
         raise NoRoute(
             "none of the nearest suitable shelters can be reached on foot",
             "近くの避難場所のいずれにも歩いて行ける経路がありません",
         )
-    _, best = min(reachable)
-    return found[best].shelter, len(found)
+    _, best_region, best = min(reachable)
+    return found[best].shelter, regions[best_region], len(found)
 
 
 def rank_key(cost: WalkCost) -> tuple[int, float]:
@@ -363,3 +390,51 @@ def _search_area(points: Sequence[tuple[float, float]]) -> Polygon:
 
 def _lonlat(lat_lon: tuple[float, float]) -> tuple[float, float]:
     return lat_lon[1], lat_lon[0]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPoints:
+    """Where routes start and end: the stored shelters and saved places of the served
+    municipalities (places not located in any municipality yet included)."""
+
+    kinds: NDArray[np.str_]  # "shelter" or "place"
+    municipality_codes: list[str | None]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    municipality_names: dict[str, str]
+
+    def count(self, kind: str, mask: NDArray[np.bool_] | None = None) -> int:
+        """How many points of this kind (among ``mask``, default all)."""
+        of_kind = self.kinds == kind
+        return int((of_kind if mask is None else of_kind & mask).sum())
+
+    def by_municipality(self, mask: NDArray[np.bool_]) -> list[tuple[str | None, int, int]]:
+        """(municipality code, shelters, places) among ``mask``, most points first, points
+        not located in a municipality last."""
+        counts: dict[str | None, list[int]] = {}
+        for index in np.flatnonzero(mask):
+            per_kind = counts.setdefault(self.municipality_codes[index], [0, 0])
+            per_kind[0 if self.kinds[index] == "shelter" else 1] += 1
+        rows = [(code, shelters, places) for code, (shelters, places) in counts.items()]
+        return sorted(rows, key=lambda row: (row[0] is None, -row[1] - row[2], row[0] or ""))
+
+
+async def stored_points(session: AsyncSession) -> StoredPoints:
+    """The stored points routes are planned from and to, for checking a graph's coverage."""
+    served = {m.code: m.name_ja for m in await municipalities_service.list_municipalities(session)}
+    rows = [
+        ("shelter", *row)
+        for row in await shelters_service.shelter_locations(session)
+        if row[0] in served
+    ] + [
+        ("place", *row)
+        for row in await residents_service.place_locations(session)
+        if row[0] is None or row[0] in served
+    ]
+    return StoredPoints(
+        kinds=np.array([row[0] for row in rows], dtype=np.str_),
+        municipality_codes=[row[1] for row in rows],
+        lon=np.array([row[3] for row in rows], dtype=np.float64),
+        lat=np.array([row[2] for row in rows], dtype=np.float64),
+        municipality_names=served,
+    )

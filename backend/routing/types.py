@@ -92,7 +92,11 @@ class EvacuationRouteType:
     exposure_meters: float = strawberry.field(description="total metres inside crossed areas")
     hazard_type: HazardTypeEnum | None  # type: ignore[valid-type]
     shelter: ShelterType | None = strawberry.field(description="the destination shelter, if any")
-    hazard_zones_avoided: int = strawberry.field(description="zones of the hazard considered")
+    hazard_zones_avoided: int = strawberry.field(
+        description="zones of the hazard the route was planned around: those the walk "
+        "between its origin and destination could reach; the same for the same route, "
+        "whichever shelters were compared"
+    )
     candidates_compared: int = strawberry.field(
         description="nearest-shelter search: shelters compared by walking distance"
     )

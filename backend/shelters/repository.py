@@ -95,6 +95,12 @@ async def all_points(
     return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
 
 
+async def locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
+    """(municipality code, latitude, longitude) of every shelter."""
+    statement = select(Shelter.municipality_code, Shelter.latitude, Shelter.longitude)
+    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
+
+
 async def in_box(
     session: AsyncSession,
     box: tuple[float, float, float, float] | None,

@@ -455,6 +455,11 @@ async def count_shelters(session: AsyncSession, *, municipality_code: str | None
     return await repository.count(session, municipality_code)
 
 
+async def shelter_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
+    """(municipality code, latitude, longitude) of every shelter (road coverage checks)."""
+    return await repository.locations(session)
+
+
 def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """(min_lat, min_lon, max_lat, max_lon) holding every point within ``radius_m``."""
     return padded_box(lat, lon, lat, lon, radius_m * _ELLIPSOID_MARGIN)

@@ -261,6 +261,34 @@ async def test_full_shelters_are_skipped_and_open_ones_preferred(
     assert "flood" in none_left["message"] and none_left["messageJa"]
 
 
+async def test_zones_avoided_depend_only_on_the_route(
+    gql: GraphQLClient, shelter_ids: dict[str, str], token: Any
+) -> None:
+    # given a walk to the nearest landslide shelter from the west of town, where the other
+    # candidate lies beyond it, near the demo landslide zones in the east
+    west = {"latitude": 37.495, "longitude": 139.905}
+    before = await route(gql, **{"from": west, "hazardType": "LANDSLIDE"})
+    assert before["candidatesCompared"] == 2
+    # when the city opens that shelter, so that it is the only candidate left
+    staff = token("staff-1", roles=[("city_staff", "07202")])
+    body = await gql(
+        UPDATE_STATUS,
+        {"input": {"id": before["shelter"]["id"], "status": "OPEN"}},
+        token=staff,
+    )
+    assert body["data"]["updateShelterStatus"]["errors"] == []
+    after = await route(gql, **{"from": west, "hazardType": "LANDSLIDE"})
+    # then the same route reports the same zones, as a route asked to that shelter does
+    assert after["candidatesCompared"] == 1
+    assert after["shelter"]["id"] == before["shelter"]["id"]
+    assert after["path"] == before["path"]
+    assert after["hazardZonesAvoided"] == before["hazardZonesAvoided"]
+    chosen = await route(
+        gql, **{"from": west, "toShelterId": before["shelter"]["id"], "hazardType": "LANDSLIDE"}
+    )
+    assert chosen["hazardZonesAvoided"] == before["hazardZonesAvoided"]
+
+
 async def test_from_my_place(gql: GraphQLClient, demo_world: None, token: Any) -> None:
     hanako, taro = token("route-hanako"), token("route-taro")
     body = await gql(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,32 +13,45 @@ import networkx as nx
 import numpy as np
 import pytest
 from shapely.geometry import LineString, mapping, shape
-from typer.testing import CliRunner
 
 from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
-from backend.cli import app
-from backend.config import Settings, get_settings
+from backend.config import Settings
 from backend.routing.engine import RoutingEngine
 from backend.routing.graph import WalkGraph, haversine_m
 from backend.routing.osm import build_walk_graph_from_pbf
-from tests.conftest import GraphQLClient, RollbackDatabase
+from tests.conftest import GraphQLClient, RollbackDatabase, fresh_database_url
 from tests.routing.test_api import ROUTE, circle
 from tests.shared_data import require_shared
+from tests.test_cli import invoke
 
-runner = CliRunner()
 SUMMARY = re.compile(r"imported walk graph: (\d+) nodes, (\d+) edges, ([\d.]+) km of ways")
 # Two street points in central Helsinki, ~1 km apart.
 ORIGIN = {"latitude": 60.1699, "longitude": 24.9384}
 DESTINATION = {"latitude": 60.1750, "longitude": 24.9500}
 
 
+@pytest.fixture(scope="module")
+def database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh database of the suite's kind for the commands, with the demo data in it."""
+    url = asyncio.run(
+        fresh_database_url(database_url, "roads", tmp_path_factory.mktemp("roads-db"))
+    )
+    seeded = invoke(cli_env(url, tmp_path_factory.mktemp("seed")), "seed-demo")
+    assert seeded.exit_code == 0, seeded.output
+    return url
+
+
+def cli_env(database: str, data_dir: Path) -> dict[str, str]:
+    return {
+        "KIZUNA_DATABASE_URL": database,
+        "KIZUNA_DATA_DIR": str(data_dir),
+        "KIZUNA_ENVIRONMENT": "development",
+    }
+
+
 def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    get_settings.cache_clear()
-    try:
-        result = runner.invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
+    result = invoke(env, *args)
     return result.exit_code, result.output
 
 
@@ -52,9 +66,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def imported(helsinki_pbf: Path, data_dir: Path) -> Iterator[Path]:
+def imported(helsinki_pbf: Path, data_dir: Path, database: str) -> Iterator[Path]:
     """The graph file written by `kizuna import roads` into a fresh data directory."""
-    code, output = kizuna({"KIZUNA_DATA_DIR": str(data_dir)}, "import", "roads", str(helsinki_pbf))
+    code, output = kizuna(cli_env(database, data_dir), "import", "roads", str(helsinki_pbf))
     assert code == 0, output
     target = data_dir / "roads" / "walk-graph.npz"
     assert str(target) in output
@@ -67,15 +81,17 @@ def test_import_roads_writes_the_graph_the_server_loads(helsinki_pbf: Path, impo
     assert (loaded.node_count, loaded.edge_count) == (reference.node_count, reference.edge_count)
     assert np.array_equal(loaded.u, reference.u) and np.allclose(loaded.lon, reference.lon)
     # The command reports what it wrote.
+    elsewhere = imported.parent.parent / "again.npz"
     code, output = kizuna(
         {"KIZUNA_DATA_DIR": str(imported.parent.parent)},
         "import",
         "roads",
         str(helsinki_pbf),
         "--output",
-        str(imported.parent / "again.npz"),
+        str(elsewhere),
     )
     assert code == 0, output
+    assert "the server does not read this file" in output
     match = SUMMARY.search(output)
     assert match, output
     assert int(match[1]) == reference.node_count and int(match[2]) == reference.edge_count
@@ -192,3 +208,192 @@ async def test_no_designated_shelter_near_helsinki(helsinki_gql: GraphQLClient) 
     # Shelters are Japanese; from Helsinki there is none within the search radius.
     result = await route(helsinki_gql, **{"from": ORIGIN, "hazardType": "FLOOD"})
     assert result["code"] == "NO_SHELTER"
+
+
+# ---------------------------------------------------------------- regions side by side
+
+AIZU_STATION = {"latitude": 37.5078, "longitude": 139.9335}  # on the demo network only
+SHIBUYA_STATION = {"latitude": 35.6580, "longitude": 139.7016}
+SHIBUYA_NORTH = {"latitude": 35.6650, "longitude": 139.6980}
+AIZU_DEMO_TRIP = {"from": AIZU_STATION, "toPoint": {"latitude": 37.4876, "longitude": 139.9298}}
+
+
+async def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    """The command in a worker thread: it runs its own event loop, as from a shell."""
+    return await asyncio.to_thread(invoke, env, *args)
+
+
+async def run_code(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = await run(env, *args)
+    return result.exit_code, result.output
+
+
+async def install(env: dict[str, str], path: Path, region: str) -> str:
+    """`kizuna import roads PATH --region REGION`, which must succeed; its output."""
+    code, output = await run_code(env, "import", "roads", str(path), "--region", region)
+    assert code == 0, output
+    return output
+
+
+def demo_counts() -> tuple[int, int]:
+    """Shelters and places the demo data stores (all on the demo network)."""
+    from backend.demo import DEMO_RESIDENTS
+    from backend.shelters.demo import demo_shelter_records
+
+    return len(demo_shelter_records()), sum(len(r[-1]) for r in DEMO_RESIDENTS)
+
+
+def ends_of(path: Path) -> dict[str, Any]:
+    """A trip between the two nodes of a graph file that lie farthest apart north-south."""
+    graph = WalkGraph.load(path)
+    south, north = int(np.argmin(graph.lat)), int(np.argmax(graph.lat))
+    return {
+        "from": {"latitude": graph.lat[south], "longitude": graph.lon[south]},
+        "toPoint": {"latitude": graph.lat[north], "longitude": graph.lon[north]},
+    }
+
+
+@pytest.fixture
+async def server(
+    settings: Settings, db: RollbackDatabase, verifier: TokenVerifier, tmp_path: Path
+) -> AsyncIterator[tuple[GraphQLClient, Path]]:
+    """A development server reading <tmp data dir>/roads, and that data directory."""
+    app_ = create_app(
+        settings.model_copy(update={"data_dir": tmp_path}), database=db, verifier=verifier
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
+    ) as client:
+        yield GraphQLClient(client), tmp_path
+
+
+async def test_replacing_the_demo_network_warns_with_numbers_and_going_back_works(
+    server: tuple[GraphQLClient, Path], database: str, helsinki_pbf: Path
+) -> None:
+    gql, data_dir = server
+    env = cli_env(database, data_dir)
+    shelters, places = demo_counts()
+    # given a development server on the demo network, where Aizu routes work
+    assert (await route(gql, **AIZU_DEMO_TRIP))["__typename"] == "EvacuationRoute"
+    # when the Helsinki extract is imported as today, with no region named
+    result = await run(env, "import", "roads", str(helsinki_pbf))
+    # then it is installed, with a warning that counts what routes no longer reach
+    assert result.exit_code == 0, result.output
+    assert "(region walk-graph)" in result.stdout
+    assert (
+        f"all regions together reach 0 of {shelters} shelters and 0 of {places} places "
+        f"(before: {shelters} of {shelters} shelters and {places} of {places} places)"
+    ) in result.stdout
+    assert "no longer routes on the demo network" in result.stderr
+    assert (
+        f"warning: {shelters} shelters and {places} places that routes reached before are "
+        "outside every walk graph now"
+    ) in result.stderr
+    assert f"07202 会津若松市: {shelters} shelters" in result.stderr
+    assert "to go back: kizuna roads remove walk-graph" in result.stderr
+    # and the running server routes on Helsinki from its next request: Aizu is outside
+    outside = await route(gql, **AIZU_DEMO_TRIP)
+    assert (outside["code"], outside["field"]) == ("OUTSIDE_ROUTING_AREA", "from")
+    helsinki = await route(gql, **{"from": ORIGIN, "toPoint": DESTINATION})
+    assert helsinki["__typename"] == "EvacuationRoute"
+    # when the operator goes back as told
+    result = await run(env, "roads", "remove", "walk-graph")
+    # then the demo network serves again, reaching every stored shelter and place
+    assert result.exit_code == 0, result.output
+    assert "no walk graph left: development routes on the demo network" in result.stdout
+    assert f"reach {shelters} of {shelters} shelters and {places} of {places} places" in (
+        result.stdout
+    )
+    assert (await route(gql, **AIZU_DEMO_TRIP))["__typename"] == "EvacuationRoute"
+
+
+async def test_two_regions_route_side_by_side_in_one_server(
+    server: tuple[GraphQLClient, Path], database: str
+) -> None:
+    gql, data_dir = server
+    env = cli_env(database, data_dir)
+    shibuya = require_shared("osm", "shibuya.osm.pbf")
+    aizu_streets = require_shared("osm", "street-in-aizu.osm")
+    # given Tokyo (PBF) and a few real Aizu streets (OSM XML) imported as two regions
+    for region, path in (("tokyo", shibuya), ("aizu", aizu_streets)):
+        output = await install(env, path, region)
+        assert f"-> {data_dir / 'roads' / region}.npz (region {region})" in output
+    code, output = await run_code(env, "roads", "list")
+    assert code == 0
+    assert re.search(r"^aizu: \d+ nodes", output, re.M) and re.search(r"^tokyo: ", output, re.M)
+    # when the same server plans a route in each
+    tokyo = await route(gql, **{"from": SHIBUYA_STATION, "toPoint": SHIBUYA_NORTH})
+    aizu_trip = ends_of(data_dir / "roads" / "aizu.npz")
+    aizu = await route(gql, **aizu_trip)
+    # then each walks on its own region's streets
+    assert tokyo["__typename"] == aizu["__typename"] == "EvacuationRoute"
+    assert 800 < tokyo["distanceMeters"] < 2000
+    assert min(c[1] for c in shape(tokyo["path"]).coords) > 35.65
+    assert 1000 < aizu["distanceMeters"] < 1500  # the extract's street is ~1.1 km long
+    assert shape(aizu["path"]).bounds[0] > 139.9
+    # and a walk from one region to the other is outside the origin's network
+    across = await route(gql, **{"from": SHIBUYA_STATION, "toPoint": aizu_trip["toPoint"]})
+    assert (across["code"], across["field"]) == ("OUTSIDE_ROUTING_AREA", "toPoint")
+    # and the demo network is not used while graphs are installed
+    demo_only = await route(gql, **AIZU_DEMO_TRIP)
+    assert (demo_only["code"], demo_only["field"]) == ("OUTSIDE_ROUTING_AREA", "from")
+
+
+async def test_a_running_server_follows_added_replaced_and_removed_regions(
+    server: tuple[GraphQLClient, Path], database: str, helsinki_pbf: Path
+) -> None:
+    gql, data_dir = server
+    env = cli_env(database, data_dir)
+    kotka = require_shared("osm", "test.osm.pbf")
+    await install(env, require_shared("osm", "shibuya.osm.pbf"), "tokyo")
+    helsinki_trip = {"from": ORIGIN, "toPoint": DESTINATION}
+    assert (await route(gql, **helsinki_trip))["code"] == "OUTSIDE_ROUTING_AREA"
+    # a region added while the server runs is used on its next request
+    await install(env, helsinki_pbf, "finland")
+    assert (await route(gql, **helsinki_trip))["__typename"] == "EvacuationRoute"
+    # a region replaced by another extract: the new streets, not the old
+    await install(env, kotka, "finland")
+    assert (await route(gql, **helsinki_trip))["code"] == "OUTSIDE_ROUTING_AREA"
+    kotka_trip = ends_of(data_dir / "roads" / "finland.npz")
+    assert (await route(gql, **kotka_trip))["__typename"] == "EvacuationRoute"
+    # a removed region is gone from the next request; the others stay
+    code, output = await run_code(env, "roads", "remove", "finland")
+    assert code == 0 and "regions served: tokyo" in output
+    assert (await route(gql, **kotka_trip))["code"] == "OUTSIDE_ROUTING_AREA"
+    tokyo = await route(gql, **{"from": SHIBUYA_STATION, "toPoint": SHIBUYA_NORTH})
+    assert tokyo["__typename"] == "EvacuationRoute"
+
+
+async def test_a_broken_region_file_leaves_the_other_regions_working(
+    server: tuple[GraphQLClient, Path], database: str
+) -> None:
+    gql, data_dir = server
+    env = cli_env(database, data_dir)
+    await install(env, require_shared("osm", "shibuya.osm.pbf"), "tokyo")
+    (data_dir / "roads" / "broken.npz").write_bytes(b"not a graph")
+    # Tokyo still routes; a point no loaded region reaches says which file is broken
+    tokyo = await route(gql, **{"from": SHIBUYA_STATION, "toPoint": SHIBUYA_NORTH})
+    assert tokyo["__typename"] == "EvacuationRoute"
+    elsewhere = await route(gql, **{"from": ORIGIN, "toPoint": DESTINATION})
+    assert elsewhere["code"] == "ROUTING_UNAVAILABLE" and "broken.npz" in elsewhere["message"]
+    result = await run(env, "roads", "list")
+    assert result.exit_code == 0 and "warning: cannot load broken.npz" in result.stderr
+
+
+def test_region_options_are_checked(database: str, tmp_path: Path) -> None:
+    env = cli_env(database, tmp_path)
+    shibuya = str(require_shared("osm", "shibuya.osm.pbf"))
+    code, output = kizuna(env, "import", "roads", shibuya, "--region", "Tokyo Bay")
+    assert code == 1 and "invalid region name 'Tokyo Bay'" in output
+    code, output = kizuna(
+        env, "import", "roads", shibuya, "--region", "tokyo", "--output", str(tmp_path / "x.npz")
+    )
+    assert code == 1 and "cannot be combined with --output" in output
+    assert not (tmp_path / "roads").exists() and not (tmp_path / "x.npz").exists()
+    code, output = kizuna(env, "roads", "remove", "tokyo")
+    assert code == 1 and "no region 'tokyo'" in output and "(installed: none)" in output
+    pinned = {**env, "KIZUNA_ROAD_GRAPH_PATH": str(tmp_path / "one.npz")}
+    code, output = kizuna(pinned, "import", "roads", shibuya, "--region", "tokyo")
+    assert code == 1 and "KIZUNA_ROAD_GRAPH_PATH" in output
+    code, output = kizuna(pinned, "roads", "remove", "one")
+    assert code == 1 and "KIZUNA_ROAD_GRAPH_PATH" in output
