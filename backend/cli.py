@@ -28,12 +28,17 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
     from .bootstrap import sync_reference_data
     from .db.migrate import upgrade
     from .db.session import Database
+    from .municipalities.reference import served_codes
 
+    try:
+        served_codes(settings.served_selection)
+    except ValueError as exc:
+        _fail(f"error: KIZUNA_SERVED_MUNICIPALITIES: {exc}")
     database = Database.from_url(settings.resolved_database_url)
     try:
         await upgrade(database.engine)
         async with database.session() as session:
-            await sync_reference_data(session)
+            await sync_reference_data(session, settings)
             if demo and await demo_data.is_empty(session):
                 return await demo_data.seed_demo(session, settings)
         return []

@@ -408,7 +408,7 @@ async def register_system_client(
     from ..auth import service as auth_service
     from ..municipalities import service as municipality_service
 
-    municipality = await municipality_service.get_municipality(session, municipality_code)
+    municipality = await municipality_service.get_served_municipality(session, municipality_code)
     if actor is not None:
         auth_service.require_role(actor, municipality.code, Role.CITY_ADMIN)
     checker = Checker()

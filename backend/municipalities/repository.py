@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from ..db.dialect import upsert
 from .models import Municipality
-from .reference import MunicipalityRef
+
+# The columns kept in step with the generated reference table (and the served selection).
+REFERENCE_COLUMNS = (
+    "prefecture_code",
+    "prefecture_name_ja",
+    "name_ja",
+    "name_kana",
+    "name_en",
+    "designated_city_code",
+    "served",
+)
 
 
-async def upsert_reference(session: AsyncSession, refs: Sequence[MunicipalityRef]) -> None:
-    rows = [
-        {
-            "code": ref.code,
-            "prefecture_code": ref.code[:2],
-            "name_ja": ref.name_ja,
-            "name_kana": ref.name_kana,
-            "name_en": ref.name_en,
-        }
-        for ref in refs
-    ]
+async def reference_rows(session: AsyncSession) -> dict[str, tuple[Any, ...]]:
+    """The stored REFERENCE_COLUMNS of every municipality, by code."""
+    columns = [getattr(Municipality, name) for name in REFERENCE_COLUMNS]
+    result = await session.execute(select(Municipality.code, *columns))
+    return {row[0]: tuple(row[1:]) for row in result}
+
+
+async def upsert_reference(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     await upsert(
         session,
         Municipality.__table__,
         rows,
         index_elements=["code"],
-        update_columns=["prefecture_code", "name_ja", "name_kana", "name_en"],
+        update_columns=list(REFERENCE_COLUMNS),
     )
 
 
@@ -41,26 +50,53 @@ async def get_many(session: AsyncSession, codes: Sequence[str]) -> list[Municipa
     return list(result)
 
 
-async def list_all(session: AsyncSession, prefecture_code: str | None = None) -> list[Municipality]:
+async def served_among(session: AsyncSession, codes: Collection[str]) -> set[str]:
+    statement = select(Municipality.code).where(
+        Municipality.served.is_(True), Municipality.code.in_(list(codes))
+    )
+    return set(await session.scalars(statement))
+
+
+async def list_all(
+    session: AsyncSession, prefecture_code: str | None = None, *, served_only: bool = False
+) -> list[Municipality]:
     statement = select(Municipality).order_by(Municipality.code)
     if prefecture_code:
         statement = statement.where(Municipality.prefecture_code == prefecture_code)
+    if served_only:
+        statement = statement.where(Municipality.served.is_(True))
     return list(await session.scalars(statement))
 
 
 async def candidates_containing(
     session: AsyncSession, lat: float, lon: float
 ) -> list[Municipality]:
-    """Municipalities whose boundary bounding box contains the point."""
-    statement = select(Municipality).where(
-        Municipality.boundary_geojson.is_not(None),
-        Municipality.min_lon <= lon,
-        Municipality.max_lon >= lon,
-        Municipality.min_lat <= lat,
-        Municipality.max_lat >= lat,
+    """Municipalities whose boundary bounding box contains the point, boundary loaded."""
+    statement = (
+        select(Municipality)
+        .options(undefer(Municipality.boundary_geojson))
+        .where(
+            Municipality.boundary_geojson.is_not(None),
+            Municipality.min_lon <= lon,
+            Municipality.max_lon >= lon,
+            Municipality.min_lat <= lat,
+            Municipality.max_lat >= lat,
+        )
     )
     return list(await session.scalars(statement))
 
 
+async def unserve(session: AsyncSession, codes: Collection[str]) -> None:
+    if codes:
+        await session.execute(
+            update(Municipality).where(Municipality.code.in_(list(codes))).values(served=False)
+        )
+
+
 async def count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Municipality)) or 0)
+
+
+async def existing_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
+    statement = select(Municipality.code).where(Municipality.code.in_(list(codes)))
+    return set(await session.scalars(statement))

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..auth.principal import Principal
+from ..auth import service as auth_service
+from ..auth.principal import Principal, PrincipalKind
 from ..config import Settings
 from ..db.base import utcnow
 from ..errors import Checker, Conflict, LimitExceeded, NotFound, Unauthenticated
 from ..geo import check_point, h3_cells
 from ..municipalities import service as municipality_service
+from ..municipalities.models import Municipality
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
 
@@ -307,10 +309,27 @@ async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[
     return await repository.get_many(session, ids)
 
 
-async def municipality_counts(
-    session: AsyncSession, municipality_code: str
-) -> tuple[int, dict[str, int]]:
-    """Registered residents and saved places (by kind) in a municipality."""
-    residents = await repository.count_residents_in(session, municipality_code)
-    places = await repository.count_places_in(session, municipality_code)
-    return residents, places
+@dataclass(frozen=True, slots=True)
+class MunicipalityCounts:
+    municipality: Municipality
+    registered_residents: int
+    saved_places: int
+    homes: int
+
+
+async def municipality_dashboard(
+    session: AsyncSession, principal: Principal, *, code: str
+) -> MunicipalityCounts:
+    """Registered residents and saved places of a served municipality, for its city staff."""
+    if principal.kind is PrincipalKind.ANONYMOUS:
+        raise Unauthenticated()
+    municipality = await municipality_service.get_served_municipality(session, code, field="code")
+    auth_service.require_role(principal, municipality.code, *auth_service.STAFF_ROLES)
+    residents = await repository.count_residents_in(session, municipality.code)
+    places = await repository.count_places_in(session, municipality.code)
+    return MunicipalityCounts(
+        municipality=municipality,
+        registered_residents=residents,
+        saved_places=sum(places.values()),
+        homes=places.get(PlaceKind.HOME.value, 0),
+    )
