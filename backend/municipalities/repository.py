@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
@@ -84,6 +84,37 @@ async def candidates_containing(
         )
     )
     return list(await session.scalars(statement))
+
+
+BoundaryRow = tuple[str, str, float, float, float, float]
+
+
+async def boundaries_overlapping(
+    session: AsyncSession, boxes: Sequence[tuple[float, float, float, float]]
+) -> list[BoundaryRow]:
+    """(code, GeoJSON, min_lon, min_lat, max_lon, max_lat) of boundaries meeting any box."""
+    if not boxes:
+        return []
+    statement = select(
+        Municipality.code,
+        Municipality.boundary_geojson,
+        Municipality.min_lon,
+        Municipality.min_lat,
+        Municipality.max_lon,
+        Municipality.max_lat,
+    ).where(
+        Municipality.boundary_geojson.is_not(None),
+        or_(
+            *(
+                (Municipality.min_lon <= max_lon)
+                & (Municipality.max_lon >= min_lon)
+                & (Municipality.min_lat <= max_lat)
+                & (Municipality.max_lat >= min_lat)
+                for min_lon, min_lat, max_lon, max_lat in boxes
+            )
+        ),
+    )
+    return [tuple(row) for row in await session.execute(statement)]  # type: ignore[misc]
 
 
 async def unserve(session: AsyncSession, codes: Collection[str]) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -20,6 +22,10 @@ from .models import Municipality
 from .reference import national_reference, normalize_code, served_codes
 
 MAX_BOUNDARY_BYTES = 20 * 1024 * 1024
+# Bulk look-ups fetch the boundaries meeting the 1-degree cells their points fall in; past
+# this many cells one box around all points is cheaper to query.
+MAX_LOOKUP_CELLS = 400
+
 # Parsed, prepared boundaries keyed by (code, updated_at): parsing a 6,000-vertex polygon
 # per look-up would dominate the cost of saving a place. Used on the event loop thread only
 # (GEOS prepared geometries are not thread-safe).
@@ -140,6 +146,47 @@ async def locate(session: AsyncSession, *, lat: float, lon: float) -> str | None
         if shapely.intersects_xy(_boundary_geometry(municipality), lon, lat):
             return municipality.code
     return None
+
+
+def _locate_points(
+    boundaries: list[repository.BoundaryRow], lats: np.ndarray, lons: np.ndarray
+) -> list[str | None]:
+    """Worker-thread part of ``locate_many``: parse, prepare and test, smallest boundary first."""
+    found: list[str | None] = [None] * len(lats)
+    unplaced = np.ones(len(lats), dtype=bool)
+    for code, geojson, min_lon, min_lat, max_lon, max_lat in sorted(
+        boundaries, key=lambda b: (_box_area(b[2:]), b[0])
+    ):
+        in_box = unplaced & (lons >= min_lon) & (lons <= max_lon)
+        in_box &= (lats >= min_lat) & (lats <= max_lat)
+        indices = np.flatnonzero(in_box)
+        if not len(indices):
+            continue
+        # Parsed here, in this thread, and never shared: prepared geometries are not thread-safe.
+        geometry = shapely.from_geojson(geojson)
+        shapely.prepare(geometry)
+        inside = indices[shapely.intersects_xy(geometry, lons[indices], lats[indices])]
+        unplaced[inside] = False
+        for index in inside:
+            found[index] = code
+    return found
+
+
+async def locate_many(
+    session: AsyncSession, points: Sequence[tuple[float, float]]
+) -> list[str | None]:
+    """``locate`` for many (lat, lon) points at once: one query, geometry in a worker thread."""
+    if not points:
+        return []
+    lats = np.fromiter((p[0] for p in points), dtype=float, count=len(points))
+    lons = np.fromiter((p[1] for p in points), dtype=float, count=len(points))
+    cells = {(math.floor(lon), math.floor(lat)) for lat, lon in points}
+    if len(cells) > MAX_LOOKUP_CELLS:
+        boxes = [(float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max()))]
+    else:
+        boxes = [(x, y, x + 1.0, y + 1.0) for x, y in sorted(cells)]
+    boundaries = await repository.boundaries_overlapping(session, boxes)
+    return await asyncio.to_thread(_locate_points, boundaries, lats, lons)
 
 
 def parse_boundary(raw: bytes, *, code_hint: str | None = None) -> tuple[str, BaseGeometry]:

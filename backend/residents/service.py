@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -332,4 +334,48 @@ async def municipality_dashboard(
         registered_residents=residents,
         saved_places=sum(places.values()),
         homes=places.get(PlaceKind.HOME.value, 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RelocationReport:
+    examined: int  # places inside the new boundaries' boxes or located in them before
+    moved: int  # places whose municipality changed
+    residents_updated: int  # residents whose home municipality follows their home place
+
+
+async def relocate_places(
+    session: AsyncSession, municipalities: Sequence[Municipality]
+) -> RelocationReport:
+    """Locate saved places again after these municipalities' boundaries were (re)imported.
+
+    Candidates come from SQL (inside a new boundary's box, or located in one of these
+    municipalities before); the exact test runs in bulk in a worker thread. Residents whose
+    home municipality is derived from their home place follow it.
+    """
+    boxes = [
+        (m.min_lon, m.min_lat, m.max_lon, m.max_lat)
+        for m in municipalities
+        if m.min_lon is not None and m.min_lat is not None
+        if m.max_lon is not None and m.max_lat is not None
+    ]
+    candidates = await repository.places_for_relocation(
+        session, boxes=boxes, municipality_codes=[m.code for m in municipalities]
+    )
+    located = await municipality_service.locate_many(
+        session, [(c.latitude, c.longitude) for c in candidates]
+    )
+    moved: dict[str | None, list[uuid.UUID]] = defaultdict(list)
+    homes: dict[str | None, list[uuid.UUID]] = defaultdict(list)
+    for candidate, code in zip(candidates, located, strict=True):
+        if code != candidate.municipality_code:
+            moved[code].append(candidate.id)
+            if candidate.kind == PlaceKind.HOME.value:
+                homes[code].append(candidate.resident_id)
+    await repository.set_place_municipalities(session, moved)
+    residents_updated = await repository.set_derived_home_municipalities(session, homes)
+    return RelocationReport(
+        examined=len(candidates),
+        moved=sum(len(ids) for ids in moved.values()),
+        residents_updated=residents_updated,
     )
