@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
 
 from ..db.dialect import upsert
 from .models import Municipality
@@ -71,19 +70,20 @@ async def list_all(
 async def candidates_containing(
     session: AsyncSession, lat: float, lon: float
 ) -> list[Municipality]:
-    """Municipalities whose boundary bounding box contains the point, boundary loaded."""
-    statement = (
-        select(Municipality)
-        .options(undefer(Municipality.boundary_geojson))
-        .where(
-            Municipality.boundary_geojson.is_not(None),
-            Municipality.min_lon <= lon,
-            Municipality.max_lon >= lon,
-            Municipality.min_lat <= lat,
-            Municipality.max_lat >= lat,
-        )
+    """Municipalities with a boundary whose bounding box contains the point."""
+    statement = select(Municipality).where(
+        Municipality.boundary_geojson.is_not(None),
+        Municipality.min_lon <= lon,
+        Municipality.max_lon >= lon,
+        Municipality.min_lat <= lat,
+        Municipality.max_lat >= lat,
     )
     return list(await session.scalars(statement))
+
+
+async def boundary_geojson(session: AsyncSession, code: str) -> str | None:
+    statement = select(Municipality.boundary_geojson).where(Municipality.code == code)
+    return await session.scalar(statement)
 
 
 BoundaryRow = tuple[str, str, float, float, float, float]

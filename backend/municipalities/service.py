@@ -26,10 +26,10 @@ MAX_BOUNDARY_BYTES = 20 * 1024 * 1024
 # this many cells one box around all points is cheaper to query.
 MAX_LOOKUP_CELLS = 400
 
-# Parsed, prepared boundaries keyed by (code, updated_at): parsing a 6,000-vertex polygon
-# per look-up would dominate the cost of saving a place. Used on the event loop thread only
-# (GEOS prepared geometries are not thread-safe).
-_prepared: dict[tuple[str, object], BaseGeometry] = {}
+# Parsed, prepared boundaries by code, with the updated_at they were read at: parsing a
+# 6,000-vertex polygon (and reading its text) per look-up would dominate the cost of saving
+# a place. Used on the event loop thread only (GEOS prepared geometries are not thread-safe).
+_prepared: dict[str, tuple[object, BaseGeometry]] = {}
 
 
 class MunicipalityNotServed(ValidationFailed):
@@ -125,13 +125,20 @@ def _box_area(box: tuple[float | None, ...]) -> float:
     return (max_lon - min_lon) * (max_lat - min_lat)
 
 
-def _boundary_geometry(municipality: Municipality) -> BaseGeometry:
-    key = (municipality.code, municipality.updated_at)
-    geometry = _prepared.get(key)
-    if geometry is None:
-        geometry = shapely.from_geojson(municipality.boundary_geojson or "null")
-        shapely.prepare(geometry)
-        _prepared[key] = geometry
+def _parse_prepared(geojson: str) -> BaseGeometry:
+    geometry = shapely.from_geojson(geojson)
+    shapely.prepare(geometry)
+    return geometry
+
+
+async def _boundary_geometry(session: AsyncSession, municipality: Municipality) -> BaseGeometry:
+    cached = _prepared.get(municipality.code)
+    if cached is not None and cached[0] == municipality.updated_at:
+        return cached[1]
+    geojson = await repository.boundary_geojson(session, municipality.code)
+    # Prepared in a worker thread, then only ever used on this (the event loop's) thread.
+    geometry = await asyncio.to_thread(_parse_prepared, geojson or "null")
+    _prepared[municipality.code] = (municipality.updated_at, geometry)
     return geometry
 
 
@@ -143,7 +150,7 @@ async def locate(session: AsyncSession, *, lat: float, lon: float) -> str | None
     candidates = await repository.candidates_containing(session, lat, lon)
     candidates.sort(key=lambda m: (_box_area((m.min_lon, m.min_lat, m.max_lon, m.max_lat)), m.code))
     for municipality in candidates:
-        if shapely.intersects_xy(_boundary_geometry(municipality), lon, lat):
+        if shapely.intersects_xy(await _boundary_geometry(session, municipality), lon, lat):
             return municipality.code
     return None
 
@@ -163,8 +170,7 @@ def _locate_points(
         if not len(indices):
             continue
         # Parsed here, in this thread, and never shared: prepared geometries are not thread-safe.
-        geometry = shapely.from_geojson(geojson)
-        shapely.prepare(geometry)
+        geometry = _parse_prepared(geojson)
         inside = indices[shapely.intersects_xy(geometry, lons[indices], lats[indices])]
         unplaced[inside] = False
         for index in inside:
