@@ -8,6 +8,7 @@ import pytest
 
 from backend.auth import service as auth_service
 from backend.municipalities import service as municipality_service
+from tests.auth.test_roles_api import DASHBOARD
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
 MUNICIPALITIES = (OPERATIONS / "Municipalities.graphql").read_text(encoding="utf-8")
@@ -15,10 +16,6 @@ ONE = """
 query($code: String!) { municipality(code: $code) {
   code localGovernmentCode prefectureCode prefectureNameJa nameJa nameKana nameEn
   designatedCityCode served hasBoundary } }"""
-DASHBOARD = """
-query($code: String!) {
-  municipalityDashboard(code: $code) { municipality { code } registeredResidents homes savedPlaces }
-}"""
 GRANT = """
 mutation($input: RoleGrantInput!) {
   grantRole(input: $input) {
