@@ -48,13 +48,18 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
     from .bootstrap import sync_reference_data
     from .db.migrate import upgrade
     from .db.session import Database
+    from .municipalities.reference import served_codes
 
     assemble()
+    try:
+        served_codes(settings.served_selection)
+    except ValueError as exc:
+        _fail(f"error: KIZUNA_SERVED_MUNICIPALITIES: {exc}")
     database = Database.from_url(settings.resolved_database_url)
     try:
         await upgrade(database.engine)
         async with database.session() as session:
-            await sync_reference_data(session)
+            await sync_reference_data(session, settings)
             if demo and await demo_data.is_empty(session):
                 return await demo_data.seed_demo(session, settings)
         return []
@@ -305,18 +310,37 @@ def import_boundaries(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files named <code>.json")],
     code: Annotated[str | None, typer.Option(help="Code, when importing a single file")] = None,
 ) -> None:
-    """Import municipality boundary polygons so homes are located in their municipality."""
+    """Import municipality boundaries (anywhere in Japan) and locate saved places in them."""
+    import time
+
     from .municipalities import service as municipality_service
+    from .residents import service as residents_service
+
+    if code is not None and len(paths) > 1:
+        _fail("error: --code names the municipality of a single file")
+    files = _expand_paths(paths)
 
     async def run(session):  # type: ignore[no-untyped-def]
-        imported = []
-        for path in paths:
-            municipality = await municipality_service.import_boundary(session, path, code=code)
-            imported.append(f"{municipality.code} {municipality.name_ja}")
-        return imported
+        imported = [
+            await municipality_service.import_boundary(session, path, code=code) for path in files
+        ]
+        started = time.perf_counter()
+        # Municipalities import no domain: the places are located again from here, in the
+        # same transaction, so boundaries and the places inside them change together.
+        report = await residents_service.relocate_places(session, imported)
+        return imported, report, time.perf_counter() - started
 
-    for line in _run_in_session(run):
-        typer.echo(f"imported boundary of {line}")
+    imported, report, elapsed = _run_in_session(run)
+    for municipality in imported:
+        typer.echo(
+            f"imported boundary of {municipality.code} "
+            f"{municipality.prefecture_name_ja}{municipality.name_ja}"
+        )
+    typer.echo(
+        f"located saved places in {elapsed:.2f} s: {report.examined} examined, "
+        f"{report.moved} changed municipality, "
+        f"{report.residents_updated} residents' home municipality updated"
+    )
 
 
 def _expand_paths(paths: list[Path]) -> list[Path]:

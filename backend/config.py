@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     place_h3_resolutions: tuple[int, int, int] = (7, 9, 11)
     # Where municipality boundary GeoJSON files (N03-derived, one per code) may be imported from.
     boundaries_dir: Path | None = None
+    # Municipalities this installation serves (staff roles, system clients): comma-separated
+    # prefecture codes ("07" = all of Fukushima) and/or municipality codes ("07202", "04100"
+    # with its wards). Every other municipality of Japan is known but not served.
+    served_municipalities: str = Field(
+        default="07", pattern=r"^\s*\d{2}(\d{3,4})?(\s*,\s*\d{2}(\d{3,4})?)*\s*$"
+    )
 
     # Evacuation routing. The walk graph written by `kizuna import roads`; unset means
     # <data_dir>/roads/walk-graph.npz. Without that file, development and test use the
@@ -101,6 +107,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kizuna.sqlite3').resolve()}"
+
+    @property
+    def served_selection(self) -> list[str]:
+        """The entries of ``served_municipalities``, e.g. ["07"]."""
+        return [entry.strip() for entry in self.served_municipalities.split(",")]
 
     @property
     def road_graph_file(self) -> Path:

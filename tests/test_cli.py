@@ -210,7 +210,7 @@ def test_grant_list_and_revoke_roles(cli_env: dict[str, str]) -> None:
 def test_import_boundary(cli_env: dict[str, str], tmp_path: Path) -> None:
     path = require_shared("boundaries", "07202.json")
     code, output = kizuna(cli_env, "import", "boundaries", str(path))
-    assert code == 0 and "imported boundary of 07202 会津若松市" in output
+    assert code == 0 and "imported boundary of 07202 福島県会津若松市" in output
     broken = tmp_path / "07201.json"
     broken.write_text('{"type": "FeatureCollection", "features": [')
     code, output = kizuna(cli_env, "import", "boundaries", str(broken))

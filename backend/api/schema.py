@@ -27,16 +27,23 @@ from ..consent.mutations import ConsentMutations
 from ..consent.queries import ConsentQueries
 from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
+from ..family.types import FamilyMeFields
 from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
+from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
+
+
+@strawberry.type(name="Me", description="The signed-in resident's own record.")
+class Me(ResidentMeFields, FamilyMeFields):
+    """Composed from each domain's fields of the signed-in resident."""
 
 
 @strawberry.type

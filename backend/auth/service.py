@@ -2,27 +2,49 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import Checker, NotPermitted, Unauthenticated
 from ..municipalities import service as municipality_service
+from ..municipalities.reference import normalize_code
 from ..principal import Principal, PrincipalKind, Role, RoleGrant
 from . import repository
 from .models import RoleGrantRecord
+
+logger = logging.getLogger(__name__)
 
 STAFF_ROLES = (Role.CITY_STAFF, Role.CITY_ADMIN)
 CLI_OPERATOR = "cli"
 
 
 async def with_granted_roles(session: AsyncSession, principal: Principal) -> Principal:
-    """The principal with the roles granted to its subject in the database added."""
+    """The principal with its database grants added, keeping roles in served municipalities only.
+
+    Role claims from the identity provider may name any code (or the 6-digit form); a role in
+    a municipality this installation does not serve confers nothing here.
+    """
     if principal.kind is PrincipalKind.ANONYMOUS or principal.subject is None:
         return principal
     records = await repository.for_subject(session, principal.subject)
-    return principal.with_roles({RoleGrant(Role(r.role), r.municipality_code) for r in records})
+    grants = {
+        RoleGrant(g.role, normalize_code(g.municipality_code) or g.municipality_code)
+        for g in principal.roles
+    } | {RoleGrant(Role(r.role), r.municipality_code) for r in records}
+    served = await municipality_service.served_among(session, {g.municipality_code for g in grants})
+    kept = frozenset(g for g in grants if g.municipality_code in served)
+    if len(kept) < len(grants):
+        logger.info(
+            "ignored roles outside the served municipalities",
+            extra={
+                "ignored": sorted(f"{g.role.value}@{g.municipality_code}" for g in grants - kept)
+            },
+        )
+    return replace(principal, roles=kept)
 
 
 def require_role(principal: Principal, municipality_code: str, *roles: Role) -> None:
@@ -60,7 +82,8 @@ async def grant_role(
 ) -> RoleGrantRecord:
     """Grant ``role`` in a municipality; actor None is the operator at the CLI."""
     parsed = _check_grant_input(subject, role)
-    municipality = await municipality_service.get_municipality(session, municipality_code)
+    # Staff exist only where this installation serves; revoking stays possible everywhere.
+    municipality = await municipality_service.get_served_municipality(session, municipality_code)
     if actor is not None:
         require_role(actor, municipality.code, Role.CITY_ADMIN)
     existing = await repository.find(

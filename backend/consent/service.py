@@ -396,7 +396,7 @@ async def register_system_client(
     purposes: Sequence[str],
 ) -> SystemClient:
     """Register (or update) a system client for a municipality; actor None is the CLI."""
-    municipality = await municipality_service.get_municipality(session, municipality_code)
+    municipality = await municipality_service.get_served_municipality(session, municipality_code)
     if actor is not None:
         auth_service.require_role(actor, municipality.code, Role.CITY_ADMIN)
     checker = Checker()

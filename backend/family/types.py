@@ -105,9 +105,13 @@ class FamilyInvitationType:
         )
 
 
-async def my_family_groups(info: KInfo) -> list[FamilyGroupType]:
-    """The signed-in resident's family groups."""
-    resident = await info.context.resident()
-    async with info.context.db.session() as session:
-        groups = await service.list_groups(session, resident.id)
-    return [FamilyGroupType.from_model(g) for g in groups]
+@strawberry.type
+class FamilyMeFields:
+    """Family's fields of ``Me`` (composed with the resident's own at assembly)."""
+
+    @strawberry.field(description="The family groups I belong to.")
+    async def family_groups(self, info: KInfo) -> list[FamilyGroupType]:
+        resident = await info.context.resident()
+        async with info.context.db.session() as session:
+            groups = await service.list_groups(session, resident.id)
+        return [FamilyGroupType.from_model(g) for g in groups]

@@ -1,85 +1,61 @@
-"""The 59 municipalities of Fukushima prefecture (総務省 全国地方公共団体コード).
+"""Every municipality of Japan (総務省 全国地方公共団体コード), from the generated ``japan.csv``.
 
 Codes are the 5-digit JIS X 0402 form without check digit (07202), the form every record
-of Kizuna carries; the 6-digit form with check digit (072028) is derived by ``with_check_digit``.
+of Kizuna carries; the 6-digit form with check digit (072028) is derived by ``with_check_digit``
+and JMA's 7-digit city codes (0720200) map back by ``code_from_jma_city_code``.
+``japan.csv`` is written by ``scripts/generate_municipalities.py``; see the README for its sources.
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-PREFECTURE_CODE = "07"
+FUKUSHIMA_PREFECTURE = "07"
+REFERENCE_FILE = Path(__file__).with_name("japan.csv")
 
 
 @dataclass(frozen=True, slots=True)
 class MunicipalityRef:
     code: str
+    prefecture_code: str
+    prefecture_name_ja: str
     name_ja: str
-    name_kana: str
-    name_en: str
+    name_kana: str | None
+    name_en: str | None
+    # For a ward of a designated city (仙台市青葉区), the city's code (04100).
+    designated_city_code: str | None
 
 
-FUKUSHIMA: tuple[MunicipalityRef, ...] = (
-    MunicipalityRef("07201", "福島市", "ふくしまし", "Fukushima"),
-    MunicipalityRef("07202", "会津若松市", "あいづわかまつし", "Aizuwakamatsu"),
-    MunicipalityRef("07203", "郡山市", "こおりやまし", "Koriyama"),
-    MunicipalityRef("07204", "いわき市", "いわきし", "Iwaki"),
-    MunicipalityRef("07205", "白河市", "しらかわし", "Shirakawa"),
-    MunicipalityRef("07207", "須賀川市", "すかがわし", "Sukagawa"),
-    MunicipalityRef("07208", "喜多方市", "きたかたし", "Kitakata"),
-    MunicipalityRef("07209", "相馬市", "そうまし", "Soma"),
-    MunicipalityRef("07210", "二本松市", "にほんまつし", "Nihonmatsu"),
-    MunicipalityRef("07211", "田村市", "たむらし", "Tamura"),
-    MunicipalityRef("07212", "南相馬市", "みなみそうまし", "Minamisoma"),
-    MunicipalityRef("07213", "伊達市", "だてし", "Date"),
-    MunicipalityRef("07214", "本宮市", "もとみやし", "Motomiya"),
-    MunicipalityRef("07301", "桑折町", "こおりまち", "Koori"),
-    MunicipalityRef("07303", "国見町", "くにみまち", "Kunimi"),
-    MunicipalityRef("07308", "川俣町", "かわまたまち", "Kawamata"),
-    MunicipalityRef("07322", "大玉村", "おおたまむら", "Otama"),
-    MunicipalityRef("07342", "鏡石町", "かがみいしまち", "Kagamiishi"),
-    MunicipalityRef("07344", "天栄村", "てんえいむら", "Ten-ei"),
-    MunicipalityRef("07362", "下郷町", "しもごうまち", "Shimogo"),
-    MunicipalityRef("07364", "檜枝岐村", "ひのえまたむら", "Hinoemata"),
-    MunicipalityRef("07367", "只見町", "ただみまち", "Tadami"),
-    MunicipalityRef("07368", "南会津町", "みなみあいづまち", "Minamiaizu"),
-    MunicipalityRef("07402", "北塩原村", "きたしおばらむら", "Kitashiobara"),
-    MunicipalityRef("07405", "西会津町", "にしあいづまち", "Nishiaizu"),
-    MunicipalityRef("07407", "磐梯町", "ばんだいまち", "Bandai"),
-    MunicipalityRef("07408", "猪苗代町", "いなわしろまち", "Inawashiro"),
-    MunicipalityRef("07421", "会津坂下町", "あいづばんげまち", "Aizubange"),
-    MunicipalityRef("07422", "湯川村", "ゆがわむら", "Yugawa"),
-    MunicipalityRef("07423", "柳津町", "やないづまち", "Yanaizu"),
-    MunicipalityRef("07444", "三島町", "みしままち", "Mishima"),
-    MunicipalityRef("07445", "金山町", "かねやままち", "Kaneyama"),
-    MunicipalityRef("07446", "昭和村", "しょうわむら", "Showa"),
-    MunicipalityRef("07447", "会津美里町", "あいづみさとまち", "Aizumisato"),
-    MunicipalityRef("07461", "西郷村", "にしごうむら", "Nishigo"),
-    MunicipalityRef("07464", "泉崎村", "いずみざきむら", "Izumizaki"),
-    MunicipalityRef("07465", "中島村", "なかじまむら", "Nakajima"),
-    MunicipalityRef("07466", "矢吹町", "やぶきまち", "Yabuki"),
-    MunicipalityRef("07481", "棚倉町", "たなぐらまち", "Tanagura"),
-    MunicipalityRef("07482", "矢祭町", "やまつりまち", "Yamatsuri"),
-    MunicipalityRef("07483", "塙町", "はなわまち", "Hanawa"),
-    MunicipalityRef("07484", "鮫川村", "さめがわむら", "Samegawa"),
-    MunicipalityRef("07501", "石川町", "いしかわまち", "Ishikawa"),
-    MunicipalityRef("07502", "玉川村", "たまかわむら", "Tamakawa"),
-    MunicipalityRef("07503", "平田村", "ひらたむら", "Hirata"),
-    MunicipalityRef("07504", "浅川町", "あさかわまち", "Asakawa"),
-    MunicipalityRef("07505", "古殿町", "ふるどのまち", "Furudono"),
-    MunicipalityRef("07521", "三春町", "みはるまち", "Miharu"),
-    MunicipalityRef("07522", "小野町", "おのまち", "Ono"),
-    MunicipalityRef("07541", "広野町", "ひろのまち", "Hirono"),
-    MunicipalityRef("07542", "楢葉町", "ならはまち", "Naraha"),
-    MunicipalityRef("07543", "富岡町", "とみおかまち", "Tomioka"),
-    MunicipalityRef("07544", "川内村", "かわうちむら", "Kawauchi"),
-    MunicipalityRef("07545", "大熊町", "おおくままち", "Okuma"),
-    MunicipalityRef("07546", "双葉町", "ふたばまち", "Futaba"),
-    MunicipalityRef("07547", "浪江町", "なみえまち", "Namie"),
-    MunicipalityRef("07548", "葛尾村", "かつらおむら", "Katsurao"),
-    MunicipalityRef("07561", "新地町", "しんちまち", "Shinchi"),
-    MunicipalityRef("07564", "飯舘村", "いいたてむら", "Iitate"),
-)
+@cache
+def national_reference() -> tuple[MunicipalityRef, ...]:
+    """All municipalities of Japan, 政令市 and their wards included, by code."""
+    with REFERENCE_FILE.open(encoding="utf-8", newline="") as handle:
+        return tuple(
+            MunicipalityRef(
+                code=row["code"],
+                prefecture_code=row["prefecture_code"],
+                prefecture_name_ja=row["prefecture_name_ja"],
+                name_ja=row["name_ja"],
+                name_kana=row["name_kana"] or None,
+                name_en=row["name_en"] or None,
+                designated_city_code=row["designated_city_code"] or None,
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+@cache
+def _by_code() -> dict[str, MunicipalityRef]:
+    return {ref.code: ref for ref in national_reference()}
+
+
+def reference_of(code: str) -> MunicipalityRef | None:
+    """The reference entry of a 5-digit code, if it is a municipality of Japan."""
+    return _by_code().get(code)
 
 
 def with_check_digit(code: str) -> str:
@@ -99,3 +75,48 @@ def normalize_code(code: str) -> str | None:
     if len(code) == 6 and code.isdigit() and with_check_digit(code[:5]) == code:
         return code[:5]
     return None
+
+
+def code_from_jma_city_code(jma_code: str) -> str | None:
+    """The municipality of a JMA 7-digit city code (気象庁 市町村等, e.g. 0720200 -> 07202).
+
+    JMA appends two digits to the 5-digit code: ``00`` for the whole municipality, ``01``...
+    for the areas it warns separately (0410001 仙台市東部, 0720302 郡山市湖南). A designated
+    city may appear whole (0410000 仙台市) or per ward (3410100 広島市中区). None when the code
+    is malformed or names no municipality.
+    """
+    jma_code = jma_code.strip()
+    if len(jma_code) != 7 or not jma_code.isdigit():
+        return None
+    code = jma_code[:5]
+    return code if reference_of(code) is not None else None
+
+
+def served_codes(selection: Iterable[str]) -> frozenset[str]:
+    """Codes of the municipalities a selection of prefecture and municipality codes serves.
+
+    "07" serves every municipality of Fukushima; "07202" or "072028" serves 会津若松市; a
+    designated city ("04100") serves its wards too. Raises ValueError naming unknown entries.
+    """
+    prefectures: set[str] = set()
+    municipalities: set[str] = set()
+    unknown: list[str] = []
+    known_prefectures = {ref.prefecture_code for ref in national_reference()}
+    for entry in selection:
+        entry = entry.strip()
+        code = normalize_code(entry)
+        if entry in known_prefectures:
+            prefectures.add(entry)
+        elif code is not None and reference_of(code) is not None:
+            municipalities.add(code)
+        else:
+            unknown.append(entry)
+    if unknown:
+        raise ValueError(f"not a prefecture or municipality code of Japan: {', '.join(unknown)}")
+    return frozenset(
+        ref.code
+        for ref in national_reference()
+        if ref.prefecture_code in prefectures
+        or ref.code in municipalities
+        or ref.designated_city_code in municipalities
+    )

@@ -18,9 +18,10 @@ from .models import Resident
 from .types import (
     GenderType,
     LanguageType,
-    MeType,
+    MeRef,
     PlaceKindType,
     PlaceType,
+    me_of,
     signed_in_resident,
 )
 
@@ -58,7 +59,7 @@ class UpdateProfileInput:
 
 @strawberry.type
 class UpdateProfilePayload:
-    me: MeType | None = None
+    me: MeRef | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -117,7 +118,7 @@ class ResidentMutations:
 
         async def work(session: AsyncSession, resident: Resident) -> UpdateProfilePayload:
             await service.update_profile(session, resident, changes=changes)
-            return UpdateProfilePayload(me=MeType.from_model(resident))
+            return UpdateProfilePayload(me=me_of(resident))
 
         return await _as_me(info, UpdateProfilePayload, work)
 

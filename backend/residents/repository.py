@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, CursorResult, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.dialect import insert_ignoring_conflicts
@@ -97,3 +99,76 @@ async def count_places_in(session: AsyncSession, municipality_code: str) -> dict
         .group_by(Place.kind)
     )
     return {kind: int(n) for kind, n in (await session.execute(statement)).all()}
+
+
+class PlaceLocation(NamedTuple):
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    kind: str
+    latitude: float
+    longitude: float
+    municipality_code: str | None
+
+
+async def places_for_relocation(
+    session: AsyncSession,
+    *,
+    boxes: Sequence[tuple[float, float, float, float]],
+    municipality_codes: Sequence[str],
+) -> list[PlaceLocation]:
+    """Places inside any (min_lon, min_lat, max_lon, max_lat) box or located in these codes."""
+    conditions: list[ColumnElement[bool]] = [
+        Place.longitude.between(min_lon, max_lon) & Place.latitude.between(min_lat, max_lat)
+        for min_lon, min_lat, max_lon, max_lat in boxes
+    ]
+    if municipality_codes:
+        conditions.append(Place.municipality_code.in_(list(municipality_codes)))
+    if not conditions:
+        return []
+    statement = select(
+        Place.id,
+        Place.resident_id,
+        Place.kind,
+        Place.latitude,
+        Place.longitude,
+        Place.municipality_code,
+    ).where(or_(*conditions))
+    return [PlaceLocation(*row) for row in await session.execute(statement)]
+
+
+# Ids per UPDATE ... WHERE id IN (...): well under every driver's parameter limit.
+_ID_CHUNK = 1_000
+
+
+async def set_place_municipalities(
+    session: AsyncSession, ids_by_code: Mapping[str | None, Sequence[uuid.UUID]]
+) -> None:
+    for code, ids in ids_by_code.items():
+        for start in range(0, len(ids), _ID_CHUNK):
+            await session.execute(
+                update(Place)
+                .where(Place.id.in_(ids[start : start + _ID_CHUNK]))
+                .values(municipality_code=code)
+                .execution_options(synchronize_session=False)
+            )
+
+
+async def set_derived_home_municipalities(
+    session: AsyncSession, resident_ids_by_code: Mapping[str | None, Sequence[uuid.UUID]]
+) -> int:
+    """Set the home municipality of residents who did not choose one; returns how many."""
+    updated = 0
+    for code, ids in resident_ids_by_code.items():
+        for start in range(0, len(ids), _ID_CHUNK):
+            result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+                update(Resident)
+                .where(
+                    Resident.id.in_(ids[start : start + _ID_CHUNK]),
+                    Resident.municipality_chosen.is_(false()),
+                    Resident.home_municipality_code.is_distinct_from(code),
+                )
+                .values(home_municipality_code=code)
+                .execution_options(synchronize_session=False)
+            )
+            updated += result.rowcount or 0
+    return updated

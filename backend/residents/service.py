@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..auth import service as auth_service
 from ..config import Settings
 from ..db.base import utcnow
 from ..errors import Checker, Conflict, LimitExceeded, NotFound, Unauthenticated
 from ..geo import check_point, h3_cells
 from ..municipalities import service as municipality_service
-from ..principal import Principal, ResidentRef
+from ..principal import Principal, PrincipalKind, ResidentRef
 from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
@@ -299,10 +302,71 @@ async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[
     return await repository.get_many(session, ids)
 
 
-async def municipality_counts(
-    session: AsyncSession, municipality_code: str
-) -> tuple[int, dict[str, int]]:
-    """Registered residents and saved places (by kind) in a municipality."""
-    residents = await repository.count_residents_in(session, municipality_code)
-    places = await repository.count_places_in(session, municipality_code)
-    return residents, places
+@dataclass(frozen=True, slots=True)
+class MunicipalityCounts:
+    municipality: municipality_service.Municipality
+    registered_residents: int
+    saved_places: int
+    homes: int
+
+
+async def municipality_dashboard(
+    session: AsyncSession, principal: Principal, *, code: str
+) -> MunicipalityCounts:
+    """Registered residents and saved places of a served municipality, for its city staff."""
+    if principal.kind is PrincipalKind.ANONYMOUS:
+        raise Unauthenticated()
+    municipality = await municipality_service.get_served_municipality(session, code, field="code")
+    auth_service.require_role(principal, municipality.code, *auth_service.STAFF_ROLES)
+    residents = await repository.count_residents_in(session, municipality.code)
+    places = await repository.count_places_in(session, municipality.code)
+    return MunicipalityCounts(
+        municipality=municipality,
+        registered_residents=residents,
+        saved_places=sum(places.values()),
+        homes=places.get(PlaceKind.HOME.value, 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RelocationReport:
+    examined: int  # places inside the new boundaries' boxes or located in them before
+    moved: int  # places whose municipality changed
+    residents_updated: int  # residents whose home municipality follows their home place
+
+
+async def relocate_places(
+    session: AsyncSession, municipalities: Sequence[municipality_service.Municipality]
+) -> RelocationReport:
+    """Locate saved places again after these municipalities' boundaries were (re)imported.
+
+    Candidates come from SQL (inside a new boundary's box, or located in one of these
+    municipalities before); the exact test runs in bulk in a worker thread. Residents whose
+    home municipality is derived from their home place follow it.
+    """
+    boxes = [
+        (m.min_lon, m.min_lat, m.max_lon, m.max_lat)
+        for m in municipalities
+        if m.min_lon is not None and m.min_lat is not None
+        if m.max_lon is not None and m.max_lat is not None
+    ]
+    candidates = await repository.places_for_relocation(
+        session, boxes=boxes, municipality_codes=[m.code for m in municipalities]
+    )
+    located = await municipality_service.locate_many(
+        session, [(c.latitude, c.longitude) for c in candidates]
+    )
+    moved: dict[str | None, list[uuid.UUID]] = defaultdict(list)
+    homes: dict[str | None, list[uuid.UUID]] = defaultdict(list)
+    for candidate, code in zip(candidates, located, strict=True):
+        if code != candidate.municipality_code:
+            moved[code].append(candidate.id)
+            if candidate.kind == PlaceKind.HOME.value:
+                homes[code].append(candidate.resident_id)
+    await repository.set_place_municipalities(session, moved)
+    residents_updated = await repository.set_derived_home_municipalities(session, homes)
+    return RelocationReport(
+        examined=len(candidates),
+        moved=sum(len(ids) for ids in moved.values()),
+        residents_updated=residents_updated,
+    )

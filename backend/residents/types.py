@@ -16,7 +16,7 @@ from . import service
 from .models import Gender, Language, Place, PlaceKind, Resident
 
 if TYPE_CHECKING:
-    from ..family.types import FamilyGroupType
+    from ..api.schema import Me
 
 if TYPE_CHECKING:
     GenderType = Gender
@@ -66,8 +66,12 @@ class PlaceType:
         )
 
 
-@strawberry.type(name="Me", description="The signed-in resident's own record.")
-class MeType:
+@strawberry.type
+class ResidentMeFields:
+    """The resident's own fields of ``Me``; other domains add theirs (e.g. family groups)
+    and the assembly composes the ``Me`` type (``backend/api/schema.py``), so this domain
+    needs to know none of them."""
+
     id: strawberry.ID
     display_name: str | None
     family_name: str | None
@@ -96,16 +100,8 @@ class MeType:
             rows = await service.list_places(session, resident)
         return [PlaceType.from_model(p) for p in rows]
 
-    @strawberry.field
-    async def family_groups(
-        self, info: KInfo
-    ) -> list[Annotated[FamilyGroupType, strawberry.lazy("backend.family.types")]]:
-        from ..family.types import my_family_groups
-
-        return await my_family_groups(info)
-
     @classmethod
-    def from_model(cls, resident: Resident) -> MeType:
+    def from_model(cls, resident: Resident) -> ResidentMeFields:
         return cls(
             id=strawberry.ID(encode_id("Resident", resident.id)),
             display_name=resident.display_name,
@@ -121,3 +117,13 @@ class MeType:
             municipality_chosen=resident.municipality_chosen,
             home_municipality_code=resident.home_municipality_code,
         )
+
+
+MeRef = Annotated["Me", strawberry.lazy("backend.api.schema")]
+
+
+def me_of(resident: Resident) -> Me:
+    """The composed ``Me`` of a resident (looked up lazily: the assembly defines it)."""
+    from ..api.schema import Me
+
+    return Me.from_model(resident)  # type: ignore[return-value]

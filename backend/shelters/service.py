@@ -206,8 +206,8 @@ async def store_records(
 ) -> StoreReport:
     """Insert or update merged records, finding earlier imports through their 共通IDs."""
     _check_lengths(records)
-    known = {m.code for m in await municipality_service.list_municipalities(session)}
-    unknown = sorted({r.municipality_code for r in records} - known)
+    codes = {r.municipality_code for r in records}
+    unknown = sorted(codes - await municipality_service.existing_codes(session, codes))
     if unknown:
         where = {r.municipality_code: str(r.source) for r in records}
         listed = ", ".join(f"{code} ({where[code]})" for code in unknown)

@@ -125,12 +125,12 @@ def test_unreadable_and_unmatched_paths(cli_env: dict[str, str], tmp_path: Path)
     assert code == 1 and "no file matches" in output
     code, output = kizuna(cli_env, "import", "shelters", str(tmp_path / "missing.json"))
     assert code == 1 and "cannot read" in output
-    stranger = tmp_path / "131016.json"  # a Tokyo municipality this database does not know
+    stranger = tmp_path / "139998.json"  # a well-formed code that no municipality of Japan has
     source = require_shared("gsi-shelters", "evacuation", "072028.json")
     document = json.loads(source.read_text(encoding="utf-8"))
-    document["name"] = "131016"
+    document["name"] = "139998"
     for i, feature in enumerate(document["features"]):
-        feature["properties"]["共通ID"] = f"E13101{i:05d}111"
+        feature["properties"]["共通ID"] = f"E13999{i:05d}111"
     stranger.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     code, output = kizuna(cli_env, "import", "shelters", str(stranger))
-    assert code == 1 and "unknown municipality code(s): 13101" in output
+    assert code == 1 and "unknown municipality code(s): 13999" in output
