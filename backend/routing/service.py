@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..errors import Checker, NotFound
-from ..geo import check_point, padded_box
+from ..geo import check_point, haversine_m_array, padded_box
 from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
@@ -30,7 +30,6 @@ from ..shelters import service as shelters_service
 from ..shelters.models import Shelter
 from .engine import Route, RoutingEngine, WalkCost
 from .errors import NoRoute, RoutingError
-from .graph import haversine_m
 
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
@@ -346,7 +345,7 @@ def _search_area(points: Sequence[tuple[float, float]]) -> Polygon:
     lons = np.array([p[0] for p in points])
     lats = np.array([p[1] for p in points])
     # The farthest point from the origin bounds the first (bounded) search.
-    crow = float(haversine_m(lons[0], lats[0], lons, lats).max())
+    crow = float(haversine_m_array(lats[0], lons[0], lats, lons).max())
     min_lat, min_lon, max_lat, max_lon = padded_box(
         float(lats.min()),
         float(lons.min()),

@@ -20,7 +20,7 @@ from ..auth import service as auth_service
 from ..auth.principal import Principal, Role
 from ..db.base import utcnow
 from ..errors import Checker, DomainError, NotFound, ValidationFailed
-from ..geo import MEAN_EARTH_RADIUS_M, check_bbox, check_point, h3_cells, padded_box
+from ..geo import check_bbox, check_point, h3_cells, haversine_m, haversine_m_array, padded_box
 from ..hazards.types import HazardType
 from ..municipalities import service as municipality_service
 from . import repository
@@ -44,7 +44,6 @@ MAX_NEAREST = 50
 MAX_CAPACITY = 100_000
 MAX_MAP_FEATURES = 2_000
 MAX_BBOX_SPAN_DEGREES = 2.0
-EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
 # Nearest search: the box starts at this radius and grows by GROWTH until it holds enough.
 START_RADIUS_M = 2_000.0
 GROWTH = 4.0
@@ -276,16 +275,6 @@ def _fold(text: str | None) -> str:
     return "".join(unicodedata.normalize("NFKC", text or "").split())
 
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance on the mean Earth sphere, in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
 class _ImportPlan:
     """Decides which shelter row each merged record becomes, in memory, from one snapshot.
 
@@ -460,15 +449,6 @@ def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, 
     return padded_box(lat, lon, lat, lon, radius_m * _ELLIPSOID_MARGIN)
 
 
-def _haversine_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(lat), np.radians(lats)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-
-
 def _check_nearest(lat: float, lon: float, limit: int, max_distance_m: float | None) -> None:
     checker = Checker()
     check_point(checker, "near", lat, lon)
@@ -515,7 +495,7 @@ async def nearest_shelters(
         points = await repository.points_in_box(session, _search_box(lat, lon, radius), where)
         lats = np.fromiter((p[1] for p in points), dtype=float, count=len(points))
         lons = np.fromiter((p[2] for p in points), dtype=float, count=len(points))
-        spherical = _haversine_many(lat, lon, lats, lons)
+        spherical = haversine_m_array(lat, lon, lats, lons)
         if int(np.count_nonzero(spherical <= radius)) >= limit or radius >= cap:
             break
         radius = min(radius * GROWTH, cap)

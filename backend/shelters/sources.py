@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from ..errors import ValidationFailed
-from ..geo import MEAN_EARTH_RADIUS_M
+from ..geo import haversine_m
 from ..hazards.types import GSI_HAZARD_COLUMNS, HazardType
 from ..municipalities.reference import normalize_code
 
@@ -945,9 +945,5 @@ def _fold(text: str) -> str:
 
 
 def _distance_m(a: ShelterRecord, b: ShelterRecord) -> float:
-    """Great-circle distance (haversine, mean Earth radius); ample for a 500 m threshold."""
-    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat = lat2 - lat1
-    dlon = math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * MEAN_EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    # The spherical distance is ample for a 500 m threshold.
+    return haversine_m(a.lat, a.lon, b.lat, b.lon)
