@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
-from ..errors import Checker, DomainError, ValidationFailed
+from ..errors import Checker, ValidationFailed
 from ..geo import check_bbox, check_point
+from ..ingest.files import parse_all_off_loop, unique_paths
+from ..ingest.problems import SourceRef
 from ..municipalities import service as municipality_service
 from . import repository
 from .demo import DEMO_SOURCE, demo_hazard_zones
@@ -29,7 +32,6 @@ from .index import SIMPLIFY_FRACTION, HazardIndex, IndexedZone
 from .sources import (
     DEPTH_HAZARDS,
     FLOOD_DEPTH_RANK_BOUNDS_M,
-    HazardFileError,
     HazardZoneRecord,
     LandslideRank,
     parse_hazard_geojson,
@@ -165,44 +167,6 @@ async def hazard_index(session: AsyncSession) -> tuple[HazardIndex, dict[str, Zo
 # --- import --------------------------------------------------------------------------------
 
 
-def _parse_all(
-    paths: Sequence[Path],
-    hazard_type: HazardType,
-    rank_property: str | None,
-    depth_property: str | None,
-    name_property: str | None,
-) -> list[list[HazardZoneRecord]]:
-    parsed: list[list[HazardZoneRecord]] = []
-    refused: list[DomainError] = []
-    for path in paths:
-        try:
-            parsed.append(
-                parse_hazard_geojson(
-                    path,
-                    hazard_type,
-                    rank_property,
-                    depth_property,
-                    name_property=name_property,
-                )
-            )
-        except HazardFileError as exc:
-            refused.append(exc)
-        except OSError as exc:
-            refused.append(
-                ValidationFailed(f"{path}: cannot read: {exc}", f"{path}: 読み込めません: {exc}")
-            )
-    if len(refused) == 1:
-        raise refused[0]
-    if refused:
-        raise ValidationFailed(
-            f"{len(refused)} files refused, nothing imported:\n"
-            + "\n".join(e.message for e in refused),
-            f"{len(refused)} 件のファイルに問題があるため何も取り込んでいません:\n"
-            + "\n".join(e.message_ja for e in refused),
-        )
-    return parsed
-
-
 def _check_import_options(
     hazard_type: str, rank_property: str | None, depth_property: str | None
 ) -> HazardType:
@@ -243,6 +207,7 @@ async def import_hazard_files(
     """Import hazard-zone GeoJSON files all-or-nothing; each file's zones carry its source."""
     if not paths:
         raise ValidationFailed("no files given", "ファイルが指定されていません")
+    paths = unique_paths(paths)
     parsed_type = _check_import_options(hazard_type, rank_property, depth_property)
     code = None
     if municipality_code is not None:
@@ -253,8 +218,15 @@ async def import_hazard_files(
             "each file needs its own source: give one file per --source, or distinct file names",
             "ファイルごとに異なる出典名が必要です",
         )
-    parsed = await asyncio.to_thread(
-        _parse_all, paths, parsed_type, rank_property, depth_property, name_property
+    parsed = await parse_all_off_loop(
+        paths,
+        partial(
+            parse_hazard_geojson,
+            hazard_type=parsed_type,
+            rank_property=rank_property,
+            depth_property=depth_property,
+            name_property=name_property,
+        ),
     )
     existing = await repository.count_by_source(session, sources)
     if existing and not replace_source:
@@ -270,7 +242,10 @@ async def import_hazard_files(
     ]
     await _store_zones(session, records, municipality_code=code)
     repairs = tuple(
-        f"{label}: features[{r.feature_index}]: {r.repair}" for label, r in records if r.repair
+        f"{SourceRef(str(path), r.line)}: features[{r.feature_index}]: {r.repair}"
+        for path, file in zip(paths, parsed, strict=True)
+        for r in file
+        if r.repair
     )
     return HazardImportReport(
         files=len(paths),
@@ -287,6 +262,15 @@ async def _store_zones(
     *,
     municipality_code: str | None,
 ) -> None:
+    # Serialising thousands of polygons is CPU work: off the event loop.
+    rows = await asyncio.to_thread(_zone_rows, records, municipality_code)
+    await repository.insert_zones(session, rows)
+    _cache.invalidate()
+
+
+def _zone_rows(
+    records: Sequence[tuple[str, HazardZoneRecord]], municipality_code: str | None
+) -> list[dict[str, Any]]:
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for source, record in records:
@@ -309,8 +293,7 @@ async def _store_zones(
                 "created_at": now,
             }
         )
-    await repository.insert_zones(session, rows)
-    _cache.invalidate()
+    return rows
 
 
 async def load_demo_zones(session: AsyncSession) -> int:
