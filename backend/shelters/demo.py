@@ -8,7 +8,8 @@ pairs with or overwrites them.
 from __future__ import annotations
 
 from ..hazards.types import HazardType
-from .sources import ShelterKind, ShelterRecord, SourceRef
+from ..ingest.problems import SourceRef
+from .records import ShelterKind, ShelterRecord
 
 H = HazardType
 _EMERGENCY = frozenset({ShelterKind.EMERGENCY_SITE})

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.dialect import upsert
 from ..hazards.types import HazardType
 from .models import HAZARD_COLUMNS, KIND_COLUMNS, Shelter, ShelterSourceId, ShelterStatus
-from .sources import ShelterKind
+from .records import ShelterKind
 
 T = TypeVar("T")
 # IN lists are chunked well below the 32,766 bound parameters asyncpg and SQLite allow.

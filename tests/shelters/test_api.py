@@ -12,11 +12,9 @@ from geopy.distance import geodesic
 from backend.auth import service as auth_service
 from backend.municipalities.reference import with_check_digit
 from backend.shelters import service as shelters_service
-from backend.shelters.sources import (
-    ShelterFileError,
-    merge_shelter_records,
-    parse_shelter_file,
-)
+from backend.shelters.gsi_rows import ShelterFileError
+from backend.shelters.merge import merge_shelter_records
+from backend.shelters.sources import parse_shelter_file
 from tests.shared_data import require_shared
 
 AIZU, FUKUSHIMA, KITAKATA = "07202", "07201", "07208"

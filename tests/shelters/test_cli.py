@@ -15,7 +15,8 @@ from backend.cli import app
 from backend.config import get_settings
 from backend.db.session import Database
 from backend.shelters import service as shelters_service
-from backend.shelters.sources import merge_shelter_records, parse_shelter_file
+from backend.shelters.merge import merge_shelter_records
+from backend.shelters.sources import parse_shelter_file
 from tests.conftest import fresh_database_url
 from tests.shared_data import require_shared
 
