@@ -87,14 +87,6 @@ async def any_in_box(
     return (await session.scalar(statement)) is not None
 
 
-async def all_points(
-    session: AsyncSession, where: ShelterFilter
-) -> list[tuple[uuid.UUID, float, float]]:
-    """(id, latitude, longitude) of every shelter passing ``where`` (benchmark baseline)."""
-    statement = select(Shelter.id, Shelter.latitude, Shelter.longitude).where(*where.clauses())
-    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
-
-
 async def in_box(
     session: AsyncSession,
     box: tuple[float, float, float, float] | None,

@@ -227,22 +227,6 @@ async def any_open_within(
     return await repository.any_in_box(session, _search_box(lat, lon, radius_m), where)
 
 
-async def nearest_shelters_naive(
-    session: AsyncSession,
-    *,
-    lat: float,
-    lon: float,
-    hazard_type: HazardType | None = None,
-    limit: int = 10,
-) -> list[tuple[uuid.UUID, float]]:
-    """Baseline for the benchmark: geodesic distance to every shelter, sorted."""
-    points = await repository.all_points(session, ShelterFilter(hazard_type=hazard_type))
-    ranked = sorted(
-        (geodesic((lat, lon), (p_lat, p_lon)).meters, sid) for sid, p_lat, p_lon in points
-    )
-    return [(sid, distance) for distance, sid in ranked[:limit]]
-
-
 async def shelters_in_area(
     session: AsyncSession,
     *,
