@@ -6,11 +6,14 @@ import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from .shelters.service import ShelterImportReport
 
 app = typer.Typer(help="Kizuna city OS backend.", no_args_is_help=True, add_completion=False)
 import_app = typer.Typer(help="Import reference data from files.", no_args_is_help=True)
@@ -330,12 +333,42 @@ def import_shelters(
     )
     elapsed = time.perf_counter() - started
     _echo_notices(report.notices)
-    typer.echo(
-        f"imported {report.records} shelters ({report.rows} GSI rows from {report.files} files, "
-        f"{report.municipalities} municipalities) in {elapsed:.2f} s: {report.inserted} new, "
-        f"{report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.merged_away} merged into others"
+    for line in _shelter_summary(report, elapsed, merge_distance):
+        typer.echo(line)
+
+
+def _shelter_summary(
+    report: ShelterImportReport, elapsed: float, merge_distance: float
+) -> list[str]:
+    """The import in GSI's terms: rows of the two tables, then places, then what changed."""
+    places = (
+        f"{report.places:,} shelters: {report.both_designations:,} places are in both tables "
+        "and count once, with both designations"
     )
+    if (repeated := report.rows - report.places - report.both_designations) > 0:
+        places += f"; {repeated:,} rows repeated a 共通ID already read"
+    if report.kept_apart:
+        places += (
+            f"; {report.kept_apart:,} pairs with one name and address but over "
+            f"{merge_distance:g} m apart were kept as two shelters (see the notices)"
+        )
+    removed = f"{report.removed:,} removed"
+    if report.removed:
+        removed += " (their designations now belong to another shelter)"
+    lines = [
+        f"read {report.rows:,} GSI rows from {report.files} files ({report.municipalities} "
+        f"municipalities): {report.emergency_rows:,} 指定緊急避難場所 (emergency sites), "
+        f"{report.evacuation_rows:,} 指定避難所 (evacuation shelters)",
+        places,
+        f"stored in {elapsed:.2f} s: {report.inserted:,} new, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {removed}",
+    ]
+    lines.extend(
+        f"replaced the {demo.count} demo shelters of {demo.municipality_name} "
+        f"({demo.municipality_code}) with its real shelters"
+        for demo in report.demo_replaced
+    )
+    return lines
 
 
 @import_app.command("hazards")

@@ -77,7 +77,7 @@ async def run(paths: list[Path], url: str, points: int) -> None:
                 report = await service.import_shelter_files(session, paths)
             elapsed = time.perf_counter() - started
             print(
-                f"{label:<13} {elapsed:6.2f} s  {report.rows} rows -> {report.records} shelters "
+                f"{label:<13} {elapsed:6.2f} s  {report.rows} rows -> {report.places} shelters "
                 f"({report.inserted} new, {report.updated} updated, {report.unchanged} "
                 f"unchanged); {report.rows / elapsed:,.0f} rows/s; parsing alone {parse_s:.2f} s"
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,7 @@ from ..errors import ValidationFailed
 from ..geo import h3_cells, haversine_m
 from ..municipalities import service as municipality_service
 from . import repository
+from .demo import DEMO_ID_PREFIX, is_demo
 from .merge import DEFAULT_MERGE_MAX_DISTANCE_M
 from .models import HAZARD_COLUMNS, ShelterStatus
 from .records import ShelterKind, ShelterRecord, facility_key, fold, parse_common_id
@@ -41,14 +42,24 @@ _COMPARED_SKIP = frozenset({"updated_at"})
 
 
 @dataclass(frozen=True, slots=True)
+class DemoReplaced:
+    """The demo shelters of a municipality, removed because its real shelters were imported."""
+
+    municipality_code: str
+    municipality_name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoreReport:
     """What storing merged records did to the shelters table."""
 
     inserted: int
     updated: int
     unchanged: int
-    merged_away: int
+    removed: int  # shelters whose designations now belong to another shelter
     municipalities: int
+    demo_replaced: tuple[DemoReplaced, ...]
     notices: tuple[str, ...]
 
 
@@ -72,8 +83,12 @@ async def store_records(
     kinds_by_id: dict[str, set[ShelterKind]],
     merge_max_distance_m: float = DEFAULT_MERGE_MAX_DISTANCE_M,
 ) -> StoreReport:
-    """Insert or update merged records, finding earlier imports through their 共通IDs."""
-    await _check_municipalities(session, records)
+    """Insert or update merged records, finding earlier imports through their 共通IDs.
+
+    Real records of a municipality (any record whose 共通ID is not a demo one) replace the
+    synthetic demo shelters of that municipality.
+    """
+    names = await _check_municipalities(session, records)
     common_ids = [cid for r in records for cid in r.common_ids]
     matching = await repository.source_ids_matching(
         session, common_ids=common_ids, facility_keys=[facility_key(c) for c in common_ids]
@@ -92,19 +107,29 @@ async def store_records(
     await repository.upsert_shelters(session, writes.changed, update_columns=update_columns)
     await repository.upsert_source_ids(session, writes.source_rows)
     await repository.delete_shelters(session, writes.orphans)
+    real = sorted({r.municipality_code for r in records if not is_demo(r.common_id)})
+    demo = await repository.ids_with_prefix(session, real, DEMO_ID_PREFIX)
+    await repository.delete_shelters(session, [shelter_id for shelter_id, _ in demo])
+    demo_counts = Counter(code for _, code in demo)
     return StoreReport(
         inserted=writes.inserted,
         updated=writes.updated,
         unchanged=writes.unchanged,
-        merged_away=len(writes.orphans),
+        removed=len(writes.orphans),
         municipalities=len({r.municipality_code for r in records}),
+        demo_replaced=tuple(
+            DemoReplaced(code, names[code], count) for code, count in sorted(demo_counts.items())
+        ),
         notices=writes.notices,
     )
 
 
-async def _check_municipalities(session: AsyncSession, records: Sequence[ShelterRecord]) -> None:
-    known = {m.code for m in await municipality_service.list_municipalities(session)}
-    unknown = sorted({r.municipality_code for r in records} - known)
+async def _check_municipalities(
+    session: AsyncSession, records: Sequence[ShelterRecord]
+) -> dict[str, str]:
+    """The Japanese names of the known municipalities; refuses records of unknown ones."""
+    names = {m.code: m.name_ja for m in await municipality_service.list_municipalities(session)}
+    unknown = sorted({r.municipality_code for r in records} - names.keys())
     if unknown:
         where = {r.municipality_code: r.source for r in records}
         listed = ", ".join(f"{code} ({where[code]})" for code in unknown)
@@ -113,6 +138,7 @@ async def _check_municipalities(session: AsyncSession, records: Sequence[Shelter
             f"unknown municipality code(s): {listed}; nothing imported",
             f"不明な市区町村コードがあるため取り込めません: {listed_ja}",
         )
+    return names
 
 
 def _plan_writes(

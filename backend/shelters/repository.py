@@ -102,11 +102,29 @@ async def in_box(
     return list(await session.scalars(statement.limit(limit)))
 
 
-async def count(session: AsyncSession, municipality_code: str | None = None) -> int:
+async def count(
+    session: AsyncSession,
+    municipality_code: str | None = None,
+    *,
+    excluding_prefix: str | None = None,
+) -> int:
+    """How many shelters (of a municipality; without those whose 共通ID has the prefix)."""
     statement = select(func.count()).select_from(Shelter)
     if municipality_code is not None:
         statement = statement.where(Shelter.municipality_code == municipality_code)
+    if excluding_prefix is not None:
+        statement = statement.where(~Shelter.common_id.startswith(excluding_prefix))
     return int(await session.scalar(statement) or 0)
+
+
+async def ids_with_prefix(
+    session: AsyncSession, municipality_codes: Sequence[str], prefix: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, municipality) of the shelters there whose 共通ID starts with ``prefix``."""
+    statement = select(Shelter.id, Shelter.municipality_code).where(
+        Shelter.municipality_code.in_(municipality_codes), Shelter.common_id.startswith(prefix)
+    )
+    return [(row[0], row[1]) for row in await session.execute(statement)]
 
 
 async def source_ids_matching(

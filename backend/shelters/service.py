@@ -24,8 +24,8 @@ from ..hazards.types import HazardType
 from ..ingest.files import parse_all_off_loop, unique_paths
 from ..municipalities import service as municipality_service
 from . import repository
-from .demo import demo_shelter_records
-from .importing import store_records
+from .demo import DEMO_ID_PREFIX, DEMO_MUNICIPALITY, demo_shelter_records
+from .importing import DemoReplaced, store_records
 from .merge import DEFAULT_MERGE_MAX_DISTANCE_M, merge_shelter_records_detailed
 from .models import Shelter, ShelterStatus
 from .records import ShelterKind
@@ -63,16 +63,27 @@ class NearbyShelter:
 
 @dataclass(frozen=True, slots=True)
 class ShelterImportReport:
-    """What one import did; ``rows`` are GSI rows read, ``records`` places after merging."""
+    """What one import did, in the terms of the GSI tables an administrator knows.
+
+    ``rows`` GSI rows were read (``emergency_rows`` 指定緊急避難場所 + ``evacuation_rows``
+    指定避難所); they are ``places`` shelters once the two designations of one place are
+    paired, ``both_designations`` of them being both; ``kept_apart`` same-name pairs were too
+    far apart to pair. ``inserted + updated + unchanged == places``.
+    """
 
     files: int
     rows: int
-    records: int
+    emergency_rows: int
+    evacuation_rows: int
+    places: int
+    both_designations: int
+    kept_apart: int
     inserted: int
     updated: int
     unchanged: int
-    merged_away: int
+    removed: int  # shelters whose designations now belong to another shelter
     municipalities: int
+    demo_replaced: tuple[DemoReplaced, ...]
     notices: tuple[str, ...]
 
 
@@ -108,18 +119,29 @@ async def import_shelter_files(
     return ShelterImportReport(
         files=len(parsed),
         rows=len(rows),
-        records=len(merged.records),
+        emergency_rows=sum(ShelterKind.EMERGENCY_SITE in r.kinds for r in rows),
+        evacuation_rows=sum(ShelterKind.EVACUATION_SHELTER in r.kinds for r in rows),
+        places=len(merged.records),
+        both_designations=sum(
+            {ShelterKind.EMERGENCY_SITE, ShelterKind.EVACUATION_SHELTER} <= r.kinds
+            for r in merged.records
+        ),
+        kept_apart=sum(not c.merged for c in merged.conflicts),
         inserted=report.inserted,
         updated=report.updated,
         unchanged=report.unchanged,
-        merged_away=report.merged_away,
+        removed=report.removed,
         municipalities=report.municipalities,
+        demo_replaced=report.demo_replaced,
         notices=tuple(notices) + report.notices,
     )
 
 
 async def load_demo_shelters(session: AsyncSession) -> int:
-    """Store (or refresh) the synthetic demo shelters; returns how many there are."""
+    """Store (or refresh) the synthetic demo shelters, unless the demo municipality has real
+    shelters already (real data replaces demo data); returns how many were stored."""
+    if await repository.count(session, DEMO_MUNICIPALITY, excluding_prefix=DEMO_ID_PREFIX):
+        return 0
     records = demo_shelter_records()
     kinds_by_id = {r.common_id: set(r.kinds) for r in records}
     await store_records(session, records=records, kinds_by_id=kinds_by_id)
