@@ -413,11 +413,16 @@ def import_hazards(
         )
     )
     elapsed = time.perf_counter() - started
-    _echo_notices(report.repairs)
+    _echo_notices(report.repairs + report.notices)
     typer.echo(
         f"imported {report.zones} {hazard_type} zones from {report.files} files in "
         f"{elapsed:.2f} s; repaired {report.repaired} features; replaced {report.replaced} zones"
     )
+    for demo in report.demo_replaced:
+        typer.echo(
+            f"replaced the {demo.count} demo hazard zones of {demo.municipality_name} "
+            f"({demo.municipality_code}) with real ones: {demo.reason}"
+        )
 
 
 @import_app.command("roads")

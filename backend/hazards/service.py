@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -66,6 +66,16 @@ class HazardMap:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoZonesReplaced:
+    """The demo zones of a municipality, removed because real zones of it were imported."""
+
+    municipality_code: str
+    municipality_name: str
+    count: int
+    reason: str  # why the imported zones are this municipality's
+
+
+@dataclass(frozen=True, slots=True)
 class HazardImportReport:
     """What one import did."""
 
@@ -74,6 +84,8 @@ class HazardImportReport:
     repaired: int
     replaced: int
     repairs: tuple[str, ...]
+    demo_replaced: tuple[DemoZonesReplaced, ...]
+    notices: tuple[str, ...]
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -241,6 +253,9 @@ async def import_hazard_files(
         (label, record) for label, file in zip(sources, parsed, strict=True) for record in file
     ]
     await _store_zones(session, records, municipality_code=code)
+    demo_replaced, notices = await _replace_demo_zones(
+        session, [record.geometry for _, record in records], municipality_code=code
+    )
     repairs = tuple(
         f"{SourceRef(str(path), r.line)}: features[{r.feature_index}]: {r.repair}"
         for path, file in zip(paths, parsed, strict=True)
@@ -253,7 +268,60 @@ async def import_hazard_files(
         repaired=len(repairs),
         replaced=sum(existing.values()),
         repairs=repairs,
+        demo_replaced=demo_replaced,
+        notices=notices,
     )
+
+
+async def _replace_demo_zones(
+    session: AsyncSession,
+    geometries: Sequence[Polygon | MultiPolygon],
+    *,
+    municipality_code: str | None,
+) -> tuple[tuple[DemoZonesReplaced, ...], tuple[str, ...]]:
+    """Remove the demo zones of every municipality the imported zones are data of.
+
+    Imported zones are data of municipality M, and replace all of M's demo zones (whatever
+    their hazard type: fiction must not sit beside real data), when the import was given
+    ``--municipality M``, or when one of the zones lies at least partly inside M's boundary
+    (imported with ``kizuna import boundaries``). Without either nothing can tell; M's demo
+    zones are kept and a notice says how to replace them.
+    """
+    replaced: list[DemoZonesReplaced] = []
+    notices: list[str] = []
+    demo_counts = await repository.count_by_municipality(session, DEMO_SOURCE)
+    for code, count in sorted((c, n) for c, n in demo_counts.items() if c is not None):
+        municipality = await municipality_service.get_municipality(session, code)
+        name = municipality.name_ja
+        if code == municipality_code:
+            reason = f"imported with --municipality {code}"
+        elif municipality.boundary_geojson is None:
+            if municipality_code is None:
+                notices.append(
+                    f"kept the {count} demo zones of {name} ({code}): give --municipality {code} "
+                    f"if these zones are {name}'s, or import its boundary (kizuna import "
+                    "boundaries) so zones inside it replace them"
+                )
+            continue
+        elif await asyncio.to_thread(_any_inside, municipality.boundary_geojson, geometries):
+            reason = "zones lie inside its boundary"
+        else:
+            continue
+        await repository.delete_by_source(session, [DEMO_SOURCE], municipality_code=code)
+        replaced.append(DemoZonesReplaced(code, name, count, reason))
+    if replaced:
+        _cache.invalidate()
+    return tuple(replaced), tuple(notices)
+
+
+def _any_inside(boundary_geojson: str, geometries: Sequence[BaseGeometry]) -> bool:
+    """Whether any geometry shares area with the boundary (touching its edge is not enough)."""
+    boundary = shapely.from_geojson(boundary_geojson)
+    shapely.prepare(boundary)
+    candidates = np.empty(len(geometries), dtype=object)
+    candidates[:] = geometries
+    candidates = candidates[shapely.intersects(boundary, candidates)]
+    return bool(len(candidates)) and not bool(shapely.touches(boundary, candidates).all())
 
 
 async def _store_zones(
@@ -297,11 +365,35 @@ def _zone_rows(
 
 
 async def load_demo_zones(session: AsyncSession) -> int:
-    """Store the synthetic Aizu-Wakamatsu demo zones (replacing earlier demo zones)."""
+    """Store the synthetic Aizu-Wakamatsu demo zones (replacing earlier demo zones), unless
+    real zones of Aizu-Wakamatsu are stored already; returns how many were stored."""
+    if await _has_real_zones(session, DEMO_MUNICIPALITY):
+        return 0
     await repository.delete_by_source(session, [DEMO_SOURCE])
     records = [(DEMO_SOURCE, record) for record in demo_hazard_zones()]
     await _store_zones(session, records, municipality_code=DEMO_MUNICIPALITY)
     return len(records)
+
+
+async def _has_real_zones(session: AsyncSession, code: str) -> bool:
+    """Whether zones other than the demo ones are data of a municipality (as imports decide)."""
+    if await repository.count_of_municipality(session, code, excluding_source=DEMO_SOURCE):
+        return True
+    municipality = await municipality_service.get_municipality(session, code)
+    boundary = municipality.boundary_geojson
+    if boundary is None:
+        return False
+    # A stored boundary always has its bounding box.
+    box = cast(
+        tuple[float, float, float, float],
+        (municipality.min_lon, municipality.min_lat, municipality.max_lon, municipality.max_lat),
+    )
+    found = await repository.geometries_meeting_box(session, box, excluding_source=DEMO_SOURCE)
+    if not found:
+        return False
+    return await asyncio.to_thread(
+        lambda: _any_inside(boundary, [shapely.from_geojson(g) for g in found])
+    )
 
 
 # --- look-ups ------------------------------------------------------------------------------
