@@ -10,6 +10,8 @@ FORMAT_NAMES = frozenset(
         "GeoJSON",
         "JSON",
         "CSV",
+        "XML",
+        "DTD",
         "UTF-8",
         "Shift_JIS",
         "CP932",
