@@ -243,9 +243,11 @@ async def import_hazard_files(
     existing = await repository.count_by_source(session, sources)
     if existing and not replace_source:
         listed = ", ".join(f"{name} ({n} zones)" for name, n in sorted(existing.items()))
+        listed_ja = "、".join(f"{name}（{n} 区域）" for name, n in sorted(existing.items()))
         raise ValidationFailed(
             f"zones from {listed} exist already; pass --replace-source to replace them",
-            f"{listed} のハザード区域は取り込み済みです。置き換えるには --replace-source を指定",
+            f"{listed_ja}のハザード区域は取り込み済みです。"
+            "置き換えるには --replace-source を指定してください",
         )
     if existing:
         await repository.delete_by_source(session, list(existing))

@@ -228,3 +228,21 @@ async def test_parsing_runs_off_the_event_loop(tmp_path: Path) -> None:
 
     # then the parser never ran in the event loop's thread
     assert len(threads) == 3 and threading.get_ident() not in threads
+
+
+async def test_a_source_imported_twice_is_refused_in_japanese_too(session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # given zones imported from a file
+    path = tmp_path / "zones.geojson"
+    hazard_file(path, [flood_band()])
+    await hazards_service.import_hazard_files(session, [path], hazard_type="flood")
+
+    # when the same file is imported again without --replace-source
+    with pytest.raises(ValidationFailed) as refused:
+        await hazards_service.import_hazard_files(session, [path], hazard_type="flood")
+
+    # then the refusal says so in both languages
+    assert "zones from zones.geojson (1 zones) exist already" in refused.value.message
+    assert refused.value.message_ja.startswith(
+        "zones.geojson（1 区域）のハザード区域は取り込み済み"
+    )
+    assert english_words(refused.value.message_ja, "zones.geojson", "--replace-source") == []
