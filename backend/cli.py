@@ -352,21 +352,22 @@ def _shelter_summary(
             f"; {report.kept_apart:,} pairs with one name and address but over "
             f"{merge_distance:g} m apart were kept as two shelters (see the notices)"
         )
-    removed = f"{report.removed:,} removed"
-    if report.removed:
+    stored = report.stored
+    removed = f"{stored.removed:,} removed"
+    if stored.removed:
         removed += " (their designations now belong to another shelter)"
     lines = [
-        f"read {report.rows:,} GSI rows from {report.files} files ({report.municipalities} "
+        f"read {report.rows:,} GSI rows from {report.files} files ({stored.municipalities} "
         f"municipalities): {report.emergency_rows:,} 指定緊急避難場所 (emergency sites), "
         f"{report.evacuation_rows:,} 指定避難所 (evacuation shelters)",
         places,
-        f"stored in {elapsed:.2f} s: {report.inserted:,} new, {report.updated:,} updated, "
-        f"{report.unchanged:,} unchanged, {removed}",
+        f"stored in {elapsed:.2f} s: {stored.inserted:,} new, {stored.updated:,} updated, "
+        f"{stored.unchanged:,} unchanged, {removed}",
     ]
     lines.extend(
         f"replaced the {demo.count} demo shelters of {demo.municipality_name} "
         f"({demo.municipality_code}) with its real shelters"
-        for demo in report.demo_replaced
+        for demo in stored.demo_replaced
     )
     return lines
 

@@ -78,7 +78,8 @@ async def run(paths: list[Path], url: str, points: int) -> None:
             elapsed = time.perf_counter() - started
             print(
                 f"{label:<13} {elapsed:6.2f} s  {report.rows} rows -> {report.places} shelters "
-                f"({report.inserted} new, {report.updated} updated, {report.unchanged} "
+                f"({report.stored.inserted} new, {report.stored.updated} updated, "
+                f"{report.stored.unchanged} "
                 f"unchanged); {report.rows / elapsed:,.0f} rows/s; parsing alone {parse_s:.2f} s"
             )
         assert rows == report.rows

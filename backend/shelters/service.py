@@ -25,7 +25,7 @@ from ..ingest.files import parse_all_off_loop, unique_paths
 from ..municipalities import service as municipality_service
 from . import repository
 from .demo import DEMO_ID_PREFIX, DEMO_MUNICIPALITY, demo_shelter_records
-from .importing import DemoReplaced, store_records
+from .importing import StoreReport, store_records
 from .merge import DEFAULT_MERGE_MAX_DISTANCE_M, merge_shelter_records_detailed
 from .models import Shelter, ShelterStatus
 from .records import ShelterKind
@@ -68,7 +68,8 @@ class ShelterImportReport:
     ``rows`` GSI rows were read (``emergency_rows`` 指定緊急避難場所 + ``evacuation_rows``
     指定避難所); they are ``places`` shelters once the two designations of one place are
     paired, ``both_designations`` of them being both; ``kept_apart`` same-name pairs were too
-    far apart to pair. ``inserted + updated + unchanged == places``.
+    far apart to pair. What storing them did is ``stored`` (its inserted + updated + unchanged
+    is ``places``).
     """
 
     files: int
@@ -78,12 +79,7 @@ class ShelterImportReport:
     places: int
     both_designations: int
     kept_apart: int
-    inserted: int
-    updated: int
-    unchanged: int
-    removed: int  # shelters whose designations now belong to another shelter
-    municipalities: int
-    demo_replaced: tuple[DemoReplaced, ...]
+    stored: StoreReport
     notices: tuple[str, ...]
 
 
@@ -110,7 +106,7 @@ async def import_shelter_files(
     )
     notices = [n for file in parsed for n in file.notices]
     notices.extend(c.message for c in merged.conflicts)
-    report = await store_records(
+    stored = await store_records(
         session,
         records=merged.records,
         kinds_by_id=kinds_by_id,
@@ -127,13 +123,8 @@ async def import_shelter_files(
             for r in merged.records
         ),
         kept_apart=sum(not c.merged for c in merged.conflicts),
-        inserted=report.inserted,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        removed=report.removed,
-        municipalities=report.municipalities,
-        demo_replaced=report.demo_replaced,
-        notices=tuple(notices) + report.notices,
+        stored=stored,
+        notices=tuple(notices) + stored.notices,
     )
 
 
