@@ -16,6 +16,7 @@ from .config import Settings, get_settings
 if TYPE_CHECKING:
     from .routing.network import RoadNetworks
     from .routing.service import StoredPoints
+    from .shelters.service import ShelterImportReport
 
 app = typer.Typer(help="Kizuna city OS backend.", no_args_is_help=True, add_completion=False)
 import_app = typer.Typer(help="Import reference data from files.", no_args_is_help=True)
@@ -389,12 +390,43 @@ def import_shelters(
     )
     elapsed = time.perf_counter() - started
     _echo_notices(report.notices)
-    typer.echo(
-        f"imported {report.records} shelters ({report.rows} GSI rows from {report.files} files, "
-        f"{report.municipalities} municipalities) in {elapsed:.2f} s: {report.inserted} new, "
-        f"{report.updated} updated, {report.unchanged} unchanged, "
-        f"{report.merged_away} merged into others"
+    for line in _shelter_summary(report, elapsed, merge_distance):
+        typer.echo(line)
+
+
+def _shelter_summary(
+    report: ShelterImportReport, elapsed: float, merge_distance: float
+) -> list[str]:
+    """The import in GSI's terms: rows of the two tables, then places, then what changed."""
+    places = (
+        f"{report.places:,} shelters: {report.both_designations:,} places are in both tables "
+        "and count once, with both designations"
     )
+    if (repeated := report.rows - report.places - report.both_designations) > 0:
+        places += f"; {repeated:,} rows repeated a 共通ID already read"
+    if report.kept_apart:
+        places += (
+            f"; {report.kept_apart:,} pairs with one name and address but over "
+            f"{merge_distance:g} m apart were kept as two shelters (see the notices)"
+        )
+    stored = report.stored
+    removed = f"{stored.removed:,} removed"
+    if stored.removed:
+        removed += " (their designations now belong to another shelter)"
+    lines = [
+        f"read {report.rows:,} GSI rows from {report.files} files ({stored.municipalities} "
+        f"municipalities): {report.emergency_rows:,} 指定緊急避難場所 (emergency sites), "
+        f"{report.evacuation_rows:,} 指定避難所 (evacuation shelters)",
+        places,
+        f"stored in {elapsed:.2f} s: {stored.inserted:,} new, {stored.updated:,} updated, "
+        f"{stored.unchanged:,} unchanged, {removed}",
+    ]
+    lines.extend(
+        f"replaced the {demo.count} demo shelters of {demo.municipality_name} "
+        f"({demo.municipality_code}) with its real shelters"
+        for demo in stored.demo_replaced
+    )
+    return lines
 
 
 @import_app.command("hazards")
@@ -439,11 +471,16 @@ def import_hazards(
         )
     )
     elapsed = time.perf_counter() - started
-    _echo_notices(report.repairs)
+    _echo_notices(report.repairs + report.notices)
     typer.echo(
         f"imported {report.zones} {hazard_type} zones from {report.files} files in "
         f"{elapsed:.2f} s; repaired {report.repaired} features; replaced {report.replaced} zones"
     )
+    for demo in report.demo_replaced:
+        typer.echo(
+            f"replaced the {demo.count} demo hazard zones of {demo.municipality_name} "
+            f"({demo.municipality_code}) with real ones: {demo.reason}"
+        )
 
 
 @import_app.command("roads")

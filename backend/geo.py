@@ -1,10 +1,16 @@
-"""Coordinate validation and H3 cells shared by every domain."""
+"""Coordinate validation, great-circle distances, boxes and H3 cells shared by every domain.
+
+Every function here takes latitude before longitude (``lat, lon``), like geopy and h3; only
+GeoJSON and shapely geometries keep their own lon/lat order.
+"""
 
 from __future__ import annotations
 
 import math
 
 import h3
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import Checker
 
@@ -26,7 +32,35 @@ def check_point(checker: Checker, field: str, lat: float, lon: float) -> None:
         )
 
 
+# IUGG mean radius: a sphere of this radius is within 0.5 % of WGS 84 distances.
 MEAN_EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two points in degrees (scalar, ``lat, lon``)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * MEAN_EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def haversine_m_array(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> NDArray[np.float64]:
+    """``haversine_m`` over numpy arrays (same ``lat, lon`` order; arguments broadcast)."""
+    lat1r, lon1r, lat2r, lon2r = (
+        np.radians(np.asarray(a, dtype=np.float64)) for a in (lat1, lon1, lat2, lon2)
+    )
+    h = (
+        np.sin((lat2r - lat1r) / 2.0) ** 2
+        + np.cos(lat1r) * np.cos(lat2r) * np.sin((lon2r - lon1r) / 2.0) ** 2
+    )
+    distance: NDArray[np.float64] = (
+        2.0 * MEAN_EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    )
+    return distance
 
 
 def padded_box(

@@ -13,11 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.shelters.sources import (  # noqa: E402
-    ShelterRecord,
-    merge_shelter_records_detailed,
-    parse_shelter_file,
-)
+from backend.shelters.merge import merge_shelter_records_detailed  # noqa: E402
+from backend.shelters.records import ShelterRecord  # noqa: E402
+from backend.shelters.sources import parse_shelter_file  # noqa: E402
 from tests.shared_data import shared_data_dir  # noqa: E402
 
 

@@ -46,8 +46,57 @@ async def count_by_source(session: AsyncSession, sources: Sequence[str]) -> dict
     return {source: int(n) for source, n in (await session.execute(statement)).all()}
 
 
-async def delete_by_source(session: AsyncSession, sources: Sequence[str]) -> None:
-    await session.execute(delete(HazardZone).where(HazardZone.source.in_(sources)))
+async def delete_by_source(
+    session: AsyncSession, sources: Sequence[str], *, municipality_code: str | None = None
+) -> None:
+    """Delete the zones of these sources (only those of one municipality, when given)."""
+    statement = delete(HazardZone).where(HazardZone.source.in_(sources))
+    if municipality_code is not None:
+        statement = statement.where(HazardZone.municipality_code == municipality_code)
+    await session.execute(statement)
+
+
+async def count_by_municipality(session: AsyncSession, source: str) -> dict[str | None, int]:
+    """How many zones of one source each municipality has (None: zones of no municipality)."""
+    statement = (
+        select(HazardZone.municipality_code, func.count())
+        .where(HazardZone.source == source)
+        .group_by(HazardZone.municipality_code)
+    )
+    return {code: int(n) for code, n in (await session.execute(statement)).all()}
+
+
+async def count_of_municipality(
+    session: AsyncSession, municipality_code: str, *, excluding_source: str
+) -> int:
+    """How many zones of a municipality come from other sources than ``excluding_source``."""
+    statement = (
+        select(func.count())
+        .select_from(HazardZone)
+        .where(
+            HazardZone.municipality_code == municipality_code,
+            HazardZone.source != excluding_source,
+        )
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def geometries_meeting_box(
+    session: AsyncSession,
+    box: tuple[float, float, float, float],
+    *,
+    excluding_source: str,
+) -> list[str]:
+    """GeoJSON of other sources' zones whose bbox meets (min_lon, min_lat, max_lon, max_lat)."""
+    min_lon, min_lat, max_lon, max_lat = box
+    statement = select(HazardZone.geometry_geojson).where(
+        HazardZone.source != excluding_source,
+        HazardZone.min_lon <= max_lon,
+        HazardZone.max_lon >= min_lon,
+        HazardZone.min_lat <= max_lat,
+        HazardZone.max_lat >= min_lat,
+    )
+    return list(await session.scalars(statement))
 
 
 async def insert_zones(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

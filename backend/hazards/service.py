@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -20,8 +21,10 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
-from ..errors import Checker, DomainError, ValidationFailed
+from ..errors import Checker, ValidationFailed
 from ..geo import check_bbox, check_point
+from ..ingest.files import parse_all_off_loop, unique_paths
+from ..ingest.problems import SourceRef
 from ..municipalities import service as municipality_service
 from . import repository
 from .demo import DEMO_SOURCE, demo_hazard_zones
@@ -29,7 +32,6 @@ from .index import SIMPLIFY_FRACTION, HazardIndex, IndexedZone
 from .sources import (
     DEPTH_HAZARDS,
     FLOOD_DEPTH_RANK_BOUNDS_M,
-    HazardFileError,
     HazardZoneRecord,
     LandslideRank,
     parse_hazard_geojson,
@@ -64,6 +66,16 @@ class HazardMap:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoZonesReplaced:
+    """The demo zones of a municipality, removed because real zones of it were imported."""
+
+    municipality_code: str
+    municipality_name: str
+    count: int
+    reason: str  # why the imported zones are this municipality's
+
+
+@dataclass(frozen=True, slots=True)
 class HazardImportReport:
     """What one import did."""
 
@@ -72,6 +84,8 @@ class HazardImportReport:
     repaired: int
     replaced: int
     repairs: tuple[str, ...]
+    demo_replaced: tuple[DemoZonesReplaced, ...]
+    notices: tuple[str, ...]
 
 
 # --- labels --------------------------------------------------------------------------------
@@ -165,44 +179,6 @@ async def hazard_index(session: AsyncSession) -> tuple[HazardIndex, dict[str, Zo
 # --- import --------------------------------------------------------------------------------
 
 
-def _parse_all(
-    paths: Sequence[Path],
-    hazard_type: HazardType,
-    rank_property: str | None,
-    depth_property: str | None,
-    name_property: str | None,
-) -> list[list[HazardZoneRecord]]:
-    parsed: list[list[HazardZoneRecord]] = []
-    refused: list[DomainError] = []
-    for path in paths:
-        try:
-            parsed.append(
-                parse_hazard_geojson(
-                    path,
-                    hazard_type,
-                    rank_property,
-                    depth_property,
-                    name_property=name_property,
-                )
-            )
-        except HazardFileError as exc:
-            refused.append(exc)
-        except OSError as exc:
-            refused.append(
-                ValidationFailed(f"{path}: cannot read: {exc}", f"{path}: 読み込めません: {exc}")
-            )
-    if len(refused) == 1:
-        raise refused[0]
-    if refused:
-        raise ValidationFailed(
-            f"{len(refused)} files refused, nothing imported:\n"
-            + "\n".join(e.message for e in refused),
-            f"{len(refused)} 件のファイルに問題があるため何も取り込んでいません:\n"
-            + "\n".join(e.message_ja for e in refused),
-        )
-    return parsed
-
-
 def _check_import_options(
     hazard_type: str, rank_property: str | None, depth_property: str | None
 ) -> HazardType:
@@ -243,6 +219,7 @@ async def import_hazard_files(
     """Import hazard-zone GeoJSON files all-or-nothing; each file's zones carry its source."""
     if not paths:
         raise ValidationFailed("no files given", "ファイルが指定されていません")
+    paths = unique_paths(paths)
     parsed_type = _check_import_options(hazard_type, rank_property, depth_property)
     code = None
     if municipality_code is not None:
@@ -253,15 +230,24 @@ async def import_hazard_files(
             "each file needs its own source: give one file per --source, or distinct file names",
             "ファイルごとに異なる出典名が必要です",
         )
-    parsed = await asyncio.to_thread(
-        _parse_all, paths, parsed_type, rank_property, depth_property, name_property
+    parsed = await parse_all_off_loop(
+        paths,
+        partial(
+            parse_hazard_geojson,
+            hazard_type=parsed_type,
+            rank_property=rank_property,
+            depth_property=depth_property,
+            name_property=name_property,
+        ),
     )
     existing = await repository.count_by_source(session, sources)
     if existing and not replace_source:
         listed = ", ".join(f"{name} ({n} zones)" for name, n in sorted(existing.items()))
+        listed_ja = "、".join(f"{name}（{n} 区域）" for name, n in sorted(existing.items()))
         raise ValidationFailed(
             f"zones from {listed} exist already; pass --replace-source to replace them",
-            f"{listed} のハザード区域は取り込み済みです。置き換えるには --replace-source を指定",
+            f"{listed_ja}のハザード区域は取り込み済みです。"
+            "置き換えるには --replace-source を指定してください",
         )
     if existing:
         await repository.delete_by_source(session, list(existing))
@@ -269,8 +255,14 @@ async def import_hazard_files(
         (label, record) for label, file in zip(sources, parsed, strict=True) for record in file
     ]
     await _store_zones(session, records, municipality_code=code)
+    demo_replaced, notices = await _replace_demo_zones(
+        session, [record.geometry for _, record in records], municipality_code=code
+    )
     repairs = tuple(
-        f"{label}: features[{r.feature_index}]: {r.repair}" for label, r in records if r.repair
+        f"{SourceRef(str(path), r.line)}: features[{r.feature_index}]: {r.repair}"
+        for path, file in zip(paths, parsed, strict=True)
+        for r in file
+        if r.repair
     )
     return HazardImportReport(
         files=len(paths),
@@ -278,7 +270,61 @@ async def import_hazard_files(
         repaired=len(repairs),
         replaced=sum(existing.values()),
         repairs=repairs,
+        demo_replaced=demo_replaced,
+        notices=notices,
     )
+
+
+async def _replace_demo_zones(
+    session: AsyncSession,
+    geometries: Sequence[Polygon | MultiPolygon],
+    *,
+    municipality_code: str | None,
+) -> tuple[tuple[DemoZonesReplaced, ...], tuple[str, ...]]:
+    """Remove the demo zones of every municipality the imported zones are data of.
+
+    Imported zones are data of municipality M, and replace all of M's demo zones (whatever
+    their hazard type: fiction must not sit beside real data), when the import was given
+    ``--municipality M``, or when one of the zones lies at least partly inside M's boundary
+    (imported with ``kizuna import boundaries``). Without either nothing can tell; M's demo
+    zones are kept and a notice says how to replace them.
+    """
+    replaced: list[DemoZonesReplaced] = []
+    notices: list[str] = []
+    demo_counts = await repository.count_by_municipality(session, DEMO_SOURCE)
+    for code, count in sorted((c, n) for c, n in demo_counts.items() if c is not None):
+        municipality = await municipality_service.get_municipality(session, code)
+        name = municipality.name_ja
+        boundary = await municipality_service.boundary_geojson(session, code)
+        if code == municipality_code:
+            reason = f"imported with --municipality {code}"
+        elif boundary is None:
+            if municipality_code is None:
+                notices.append(
+                    f"kept the {count} demo zones of {name} ({code}): give --municipality {code} "
+                    f"if these zones are {name}'s, or import its boundary (kizuna import "
+                    "boundaries) so zones inside it replace them"
+                )
+            continue
+        elif await asyncio.to_thread(_any_inside, boundary, geometries):
+            reason = "zones lie inside its boundary"
+        else:
+            continue
+        await repository.delete_by_source(session, [DEMO_SOURCE], municipality_code=code)
+        replaced.append(DemoZonesReplaced(code, name, count, reason))
+    if replaced:
+        _cache.invalidate()
+    return tuple(replaced), tuple(notices)
+
+
+def _any_inside(boundary_geojson: str, geometries: Sequence[BaseGeometry]) -> bool:
+    """Whether any geometry shares area with the boundary (touching its edge is not enough)."""
+    boundary = shapely.from_geojson(boundary_geojson)
+    shapely.prepare(boundary)
+    candidates = np.empty(len(geometries), dtype=object)
+    candidates[:] = geometries
+    candidates = candidates[shapely.intersects(boundary, candidates)]
+    return bool(len(candidates)) and not bool(shapely.touches(boundary, candidates).all())
 
 
 async def _store_zones(
@@ -287,6 +333,15 @@ async def _store_zones(
     *,
     municipality_code: str | None,
 ) -> None:
+    # Serialising thousands of polygons is CPU work: off the event loop.
+    rows = await asyncio.to_thread(_zone_rows, records, municipality_code)
+    await repository.insert_zones(session, rows)
+    _cache.invalidate()
+
+
+def _zone_rows(
+    records: Sequence[tuple[str, HazardZoneRecord]], municipality_code: str | None
+) -> list[dict[str, Any]]:
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for source, record in records:
@@ -309,16 +364,39 @@ async def _store_zones(
                 "created_at": now,
             }
         )
-    await repository.insert_zones(session, rows)
-    _cache.invalidate()
+    return rows
 
 
 async def load_demo_zones(session: AsyncSession) -> int:
-    """Store the synthetic Aizu-Wakamatsu demo zones (replacing earlier demo zones)."""
+    """Store the synthetic Aizu-Wakamatsu demo zones (replacing earlier demo zones), unless
+    real zones of Aizu-Wakamatsu are stored already; returns how many were stored."""
+    if await _has_real_zones(session, DEMO_MUNICIPALITY):
+        return 0
     await repository.delete_by_source(session, [DEMO_SOURCE])
     records = [(DEMO_SOURCE, record) for record in demo_hazard_zones()]
     await _store_zones(session, records, municipality_code=DEMO_MUNICIPALITY)
     return len(records)
+
+
+async def _has_real_zones(session: AsyncSession, code: str) -> bool:
+    """Whether zones other than the demo ones are data of a municipality (as imports decide)."""
+    if await repository.count_of_municipality(session, code, excluding_source=DEMO_SOURCE):
+        return True
+    municipality = await municipality_service.get_municipality(session, code)
+    boundary = await municipality_service.boundary_geojson(session, code)
+    if boundary is None:
+        return False
+    # A stored boundary always has its bounding box.
+    box = cast(
+        tuple[float, float, float, float],
+        (municipality.min_lon, municipality.min_lat, municipality.max_lon, municipality.max_lat),
+    )
+    found = await repository.geometries_meeting_box(session, box, excluding_source=DEMO_SOURCE)
+    if not found:
+        return False
+    return await asyncio.to_thread(
+        lambda: _any_inside(boundary, [shapely.from_geojson(g) for g in found])
+    )
 
 
 # --- look-ups ------------------------------------------------------------------------------

@@ -5,16 +5,16 @@ lon/lat (WGS 84 / JGD2011). Each feature becomes a ``HazardZoneRecord`` with a s
 and an integer rank read from a property the caller names, either directly (``rank_property``)
 or as a depth in metres mapped to the MLIT flood depth ranks (``depth_property``).
 
-Validation is all-or-nothing like the shelter import: every problem (up to ``MAX_PROBLEMS``)
-is reported in one ``HazardFileError`` with its feature index. Invalid polygons (bow-ties,
-self-intersections) are repaired with ``shapely.make_valid`` keeping only polygonal parts; the
-record says why it was repaired so the CLI can print "repaired N features".
+Validation is all-or-nothing like the shelter import (``backend.ingest``): every problem (up
+to ``MAX_PROBLEMS``) is reported in one ``HazardFileError`` with its line and feature index.
+Invalid polygons (bow-ties, self-intersections) are repaired with ``shapely.make_valid`` keeping
+only polygonal parts; the record says why it was repaired so the CLI can print "repaired N
+features".
 """
 
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -22,16 +22,17 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ..errors import ValidationFailed
+from ..ingest.files import check_size, read_capped
+from ..ingest.json_text import document_line, load_json, member_item_lines
+from ..ingest.problems import FileRefused, Problems
 from .types import HazardType
 
-MAX_PROBLEMS = 50
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 # MLIT 浸水深ランク: <0.5 m, 0.5-3, 3-5, 5-10, 10-20, >=20 m -> ranks 1..6 (lower bound inclusive).
@@ -81,55 +82,28 @@ class HazardZoneRecord:
     source: str | None
     properties: Mapping[str, Any]
     repair: str | None  # why the geometry had to be repaired; None when valid as given
+    line: int | None = None  # where the feature starts in its file
 
 
-@dataclass(frozen=True, slots=True)
-class HazardProblem:
-    """One thing wrong with a hazard file; ``feature_index`` is None for file-level problems."""
-
-    feature_index: int | None
-    message: str
-
-    def __str__(self) -> str:
-        where = "file" if self.feature_index is None else f"features[{self.feature_index}]"
-        return f"{where}: {self.message}"
-
-
-class HazardFileError(ValidationFailed):
+class HazardFileError(FileRefused):
     """A hazard file was refused; ``problems`` lists the first ``MAX_PROBLEMS`` problems."""
 
-    def __init__(self, origin: str, problems: list[HazardProblem], total: int) -> None:
-        lines = [str(p) for p in problems]
-        if total > len(problems):
-            lines.append(f"... and {total - len(problems)} more problem(s)")
-        body = "\n".join(lines)
-        super().__init__(
-            f"{origin}: hazard file refused, {total} problem(s):\n{body}",
-            f"{origin}: ハザードデータに {total} 件の問題があるため取り込めません:\n{body}",
+    what = "hazard file"
+    what_ja = "ハザードデータ"
+
+
+class _FeatureProblems:
+    """The file's problems, each naming the feature (``features[i]``) at its line."""
+
+    def __init__(self, problems: Problems, index: int, line: int | None) -> None:
+        self.problems, self.index, self.line = problems, index, line
+
+    def add(self, message: str, message_ja: str) -> None:
+        self.problems.add(
+            self.line,
+            f"features[{self.index}]: {message}",
+            f"{self.index + 1}件目の地物: {message_ja}",
         )
-        self.origin = origin
-        self.problems = tuple(problems)
-        self.total = total
-
-
-class _Problems:
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-        self.items: list[HazardProblem] = []
-        self.total = 0
-
-    def add(self, index: int | None, message: str) -> None:
-        self.total += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(HazardProblem(index, message))
-
-    def raise_if_any(self) -> None:
-        if self.total:
-            raise HazardFileError(self.origin, self.items, self.total)
-
-    def fail(self, index: int | None, message: str) -> NoReturn:
-        self.add(index, message)
-        raise HazardFileError(self.origin, self.items, self.total)
 
 
 def parse_hazard_geojson(
@@ -150,33 +124,24 @@ def parse_hazard_geojson(
         raise ValueError(f"depth ranks do not apply to {hazard_type.value} zones")
 
     origin = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
-    problems = _Problems(origin)
+    problems = Problems(origin, HazardFileError)
     if isinstance(source, bytes):
+        check_size(source, max_bytes, problems)
         data = source
     else:
-        size = Path(source).stat().st_size
-        if size > max_bytes:
-            problems.fail(
-                None, f"file is {size / 1e6:.1f} MB, the limit is {max_bytes / 1e6:.1f} MB"
-            )
-        data = Path(source).read_bytes()
-    if len(data) > max_bytes:
-        problems.fail(
-            None, f"data is {len(data) / 1e6:.1f} MB, the limit is {max_bytes / 1e6:.1f} MB"
-        )
+        data = read_capped(Path(source), max_bytes, problems)
 
-    features = _load_features(data, problems)
+    features, lines = _load_features(data, problems)
     records: list[HazardZoneRecord] = []
     for index, feature in enumerate(features):
         record = _parse_feature(
-            index,
+            _FeatureProblems(problems, index, lines[index]),
             feature,
             hazard_type,
             rank_property,
             depth_property,
             name_property,
             source_property,
-            problems,
         )
         if record is not None:
             records.append(record)
@@ -184,50 +149,50 @@ def parse_hazard_geojson(
     return records
 
 
-def _load_features(data: bytes, problems: _Problems) -> list[Any]:
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        problems.fail(None, f"GeoJSON must be UTF-8: invalid byte at offset {exc.start}")
-    except json.JSONDecodeError as exc:
-        problems.fail(None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+def _load_features(data: bytes, problems: Problems) -> tuple[list[Any], list[int | None]]:
+    """The features of a FeatureCollection (or the one Feature) and the lines they start on."""
+    text, doc = load_json(data, problems, what="GeoJSON")
     kind = doc.get("type") if isinstance(doc, dict) else None
     if kind == "Feature":
-        return [doc]
+        return [doc], [document_line(text)]
     if kind == "FeatureCollection" and isinstance(doc.get("features"), list):
-        return list(doc["features"])
-    problems.fail(None, f"expected a GeoJSON FeatureCollection or Feature, got type {kind!r}")
+        features = list(doc["features"])
+        return features, member_item_lines(text, "features", len(features))
+    problems.fail(
+        document_line(text),
+        f"expected a GeoJSON FeatureCollection or Feature, got type {kind!r}",
+        f"GeoJSONのFeatureCollectionまたはFeatureではありません（種類: {kind!r}）",
+    )
 
 
 def _parse_feature(
-    index: int,
+    problems: _FeatureProblems,
     feature: object,
     hazard_type: HazardType,
     rank_property: str | None,
     depth_property: str | None,
     name_property: str | None,
     source_property: str | None,
-    problems: _Problems,
 ) -> HazardZoneRecord | None:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        problems.add(index, "not a GeoJSON Feature")
+        problems.add("not a GeoJSON Feature", "GeoJSONのFeatureではありません")
         return None
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        problems.add(index, "properties must be an object")
+        problems.add("properties must be an object", "属性がオブジェクトではありません")
         return None
     ok = True
-    geometry, repair = _build_geometry(feature.get("geometry"), index, problems)
+    geometry, repair = _build_geometry(feature.get("geometry"), problems)
     if geometry is None:
         ok = False
 
     rank: int | None = None
     depth: float | None = None
     if rank_property is not None:
-        rank = _rank_value(props.get(rank_property), rank_property, hazard_type, index, problems)
+        rank = _rank_value(props.get(rank_property), rank_property, hazard_type, problems)
         ok = ok and rank is not None
     elif depth_property is not None:
-        depth = _depth_value(props.get(depth_property), depth_property, index, problems)
+        depth = _depth_value(props.get(depth_property), depth_property, problems)
         if depth is None:
             ok = False
         else:
@@ -236,7 +201,7 @@ def _parse_feature(
         return None
     feature_id = feature.get("id")
     return HazardZoneRecord(
-        feature_index=index,
+        feature_index=problems.index,
         feature_id=None if feature_id is None else str(feature_id),
         hazard_type=hazard_type,
         rank=rank,
@@ -246,6 +211,7 @@ def _parse_feature(
         source=_first_text(props, (source_property,) if source_property else _SOURCE_KEYS),
         properties=MappingProxyType(dict(props)),
         repair=repair,
+        line=problems.line,
     )
 
 
@@ -258,10 +224,10 @@ def _first_text(props: Mapping[str, Any], keys: Sequence[str]) -> str | None:
 
 
 def _rank_value(
-    value: object, prop: str, hazard_type: HazardType, index: int, problems: _Problems
+    value: object, prop: str, hazard_type: HazardType, problems: _FeatureProblems
 ) -> int | None:
     if value is None:
-        problems.add(index, f"missing rank property {prop!r}")
+        problems.add(f"missing rank property {prop!r}", f"ランクの属性 {prop!r} がありません")
         return None
     rank: int | None = None
     if isinstance(value, bool):
@@ -273,22 +239,26 @@ def _rank_value(
     elif isinstance(value, str) and value.strip().isdigit():
         rank = int(value.strip())
     if rank is None:
-        problems.add(index, f"rank property {prop!r} must be an integer, got {value!r}")
+        problems.add(
+            f"rank property {prop!r} must be an integer, got {value!r}",
+            f"ランクの属性 {prop!r} は整数にしてください（{value!r}）",
+        )
         return None
     scale = RANK_SCALES.get(hazard_type)
     if scale is not None and rank not in scale:
         problems.add(
-            index,
             f"rank {rank} is outside {scale.start}..{scale.stop - 1} for {hazard_type.value} zones",
+            f"{hazard_type.label_ja}のランク {rank} が範囲外です"
+            f"（{scale.start}〜{scale.stop - 1}）",
         )
         return None
     if rank < 1:
-        problems.add(index, f"rank must be >= 1, got {rank}")
+        problems.add(f"rank must be >= 1, got {rank}", f"ランクは1以上にしてください（{rank}）")
         return None
     return rank
 
 
-def _depth_value(value: object, prop: str, index: int, problems: _Problems) -> float | None:
+def _depth_value(value: object, prop: str, problems: _FeatureProblems) -> float | None:
     depth: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
         depth = float(value)
@@ -298,31 +268,38 @@ def _depth_value(value: object, prop: str, index: int, problems: _Problems) -> f
         except ValueError:
             depth = None
     if value is None:
-        problems.add(index, f"missing depth property {prop!r}")
+        problems.add(f"missing depth property {prop!r}", f"浸水深の属性 {prop!r} がありません")
         return None
     if depth is None or not math.isfinite(depth) or depth < 0:
         problems.add(
-            index, f"depth property {prop!r} must be a number of metres >= 0, got {value!r}"
+            f"depth property {prop!r} must be a number of metres >= 0, got {value!r}",
+            f"浸水深の属性 {prop!r} は0以上の数値（メートル）にしてください（{value!r}）",
         )
         return None
     return depth
 
 
 def _build_geometry(
-    geometry: object, index: int, problems: _Problems
+    geometry: object, problems: _FeatureProblems
 ) -> tuple[Polygon | MultiPolygon | None, str | None]:
     if not isinstance(geometry, dict):
-        problems.add(index, "feature has no geometry")
+        problems.add("feature has no geometry", "図形がありません")
         return None, None
     try:
         return parse_polygon_geometry(geometry)
     except InvalidGeometry as exc:
-        problems.add(index, str(exc))
+        problems.add(str(exc), exc.message_ja)
         return None, None
 
 
 class InvalidGeometry(ValueError):
     """A GeoJSON geometry that is not a usable Polygon/MultiPolygon (message says why)."""
+
+    def __init__(
+        self, message: str, message_ja: str = "図形が正しいPolygonまたはMultiPolygonではありません"
+    ) -> None:
+        super().__init__(message)
+        self.message_ja = message_ja
 
 
 def parse_polygon_geometry(geometry: object) -> tuple[Polygon | MultiPolygon, str | None]:

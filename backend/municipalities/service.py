@@ -108,6 +108,16 @@ async def existing_codes(session: AsyncSession, codes: set[str]) -> set[str]:
     return await repository.existing_codes(session, codes) if codes else set()
 
 
+async def boundary_geojson(session: AsyncSession, code: str) -> str | None:
+    """The imported boundary of a municipality as GeoJSON text, or None."""
+    return await repository.boundary_geojson(session, code)
+
+
+async def municipalities_by_codes(session: AsyncSession, codes: set[str]) -> list[Municipality]:
+    """The known municipalities among ``codes`` (5-digit)."""
+    return await repository.get_many(session, sorted(codes)) if codes else []
+
+
 async def served_among(session: AsyncSession, codes: set[str]) -> set[str]:
     """Those of ``codes`` that name served municipalities."""
     return await repository.served_among(session, codes) if codes else set()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from backend.routing.graph import EARTH_RADIUS_M, HIGHWAY_CODE, WalkGraph, haversine_m
+from backend.geo import haversine_m_array
+from backend.routing.graph import EARTH_RADIUS_M, HIGHWAY_CODE, WalkGraph
 
 CITY_HALL = (139.9297, 37.4947)  # (lon, lat)
 TSURUGA_CASTLE = (139.9298, 37.4876)
@@ -64,7 +65,7 @@ def build_demo_graph() -> WalkGraph:
     # The castle park (~350 m around the keep) has footpaths instead of streets.
     mid_lon = (lon[u] + lon[v]) / 2.0
     mid_lat_e = (lat[u] + lat[v]) / 2.0
-    in_park = haversine_m(mid_lon, mid_lat_e, *TSURUGA_CASTLE) < 350.0
+    in_park = haversine_m_array(mid_lat_e, mid_lon, TSURUGA_CASTLE[1], TSURUGA_CASTLE[0]) < 350.0
     highway = np.where(in_park, HIGHWAY_CODE["footway"], highway)
 
     graph = WalkGraph.from_edges(lon, lat, u, v, highway=highway)

@@ -33,13 +33,14 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
+from backend.geo import haversine_m_array
 from backend.routing.errors import (
     InvalidCoordinate,
     NoRoute,
     OutsideGraphArea,
     PointOffNetwork,
 )
-from backend.routing.graph import EARTH_RADIUS_M, WalkGraph, haversine_m
+from backend.routing.graph import EARTH_RADIUS_M, WalkGraph
 
 LonLat = tuple[float, float]
 AvoidArea: TypeAlias = Polygon | MultiPolygon
@@ -183,7 +184,7 @@ class RoutingEngine:
             raise OutsideGraphArea(lon, lat)
         _, node = self._kdtree.query(_ecef(np.array([lon]), np.array([lat]))[0])
         node = int(node)
-        distance = float(haversine_m(lon, lat, self.graph.lon[node], self.graph.lat[node]))
+        distance = float(haversine_m_array(lat, lon, self.graph.lat[node], self.graph.lon[node]))
         if distance > self.max_snap_m:
             raise PointOffNetwork(distance, self.max_snap_m)
         return Snap(node, distance)
@@ -195,8 +196,8 @@ class RoutingEngine:
         if not lon_a.size:
             return np.zeros(lon_a.shape, dtype=bool)
         _, nodes = self._kdtree.query(_ecef(lon_a.ravel(), lat_a.ravel()))
-        nearest = haversine_m(
-            lon_a.ravel(), lat_a.ravel(), self.graph.lon[nodes], self.graph.lat[nodes]
+        nearest = haversine_m_array(
+            lat_a.ravel(), lon_a.ravel(), self.graph.lat[nodes], self.graph.lon[nodes]
         )
         return np.asarray(nearest <= self.max_snap_m).reshape(lon_a.shape)
 
@@ -284,11 +285,11 @@ class RoutingEngine:
         area_weights = _severities(severities, polys)
         weights = self._blocked_weights(met)
         nodes = np.array([node for node, _ in reachable])
-        crow = haversine_m(
-            self.graph.lon[o_snap.node],
+        crow = haversine_m_array(
             self.graph.lat[o_snap.node],
-            self.graph.lon[nodes],
+            self.graph.lon[o_snap.node],
             self.graph.lat[nodes],
+            self.graph.lon[nodes],
         )
         dist, pred = self._search(o_snap.node, weights, self.detour_limit_m(float(crow.max())))
         if not np.isfinite(dist[nodes]).all():
@@ -353,11 +354,11 @@ class RoutingEngine:
         dist = pred = None
         if bounded:
             crow = float(
-                haversine_m(
-                    self.graph.lon[source],
+                haversine_m_array(
                     self.graph.lat[source],
-                    self.graph.lon[target],
+                    self.graph.lon[source],
                     self.graph.lat[target],
+                    self.graph.lon[target],
                 )
             )
             dist, pred = self._search(source, weights, self.detour_limit_m(crow))
@@ -379,7 +380,9 @@ class RoutingEngine:
         idx = np.array(nodes)
         g = self.graph
         return float(
-            haversine_m(g.lon[idx[:-1]], g.lat[idx[:-1]], g.lon[idx[1:]], g.lat[idx[1:]]).sum()
+            haversine_m_array(
+                g.lat[idx[:-1]], g.lon[idx[:-1]], g.lat[idx[1:]], g.lon[idx[1:]]
+            ).sum()
         )
 
     def _avoid_areas(
@@ -475,7 +478,7 @@ class RoutingEngine:
         if len(coords) == 1:
             coords.append(coords[0])
         arr = np.asarray(coords)
-        seg_m = haversine_m(arr[:-1, 0], arr[:-1, 1], arr[1:, 0], arr[1:, 1])
+        seg_m = haversine_m_array(arr[:-1, 1], arr[:-1, 0], arr[1:, 1], arr[1:, 0])
         distance = float(seg_m.sum())
         exposures = self._exposures(arr, seg_m, polys)
         return Route(

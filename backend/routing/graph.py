@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from backend.geo import MEAN_EARTH_RADIUS_M
+from backend.geo import MEAN_EARTH_RADIUS_M, haversine_m_array
 
 FORMAT_VERSION = 1
 # IUGG mean radius; haversine error vs the ellipsoid is < 0.5 %
@@ -48,18 +48,6 @@ HIGHWAY_CODE: dict[str, int] = {name: code for code, name in enumerate(HIGHWAY_C
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32]
-
-
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> FloatArray:
-    """Great-circle distance in metres between points given in degrees (vectorized)."""
-    lon1r, lat1r, lon2r, lat2r = (
-        np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2)
-    )
-    dlat = lat2r - lat1r
-    dlon = lon2r - lon1r
-    a = np.sin(dlat / 2.0) ** 2 + np.cos(lat1r) * np.cos(lat2r) * np.sin(dlon / 2.0) ** 2
-    distance: FloatArray = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    return distance
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +93,7 @@ class WalkGraph:
         hw = np.zeros(m, np.uint8) if highway is None else np.asarray(highway, np.uint8)
         wid = np.zeros(m, np.int64) if way_id is None else np.asarray(way_id, np.int64)
         nid = np.zeros(len(lon_a), np.int64) if node_id is None else np.asarray(node_id, np.int64)
-        length = haversine_m(lon_a[u_a], lat_a[u_a], lon_a[v_a], lat_a[v_a])
+        length = haversine_m_array(lat_a[u_a], lon_a[u_a], lat_a[v_a], lon_a[v_a])
 
         # Parallel edges (two ways sharing a segment) are the same straight segment: keep one.
         lo, hi = np.minimum(u_a, v_a), np.maximum(u_a, v_a)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..config import Settings
 from ..errors import Checker, NotFound
-from ..geo import check_point, padded_box
+from ..geo import check_point, haversine_m_array, padded_box
 from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
@@ -32,7 +32,6 @@ from ..residents import service as residents_service
 from ..shelters import service as shelters_service
 from .engine import Route, RoutingEngine, Snap, WalkCost
 from .errors import NoRoute, NoShelter
-from .graph import haversine_m
 from .network import Region, RoadNetworks
 
 MIN_WALKING_SPEED_MPS = 0.1
@@ -377,7 +376,7 @@ def _search_area(points: Sequence[tuple[float, float]]) -> Polygon:
     lons = np.array([p[0] for p in points])
     lats = np.array([p[1] for p in points])
     # The farthest point from the origin bounds the first (bounded) search.
-    crow = float(haversine_m(lons[0], lats[0], lons, lats).max())
+    crow = float(haversine_m_array(lats[0], lons[0], lats, lons).max())
     min_lat, min_lon, max_lat, max_lon = padded_box(
         float(lats.min()),
         float(lons.min()),

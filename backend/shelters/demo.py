@@ -1,16 +1,20 @@
 """Synthetic demo shelters in central Aizu-Wakamatsu (架空のデモデータ, not the GSI list).
 
 Real shelters come from ``kizuna import shelters``; these few let ``kizuna serve`` show the
-feature on a fresh database. Their ids are not GSI 共通IDs, so a later real import never
-pairs with or overwrites them.
+feature on a fresh database. Their ids are not GSI 共通IDs, so a real import never pairs with
+them: it replaces them, because real shelters of a municipality replace its demo shelters.
 """
 
 from __future__ import annotations
 
 from ..hazards.types import HazardType
-from .sources import ShelterKind, ShelterRecord, SourceRef
+from ..ingest.problems import SourceRef
+from .records import ShelterKind, ShelterRecord
 
 H = HazardType
+DEMO_MUNICIPALITY = "07202"
+# Every demo shelter's id starts with this; no GSI 共通ID does (they start with "E" + digits).
+DEMO_ID_PREFIX = "DEMO-"
 _EMERGENCY = frozenset({ShelterKind.EMERGENCY_SITE})
 _BOTH = frozenset({ShelterKind.EMERGENCY_SITE, ShelterKind.EVACUATION_SHELTER})
 _SHELTER = frozenset({ShelterKind.EVACUATION_SHELTER})
@@ -67,6 +71,11 @@ DEMO_SHELTERS: tuple[
 )
 
 
+def is_demo(common_id: str) -> bool:
+    """Whether a 共通ID is one of the synthetic demo shelters'."""
+    return common_id.startswith(DEMO_ID_PREFIX)
+
+
 def demo_shelter_records() -> list[ShelterRecord]:
     """The demo shelters as merged records (what ``service.store_records`` takes)."""
     return [
@@ -77,7 +86,7 @@ def demo_shelter_records() -> list[ShelterRecord]:
             address=address,
             lon=lon,
             lat=lat,
-            municipality_code="07202",
+            municipality_code=DEMO_MUNICIPALITY,
             municipality_name="福島県会津若松市",
             kinds=kinds,
             hazard_types=frozenset(hazards),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, Timestamps, UUIDPrimaryKey
 from ..hazards.types import HazardType
-from .sources import ShelterKind
+from .records import ShelterKind
 
 
 class ShelterStatus(StrEnum):

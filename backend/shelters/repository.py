@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db.dialect import upsert
 from ..hazards.types import HazardType
 from .models import HAZARD_COLUMNS, KIND_COLUMNS, Shelter, ShelterSourceId, ShelterStatus
-from .sources import ShelterKind
+from .records import ShelterKind
 
 T = TypeVar("T")
 # IN lists are chunked well below the 32,766 bound parameters asyncpg and SQLite allow.
@@ -87,14 +87,6 @@ async def any_in_box(
     return (await session.scalar(statement)) is not None
 
 
-async def all_points(
-    session: AsyncSession, where: ShelterFilter
-) -> list[tuple[uuid.UUID, float, float]]:
-    """(id, latitude, longitude) of every shelter passing ``where`` (benchmark baseline)."""
-    statement = select(Shelter.id, Shelter.latitude, Shelter.longitude).where(*where.clauses())
-    return [(row[0], row[1], row[2]) for row in await session.execute(statement)]
-
-
 async def locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
     """(municipality code, latitude, longitude) of every shelter."""
     statement = select(Shelter.municipality_code, Shelter.latitude, Shelter.longitude)
@@ -116,11 +108,29 @@ async def in_box(
     return list(await session.scalars(statement.limit(limit)))
 
 
-async def count(session: AsyncSession, municipality_code: str | None = None) -> int:
+async def count(
+    session: AsyncSession,
+    municipality_code: str | None = None,
+    *,
+    excluding_prefix: str | None = None,
+) -> int:
+    """How many shelters (of a municipality; without those whose 共通ID has the prefix)."""
     statement = select(func.count()).select_from(Shelter)
     if municipality_code is not None:
         statement = statement.where(Shelter.municipality_code == municipality_code)
+    if excluding_prefix is not None:
+        statement = statement.where(~Shelter.common_id.startswith(excluding_prefix))
     return int(await session.scalar(statement) or 0)
+
+
+async def ids_with_prefix(
+    session: AsyncSession, municipality_codes: Sequence[str], prefix: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, municipality) of the shelters there whose 共通ID starts with ``prefix``."""
+    statement = select(Shelter.id, Shelter.municipality_code).where(
+        Shelter.municipality_code.in_(municipality_codes), Shelter.common_id.startswith(prefix)
+    )
+    return [(row[0], row[1]) for row in await session.execute(statement)]
 
 
 async def source_ids_matching(

@@ -16,7 +16,7 @@ from ..hazards.types import HazardType
 from ..municipalities.loaders import load_municipality
 from ..municipalities.types import MunicipalityType
 from .models import Shelter, ShelterStatus
-from .sources import ShelterKind
+from .records import ShelterKind
 
 ShelterKindEnum = strawberry.enum(
     ShelterKind,

@@ -16,11 +16,12 @@ from backend.cli import app
 from backend.config import get_settings
 from backend.db.session import Database
 from backend.hazards import service as hazards_service
-from backend.hazards.demo import YUGAWA, demo_feature_collection
+from backend.hazards.demo import YUGAWA, demo_feature_collection, demo_hazard_zones
 from backend.hazards.sources import parse_hazard_geojson
 from backend.shelters import service as shelters_service
 from backend.shelters.demo import DEMO_SHELTERS
 from tests.conftest import fresh_database_url
+from tests.shared_data import require_shared
 
 runner = CliRunner()
 BOWTIE = [[139.90, 37.50], [139.91, 37.51], [139.91, 37.50], [139.90, 37.51], [139.90, 37.50]]
@@ -195,3 +196,104 @@ def test_seed_demo_loads_zones_and_shelters(cli_env: dict[str, str]) -> None:
             await database.dispose()
 
     assert asyncio.run(demo_shelters()) == len(DEMO_SHELTERS)
+
+
+@pytest.fixture
+def fresh_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    url = asyncio.run(fresh_database_url(database_url, "hazards_demo", tmp_path))
+    yield {
+        "KIZUNA_DATABASE_URL": url,
+        "KIZUNA_DATA_DIR": str(tmp_path / "state"),
+        "KIZUNA_ENVIRONMENT": "development",
+    }
+    get_settings.cache_clear()
+
+
+CASTLE = (139.9298, 37.4876)  # 鶴ヶ城, inside 会津若松市
+KITAKATA_STATION = (139.8860, 37.6520)  # 喜多方駅, outside 会津若松市's boundary
+
+
+def square_around(lon: float, lat: float, half: float = 0.002) -> dict[str, Any]:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+        [lon - half, lat - half],
+    ]
+    return {
+        "type": "Feature",
+        "properties": {"rank": 2},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def import_zones(env: dict[str, str], path: Path, *extra: str) -> tuple[int, str]:
+    return kizuna(
+        env, "import", "hazards", str(path), "--type", "flood", "--rank-property", "rank", *extra
+    )
+
+
+DEMO_ZONES = len(demo_hazard_zones())
+
+
+@pytest.mark.parametrize("how", ["--municipality", "boundary"])
+def test_real_zones_replace_the_demo_zones_of_their_municipality(
+    fresh_env: dict[str, str], tmp_path: Path, how: str
+) -> None:
+    # given the demo data, and zones of 喜多方 (no --municipality, no boundary of 会津若松市)
+    code, output = kizuna(fresh_env, "seed-demo")
+    assert code == 0, output
+    code, output = import_zones(
+        fresh_env, write(tmp_path / "kitakata.geojson", [square_around(*KITAKATA_STATION)])
+    )
+
+    # then nothing tells they are not 会津若松市's: its demo zones are kept, and the notice says why
+    assert code == 0, output
+    assert (
+        f"kept the {DEMO_ZONES} demo zones of 会津若松市 (07202): give --municipality 07202"
+    ) in output
+    assert ("flood", 3) in in_database(fresh_env, *YUGAWA[3])
+
+    # when real zones of 会津若松市 are imported: tagged with --municipality, or found inside
+    # its boundary (imported first), without --municipality
+    castle = write(tmp_path / "castle.geojson", [square_around(*CASTLE)])
+    if how == "boundary":
+        boundary = require_shared("boundaries", "07202.json")
+        code, output = kizuna(fresh_env, "import", "boundaries", str(boundary))
+        assert code == 0, output
+        code, output = import_zones(
+            fresh_env, write(tmp_path / "far.geojson", [square_around(*KITAKATA_STATION)])
+        )
+        assert code == 0 and "demo" not in output  # outside the boundary: not 会津若松市's
+        code, output = import_zones(fresh_env, castle)
+        reason = "zones lie inside its boundary"
+    else:
+        code, output = import_zones(fresh_env, castle, "--municipality", "07202")
+        reason = "imported with --municipality 07202"
+
+    # then every demo zone of 会津若松市 is gone, and the summary says which and why
+    assert code == 0, output
+    assert output.splitlines()[-1] == (
+        f"replaced the {DEMO_ZONES} demo hazard zones of 会津若松市 (07202) with real ones: "
+        f"{reason}"
+    )
+    assert in_database(fresh_env, *YUGAWA[3]) == []
+    assert in_database(fresh_env, *CASTLE) == [("flood", 2)]
+
+
+def test_demo_zones_are_not_loaded_beside_real_ones(
+    fresh_env: dict[str, str], tmp_path: Path
+) -> None:
+    # given real zones of 会津若松市 imported into a new database
+    castle = write(tmp_path / "castle.geojson", [square_around(*CASTLE)])
+    code, output = import_zones(fresh_env, castle, "--municipality", "07202")
+    assert code == 0, output
+
+    # when the demo data is loaded
+    code, output = kizuna(fresh_env, "seed-demo")
+
+    # then no synthetic zone joins the real one
+    assert code == 0 and "demo-hanako" in output
+    assert in_database(fresh_env, *YUGAWA[3]) == []
+    assert in_database(fresh_env, *CASTLE) == [("flood", 2)]

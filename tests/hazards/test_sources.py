@@ -11,13 +11,14 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon
 
 from backend.hazards.sources import (
-    MAX_PROBLEMS,
     HazardFileError,
     LandslideRank,
     depth_to_rank,
     parse_hazard_geojson,
 )
 from backend.hazards.types import GSI_HAZARD_COLUMNS, HazardType
+from backend.ingest.problems import MAX_PROBLEMS
+from tests.ingest.wording import english_words
 
 # A 0.01 degree square near Aizu-Wakamatsu city hall.
 LON, LAT = 139.92, 37.49
@@ -151,7 +152,7 @@ def test_polygon_without_area_is_refused() -> None:
     with pytest.raises(HazardFileError) as info:
         parse_hazard_geojson(_collection(_feature(_polygon(flat))), "flood")
     [problem] = info.value.problems
-    assert problem.feature_index == 0
+    assert problem.message.startswith("features[0]: ")
     assert "repairing it leaves no area" in problem.message
 
 
@@ -161,7 +162,7 @@ def test_linestring_is_refused_with_feature_index() -> None:
     with pytest.raises(HazardFileError) as info:
         parse_hazard_geojson(data, "flood")
     assert [str(p) for p in info.value.problems] == [
-        "features[1]: geometry must be a Polygon or MultiPolygon, got 'LineString'"
+        "<bytes>:1: features[1]: geometry must be a Polygon or MultiPolygon, got 'LineString'"
     ]
 
 
@@ -179,15 +180,16 @@ def test_all_problems_are_reported_together() -> None:
     )
     with pytest.raises(HazardFileError) as info:
         parse_hazard_geojson(data, "landslide", rank_property="rank")
-    assert [(p.feature_index, p.message) for p in info.value.problems] == [
-        (1, "latitude 91.0 is out of range (-90..90)"),
-        (2, "empty Polygon"),
-        (3, "feature has no geometry"),
-        (4, "rank 3 is outside 1..2 for landslide zones"),
-        (5, "missing rank property 'rank'"),
-        (6, "a ring needs at least 4 positions, got 2"),
-        (7, "a position must be [lon, lat] numbers, got [139.92, 'x']"),
+    assert [p.message for p in info.value.problems] == [
+        "features[1]: latitude 91.0 is out of range (-90..90)",
+        "features[2]: empty Polygon",
+        "features[3]: feature has no geometry",
+        "features[4]: rank 3 is outside 1..2 for landslide zones",
+        "features[5]: missing rank property 'rank'",
+        "features[6]: a ring needs at least 4 positions, got 2",
+        "features[7]: a position must be [lon, lat] numbers, got [139.92, 'x']",
     ]
+    assert english_words(info.value.message_ja, "<bytes>") == []
 
 
 def test_problem_list_is_capped() -> None:
@@ -207,11 +209,11 @@ def test_invalid_json_and_wrong_top_level() -> None:
 
 def test_size_cap(tmp_path: Path) -> None:
     data = _collection(_feature(_polygon(SQUARE)))
-    with pytest.raises(HazardFileError, match="the limit is"):
+    with pytest.raises(HazardFileError, match="the limit is 10 bytes"):
         parse_hazard_geojson(data, "flood", max_bytes=10)
     path = tmp_path / "big.geojson"
     path.write_bytes(data)
-    with pytest.raises(HazardFileError, match=r"file is 0\.0 MB, the limit is 0\.0 MB"):
+    with pytest.raises(HazardFileError, match=f"file is {len(data)} bytes, the limit is 10 bytes"):
         parse_hazard_geojson(path, "flood", max_bytes=10)
     assert len(parse_hazard_geojson(path, "flood", max_bytes=len(data))) == 1
 

@@ -130,7 +130,8 @@ async def test_gsi_shelters_of_another_prefecture_import_and_are_found(
 
     # then it is stored under its own municipality, and found near Sendai's city hall
     assert code == 0, output
-    assert "imported 2 shelters (2 GSI rows from 1 files, 1 municipalities)" in output
+    assert "read 2 GSI rows from 1 files (1 municipalities)" in output
+    assert "stored in" in output and ": 2 new," in output
     lat, lon = SENDAI_CITY_HALL
     body = await cli_gql(NEAR, {"lat": lat, "lon": lon})
     shelters = body["data"]["shelters"]

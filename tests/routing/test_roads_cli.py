@@ -17,8 +17,9 @@ from shapely.geometry import LineString, mapping, shape
 from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
 from backend.config import Settings
+from backend.geo import haversine_m_array
 from backend.routing.engine import RoutingEngine
-from backend.routing.graph import WalkGraph, haversine_m
+from backend.routing.graph import WalkGraph
 from backend.routing.osm import build_walk_graph_from_pbf
 from tests.conftest import GraphQLClient, RollbackDatabase, fresh_database_url
 from tests.routing.test_api import ROUTE, circle
@@ -187,7 +188,7 @@ async def test_helsinki_far_from_any_path_is_point_off_network(
     best, best_m = None, 0.0
     for lon in np.linspace(min_lon, max_lon, 40):
         for lat in np.linspace(min_lat, max_lat, 40):
-            nearest = float(haversine_m(lon, lat, graph.lon, graph.lat).min())
+            nearest = float(haversine_m_array(lat, lon, graph.lat, graph.lon).min())
             if nearest > best_m:
                 best, best_m = (float(lon), float(lat)), nearest
     assert best is not None and best_m > 60, best_m

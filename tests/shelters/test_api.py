@@ -12,11 +12,9 @@ from geopy.distance import geodesic
 from backend.auth import service as auth_service
 from backend.municipalities.reference import with_check_digit
 from backend.shelters import service as shelters_service
-from backend.shelters.sources import (
-    ShelterFileError,
-    merge_shelter_records,
-    parse_shelter_file,
-)
+from backend.shelters.gsi_rows import ShelterFileError
+from backend.shelters.merge import merge_shelter_records
+from backend.shelters.sources import parse_shelter_file
 from tests.shared_data import require_shared
 
 AIZU, FUKUSHIMA, KITAKATA = "07202", "07201", "07208"
@@ -91,7 +89,8 @@ async def test_import_merges_designations_of_one_place(gql, session) -> None:  #
     report = await import_gsi(session, AIZU)
 
     # then every place is one shelter, and places with both designations carry both kinds
-    assert (report.rows, report.records, report.inserted) == (301, len(expected), len(expected))
+    assert (report.rows, report.places) == (301, len(expected))
+    assert report.stored.inserted == len(expected)
     features = (await shelter_map(gql, AIZU))["features"]
     assert len(features) == len(expected) == 234
     assert sorted(f["properties"]["name"] for f in features) == sorted(r.name for r in expected)
@@ -118,8 +117,8 @@ async def test_reimport_is_idempotent_and_keeps_manager_status(gql, token, sessi
     again = await import_gsi(session, AIZU, FUKUSHIMA)
 
     # then nothing is added or changed, and the manager's figures survive
-    assert (again.records, again.inserted, again.updated) == (first.records, 0, 0)
-    assert again.unchanged == first.records
+    assert (again.places, again.stored.inserted, again.stored.updated) == (first.places, 0, 0)
+    assert again.stored.unchanged == first.places
     assert len((await shelter_map(gql, AIZU))["features"]) == 234
     body = await gql(SHELTER, {"id": shelter["id"]})
     assert body["data"]["shelter"]["status"] == "OPEN"
@@ -142,7 +141,7 @@ async def test_designations_imported_separately_become_one_shelter(gql, session)
     features = (await shelter_map(gql, AIZU))["features"]
     assert len(features) == 234
     report = await import_gsi(session, AIZU)
-    assert (report.inserted, report.merged_away) == (0, 0)
+    assert (report.stored.inserted, report.stored.removed) == (0, 0)
     after = (await shelter_map(gql, AIZU))["features"]
     kinds = {f["id"]: f["properties"]["kinds"] for f in features}
     assert {f["id"]: f["properties"]["kinds"] for f in after} == kinds

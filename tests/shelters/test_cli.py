@@ -5,25 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from geopy.distance import geodesic
 from typer.testing import CliRunner
 
 from backend.cli import app
 from backend.config import get_settings
 from backend.db.session import Database
+from backend.municipalities.reference import with_check_digit
 from backend.shelters import service as shelters_service
-from backend.shelters.sources import merge_shelter_records, parse_shelter_file
+from backend.shelters.demo import DEMO_SHELTERS
 from tests.conftest import fresh_database_url
 from tests.shared_data import require_shared
 
 runner = CliRunner()
-SUMMARY = re.compile(
-    r"imported (\d+) shelters \((\d+) GSI rows from (\d+) files, (\d+) municipalities\) in "
-    r"[\d.]+ s: (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) merged into others"
-)
+AIZU, KITAKATA = "07202", "07208"
+STORED = re.compile(r"^stored in [\d.]+ s: (.*)$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +50,79 @@ def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def summary(output: str) -> dict[str, int]:
-    match = SUMMARY.search(output)
+def stored(output: str) -> str:
+    """What the summary says was stored (new, updated, unchanged, removed)."""
+    match = STORED.search(output)
     assert match, output
-    keys = ("records", "rows", "files", "municipalities", "new", "updated", "unchanged", "merged")
-    return dict(zip(keys, map(int, match.groups()), strict=True))
+    return match.group(1)
 
 
-def count_shelters(env: dict[str, str], municipality_code: str | None = None) -> int:
-    async def count() -> int:
+def in_database(env: dict[str, str], municipality_code: str | None = None) -> list[str]:
+    """Names of the stored shelters (of one municipality), through the service the API uses."""
+
+    async def names() -> list[str]:
         database = Database.from_url(env["KIZUNA_DATABASE_URL"])
         try:
             async with database.session() as session:
-                return await shelters_service.count_shelters(
+                if municipality_code is None:
+                    return ["?"] * await shelters_service.count_shelters(session)
+                shelters, _ = await shelters_service.shelters_in_area(
                     session, municipality_code=municipality_code
                 )
+                return [s.name for s in shelters]
         finally:
             await database.dispose()
 
-    return asyncio.run(count())
+    return asyncio.run(names())
 
 
-def merged_count(paths: list[Path]) -> int:
-    return len(merge_shelter_records([r for p in paths for r in parse_shelter_file(p).records]))
+def count_shelters(env: dict[str, str], municipality_code: str | None = None) -> int:
+    return len(in_database(env, municipality_code))
+
+
+def fold(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def gsi_tables(paths: list[Path]) -> dict[str, int]:
+    """Rows of each table and how many places carry both designations, from the raw JSON.
+
+    The place rule, brute force: an emergency site and an evacuation shelter of one facility
+    (first 11 characters of the 共通ID) with the same name and address, paired in 共通ID order,
+    are one place when their points are at most 500 m apart.
+    """
+    rows: dict[str, list[dict[str, Any]]] = {"emergency": [], "evacuation": []}
+    for path in paths:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        rows[path.parent.name].extend(document.get("features", []))
+    groups: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = defaultdict(
+        lambda: {"emergency": [], "evacuation": []}
+    )
+    for table, features in rows.items():
+        for feature in features:
+            props = feature["properties"]
+            key = (props["共通ID"][:11], fold(props["施設・場所名"]), fold(props["住所"]))
+            groups[key][table].append(feature)
+    both = apart = 0
+    for group in groups.values():
+        sites, shelters = (
+            sorted(group[t], key=lambda f: f["properties"]["共通ID"])
+            for t in ("emergency", "evacuation")
+        )
+        for site, shelter in zip(sites, shelters, strict=False):
+            (lon1, lat1), (lon2, lat2) = (f["geometry"]["coordinates"] for f in (site, shelter))
+            if geodesic((lat1, lon1), (lat2, lon2)).meters <= 500:
+                both += 1
+            else:
+                apart += 1
+    emergency, evacuation = len(rows["emergency"]), len(rows["evacuation"])
+    return {
+        "emergency": emergency,
+        "evacuation": evacuation,
+        "places": emergency + evacuation - both,
+        "both": both,
+        "apart": apart,
+    }
 
 
 def test_import_every_fukushima_file_then_reimport(cli_env: dict[str, str]) -> None:
@@ -77,22 +130,35 @@ def test_import_every_fukushima_file_then_reimport(cli_env: dict[str, str]) -> N
     folder = require_shared("gsi-shelters")
     paths = sorted(folder.glob("*/07*.json"))
     assert len(paths) == 118
-    expected = merged_count(paths)
+    tables = gsi_tables(paths)
+    # the figures of the issue: 5,008 rows became 4,083 shelters
+    assert (tables["emergency"] + tables["evacuation"], tables["places"]) == (5008, 4083)
 
     # when they are imported, and imported again
-    code, output = kizuna(cli_env, "import", "shelters", str(folder / "*" / "07*.json"))
-    assert code == 0, output
-    first = summary(output)
-    code, output = kizuna(cli_env, "import", "shelters", *map(str, paths))
-    assert code == 0, output
-    again = summary(output)
+    code, first = kizuna(cli_env, "import", "shelters", str(folder / "*" / "07*.json"))
+    assert code == 0, first
+    code, again = kizuna(cli_env, "import", "shelters", *map(str, paths))
+    assert code == 0, again
 
-    # then every place is stored once, the stubs are noticed, and the second run changes nothing
-    assert (first["records"], first["new"], first["files"]) == (expected, expected, 118)
-    assert "data unavailable for 福島県双葉町" in output
-    assert (again["new"], again["updated"], again["unchanged"]) == (0, 0, expected)
-    assert count_shelters(cli_env) == expected
-    assert count_shelters(cli_env, "07202") == 234
+    # then the summary counts rows of each table, the places they are, and what was stored
+    lines = first.splitlines()
+    assert lines[-3] == (
+        "read 5,008 GSI rows from 118 files (58 municipalities): "
+        f"{tables['emergency']:,} 指定緊急避難場所 (emergency sites), "
+        f"{tables['evacuation']:,} 指定避難所 (evacuation shelters)"
+    )
+    assert lines[-2] == (
+        f"4,083 shelters: {tables['both']:,} places are in both tables and count once, with "
+        f"both designations; {tables['apart']} pairs with one name and address but over 500 m "
+        "apart were kept as two shelters (see the notices)"
+    )
+    assert stored(first) == "4,083 new, 0 updated, 0 unchanged, 0 removed"
+    assert (tables["both"], tables["apart"]) == (925, 4)
+    # the stubs are noticed, and the second run changes nothing
+    assert "data unavailable for 福島県双葉町" in again
+    assert stored(again) == "0 new, 0 updated, 4,083 unchanged, 0 removed"
+    assert count_shelters(cli_env) == 4083
+    assert count_shelters(cli_env, AIZU) == 234
 
 
 def test_bad_file_is_refused_whole_with_its_line(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -134,3 +200,71 @@ def test_unreadable_and_unmatched_paths(cli_env: dict[str, str], tmp_path: Path)
     stranger.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     code, output = kizuna(cli_env, "import", "shelters", str(stranger))
     assert code == 1 and "unknown municipality code(s): 13999" in output
+
+
+@pytest.fixture
+def fresh_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    url = asyncio.run(fresh_database_url(database_url, "shelters_demo", tmp_path))
+    yield {
+        "KIZUNA_DATABASE_URL": url,
+        "KIZUNA_DATA_DIR": str(tmp_path / "state"),
+        "KIZUNA_ENVIRONMENT": "development",
+    }
+    get_settings.cache_clear()
+
+
+def gsi_files(code: str) -> list[str]:
+    return [
+        str(require_shared("gsi-shelters", folder, f"{with_check_digit(code)}.json"))
+        for folder in ("emergency", "evacuation")
+    ]
+
+
+def is_demo(name: str) -> bool:
+    return "（架空）" in name
+
+
+def test_real_shelters_replace_the_demo_shelters_of_their_municipality(
+    fresh_env: dict[str, str],
+) -> None:
+    # given the demo data of 会津若松市
+    code, output = kizuna(fresh_env, "seed-demo")
+    assert code == 0, output
+    assert sorted(in_database(fresh_env, AIZU)) == sorted(name for _, name, *_ in DEMO_SHELTERS)
+
+    # when the real shelters of a neighbour are imported, the demo shelters stay
+    code, output = kizuna(fresh_env, "import", "shelters", *gsi_files(KITAKATA))
+    assert code == 0, output
+    assert "demo" not in output
+    assert len([n for n in in_database(fresh_env, AIZU) if is_demo(n)]) == len(DEMO_SHELTERS)
+
+    # when the real GSI files of 会津若松市 are imported
+    code, output = kizuna(fresh_env, "import", "shelters", *gsi_files(AIZU))
+
+    # then they replace its demo shelters, and the summary says so
+    assert code == 0, output
+    assert output.splitlines()[-1] == (
+        f"replaced the {len(DEMO_SHELTERS)} demo shelters of 会津若松市 (07202) with its real "
+        "shelters"
+    )
+    names = in_database(fresh_env, AIZU)
+    assert len(names) == 234 and not any(is_demo(n) for n in names)
+
+    # and a second import has nothing left to replace
+    code, output = kizuna(fresh_env, "import", "shelters", *gsi_files(AIZU))
+    assert code == 0 and "demo" not in output
+    assert stored(output) == "0 new, 0 updated, 234 unchanged, 0 removed"
+
+
+def test_demo_shelters_are_not_loaded_beside_real_ones(fresh_env: dict[str, str]) -> None:
+    # given the real shelters of 会津若松市 imported into a new database
+    code, output = kizuna(fresh_env, "import", "shelters", *gsi_files(AIZU))
+    assert code == 0, output
+
+    # when the demo data is loaded (as `kizuna serve` does on a database without residents)
+    code, output = kizuna(fresh_env, "seed-demo")
+
+    # then the demo residents are there but no synthetic shelter joins the real ones
+    assert code == 0 and "demo-hanako" in output
+    names = in_database(fresh_env, AIZU)
+    assert len(names) == 234 and not any(is_demo(n) for n in names)

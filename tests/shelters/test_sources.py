@@ -13,21 +13,17 @@ from typing import Any
 import pytest
 
 from backend.hazards.types import GSI_HAZARD_COLUMNS, HazardType
+from backend.ingest.problems import MAX_PROBLEMS, SourceRef
 from backend.municipalities.reference import with_check_digit
-from backend.shelters.sources import (
+from backend.shelters.gsi_rows import (
     EMERGENCY_CSV_COLUMNS,
     EVACUATION_CSV_COLUMNS,
-    MAX_PROBLEMS,
     ShelterFileError,
-    ShelterKind,
-    ShelterRecord,
-    SourceRef,
-    merge_shelter_records,
-    merge_shelter_records_detailed,
-    parse_common_id,
-    parse_shelter_bytes,
-    parse_shelter_file,
 )
+from backend.shelters.merge import merge_shelter_records, merge_shelter_records_detailed
+from backend.shelters.records import ShelterKind, ShelterRecord, parse_common_id
+from backend.shelters.sources import parse_shelter_bytes, parse_shelter_file
+from tests.ingest.wording import english_words
 from tests.shared_data import require_shared
 
 AIZU = "072028"
@@ -406,6 +402,7 @@ def test_geojson_problems_are_all_reported_with_lines(tmp_path: Path) -> None:
     ]
     assert info.value.total == 6
     assert str(path) in str(info.value)
+    assert english_words(info.value.message_ja, path) == []
 
 
 def test_lines_are_found_in_minified_json() -> None:
@@ -481,11 +478,13 @@ def test_csv_missing_columns_are_named(tmp_path: Path) -> None:
 def test_csv_of_unknown_kind_or_mixed_kinds(tmp_path: Path) -> None:
     path = tmp_path / "shelters.csv"
     path.write_text("共通ID,施設・場所名,住所,緯度,経度\n", encoding="utf-8")
-    with pytest.raises(ShelterFileError, match="cannot tell the kind of file"):
+    with pytest.raises(ShelterFileError, match="cannot tell the kind of file") as unknown:
         parse_shelter_file(path)
     path.write_text("共通ID,施設・場所名,住所,洪水,受入対象者,緯度,経度\n", encoding="utf-8")
-    with pytest.raises(ShelterFileError, match="mixes emergency-site columns"):
+    with pytest.raises(ShelterFileError, match="mixes emergency-site columns") as mixed:
         parse_shelter_file(path)
+    for refused in (unknown, mixed):
+        assert english_words(refused.value.message_ja, path) == []
 
 
 def test_csv_row_problems(tmp_path: Path) -> None:
@@ -502,6 +501,7 @@ def test_csv_row_problems(tmp_path: Path) -> None:
         (5, "longitude 200.0 is out of range (-180..180)"),
         (6, f"row has 3 fields but the header has {len(EMERGENCY_CSV_COLUMNS)}"),
     ]
+    assert english_words(info.value.message_ja, path) == []
 
 
 def test_csv_that_is_neither_utf8_nor_cp932(tmp_path: Path) -> None:
