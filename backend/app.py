@@ -12,9 +12,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from .api.context import Context
+from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
 from .auth.principal import Principal
 from .auth.tokens import AuthenticationError, TokenVerifier
@@ -81,7 +81,7 @@ def create_app(
         finally:
             await session.close()
 
-    graphql_app: GraphQLRouter[Context, None] = GraphQLRouter(
+    graphql_app = KizunaGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.is_development else None,
