@@ -6,16 +6,7 @@ from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from ..auth.mutations import AuthMutations
@@ -34,6 +25,7 @@ from ..residents.queries import ResidentQueries
 from ..routing.queries import RoutingQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
+from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
@@ -89,20 +81,18 @@ class InternalErrorMask(MaskErrors):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with request limits from settings."""
-    # The depth and alias rules are made once: the validation cache is keyed by the rule
-    # classes, and QueryDepthLimiter/MaxAliasesLimiter make new ones per request (no hits).
-    rules = [
-        depth_rule(settings.graphql_max_depth, None, None),
-        alias_rule(settings.graphql_max_aliases),
-    ]
-    # Factories, so every request gets fresh extension instances. The app sends the same
-    # few documents again and again; parsing and validating them once saves ~70 % of a
-    # small request (bounded LRU, so unique query texts cannot grow memory).
+    limits = DocumentLimits(
+        max_depth=settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
+    )
+    # Shared by every request's extension: the app sends the same few documents again and
+    # again, and parsing and validating them once saves ~70 % of a small request (bounded,
+    # so unique query texts cannot grow memory).
+    results = ValidationResults(GRAPHQL_DOCUMENT_CACHE)
+    # Factories, so every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
+        lambda: BoundedValidation(limits, results),
         lambda: InternalErrorMask(
             should_mask_error=_should_mask, error_message="internal server error"
         ),

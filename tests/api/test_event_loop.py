@@ -1,0 +1,43 @@
+"""Hostile requests never stall the server: /healthz answers within a second meanwhile.
+
+A finding of issue 8 that needed no token: a document whose fragments each spread the next
+one twice (17 s of validation on the event loop for 20 fragments, minutes for 30). A real
+server in a thread is attacked by clients sending it in a loop while another client asks
+/healthz: the one timing this suite allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from backend.app import create_app
+from backend.auth.tokens import TokenVerifier
+from backend.config import Settings
+from backend.db.session import Database
+from tests.hostile import doubling_fragments
+from tests.live_server import Attack, health_latencies, serving
+
+
+@pytest.fixture
+def live_server(settings: Settings, database_url: str) -> Iterator[str]:
+    database = Database.from_url(database_url)
+    app = create_app(settings, database=database, verifier=TokenVerifier(settings))
+    with serving(app) as base_url:
+        yield base_url
+
+
+def test_healthz_answers_while_exponential_documents_are_in_flight(live_server: str) -> None:
+    # given clients sending documents that cost 2^20 and 2^30 under the old depth rule
+    payloads = [{"query": doubling_fragments(20)}, {"query": doubling_fragments(30)}] * 2
+    with Attack(live_server, payloads) as attack:
+        # when /healthz is asked meanwhile, then it answers within a second every time
+        latencies = health_latencies(live_server, rounds=10)
+    assert max(latencies) < 1.0, latencies
+    # and the hostile documents were being answered all along, each with a clear refusal
+    assert len(attack.answers) >= len(payloads)
+    for answer in attack.answers:
+        error = answer.json()["errors"][0]
+        assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+        assert "selected" in error["message"]
