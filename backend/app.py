@@ -18,7 +18,7 @@ from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
 from .auth.principal import Principal
 from .auth.tokens import AuthenticationError, TokenVerifier
-from .config import Settings, get_settings
+from .config import ConfigurationError, Settings, get_settings
 from .db.session import Database, RequestDatabase
 from .observability import request_id_var
 
@@ -48,6 +48,9 @@ def create_app(
 ) -> FastAPI:
     """The Kizuna ASGI app; tests pass their own database and verifier."""
     settings = settings or get_settings()
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
     database = database or Database.from_url(settings.resolved_database_url)
     verifier = verifier or TokenVerifier(settings)
 
