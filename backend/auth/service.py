@@ -18,8 +18,10 @@ CLI_OPERATOR = "cli"
 
 
 async def with_granted_roles(session: AsyncSession, principal: Principal) -> Principal:
-    """The principal with the roles granted to its subject in the database added."""
-    if principal.kind is PrincipalKind.ANONYMOUS or principal.subject is None:
+    """A resident's principal with the roles granted to its subject in the database added."""
+    # Grants name a resident's subject: a system client whose subject happens to be the same
+    # string (client credentials, another namespace of the IdP) must not inherit them.
+    if principal.kind is not PrincipalKind.RESIDENT or principal.subject is None:
         return principal
     records = await repository.for_subject(session, principal.subject)
     return principal.with_roles({RoleGrant(Role(r.role), r.municipality_code) for r in records})
