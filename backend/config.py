@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4_000
     graphql_max_aliases: int = 30
+    # Introspection and "Did you mean ...?" suggestions; unset: on except in production.
+    graphql_introspection: bool | None = None
     max_request_bytes: int = 256 * 1024
 
     # Domain knobs.
@@ -95,6 +97,12 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def graphql_introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment is not Environment.PRODUCTION
 
     def production_problems(self) -> list[str]:
         """Why these settings must not serve production traffic (empty when they may)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
@@ -79,8 +80,26 @@ class InternalErrorMask(MaskErrors):
         )
 
 
+class KizunaSchema(strawberry.Schema):
+    """The schema with, when configured, no field suggestions in errors."""
+
+    def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        # graphql-core's execute() takes hide_suggestions (input coercion "Did you mean"s);
+        # strawberry has no option for it, this is the hook that reaches the call.
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        kwargs["hide_suggestions"] = self.hide_suggestions
+        return kwargs
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with request limits from settings."""
+    introspection = settings.graphql_introspection_enabled
     limits = DocumentLimits(
         max_depth=settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
     )
@@ -88,20 +107,24 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # again, and parsing and validating them once saves ~70 % of a small request (bounded,
     # so unique query texts cannot grow memory).
     results = ValidationResults(GRAPHQL_DOCUMENT_CACHE)
+    extra_rules = [] if introspection else [NoSchemaIntrospectionCustomRule]
     # Factories, so every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
-        lambda: BoundedValidation(limits, results),
+        lambda: BoundedValidation(
+            limits, results, extra_rules=extra_rules, hide_suggestions=not introspection
+        ),
         lambda: InternalErrorMask(
             should_mask_error=_should_mask, error_message="internal server error"
         ),
     ]
-    return strawberry.Schema(
+    return KizunaSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        hide_suggestions=not introspection,
     )
 
 
