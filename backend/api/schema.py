@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,7 @@ import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
@@ -30,6 +32,7 @@ from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
+log = logging.getLogger("kizuna.graphql")
 
 
 @strawberry.type
@@ -81,11 +84,29 @@ class InternalErrorMask(MaskErrors):
 
 
 class KizunaSchema(strawberry.Schema):
-    """The schema with, when configured, no field suggestions in errors."""
+    """The schema with our logging of errors and, when configured, no field suggestions."""
 
     def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hide_suggestions = hide_suggestions
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors meant for the caller (bad documents, our typed errors) are routine: one
+        # line at INFO. Only unexpected exceptions are logged at ERROR with their traceback.
+        operation = execution_context.operation_name if execution_context else None
+        for error in errors:
+            extra = {
+                "operation": operation,
+                "path": ".".join(map(str, error.path)) if error.path else None,
+                "code": (error.extensions or {}).get("code"),
+            }
+            if _should_mask(error):
+                cause = error.original_error
+                log.error("unexpected error: %s", error.message, exc_info=cause, extra=extra)
+            else:
+                log.info("request error: %s", error.message, extra=extra)
 
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
