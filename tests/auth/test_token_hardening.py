@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,6 @@ from backend.app import create_app
 from backend.auth.tokens import AuthenticationError, TokenVerifier
 from backend.config import ConfigurationError, Environment, Settings
 from tests.auth.test_tokens import AUDIENCE, IdentityProvider, oidc_settings
-from tests.conftest import RollbackDatabase
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[IdentityProvider]:
-    idp = IdentityProvider()
-    idp.add_key("k1")
-    idp.thread.start()
-    yield idp
-    idp.server.shutdown()
 
 
 def b64(value: Any) -> str:
@@ -40,22 +29,20 @@ def b64(value: Any) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def signed(provider: IdentityProvider, header: Any, claims: Any) -> str:
+def signed(idp: IdentityProvider, header: Any, claims: Any) -> str:
     """A token with exactly this header and these claims, signed RS256 with the issuer's key.
 
     Written by hand: PyJWT refuses to encode most of the shapes an attacker can send.
     """
     signing_input = f"{b64(header)}.{b64(claims)}"
-    signature = provider.keys["k1"].sign(
-        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
-    )
+    signature = idp.keys["k1"].sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return f"{signing_input}.{b64(signature)}"
 
 
-def claims(provider: IdentityProvider, **overrides: Any) -> dict[str, Any]:
+def claims(idp: IdentityProvider, **overrides: Any) -> dict[str, Any]:
     now = int(datetime.now(UTC).timestamp())
     values: dict[str, Any] = {
-        "iss": provider.issuer,
+        "iss": idp.issuer,
         "aud": AUDIENCE,
         "sub": "resident-1",
         "iat": now,
@@ -63,18 +50,6 @@ def claims(provider: IdentityProvider, **overrides: Any) -> dict[str, Any]:
     }
     values.update(overrides)
     return values
-
-
-@pytest.fixture
-async def production_client(
-    provider: IdentityProvider, tmp_path: Path, db: RollbackDatabase
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = oidc_settings(provider, tmp_path)
-    app = create_app(settings, database=db, verifier=TokenVerifier(settings))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://kizuna.test"
-    ) as client:
-        yield client
 
 
 HEADER = {"alg": "RS256", "kid": "k1"}
@@ -99,10 +74,10 @@ MALFORMED_HEADERS = {
     ("header", "message"), MALFORMED_HEADERS.values(), ids=MALFORMED_HEADERS.keys()
 )
 async def test_malformed_headers_are_401(
-    provider: IdentityProvider, production_client: httpx.AsyncClient, header: Any, message: str
+    idp: IdentityProvider, production_client: httpx.AsyncClient, header: Any, message: str
 ) -> None:
     # given a token whose header an attacker shaped
-    token = signed(provider, header, claims(provider))
+    token = signed(idp, header, claims(idp))
     # when it is presented
     response = await production_client.post(
         "/graphql",
@@ -138,12 +113,12 @@ MALFORMED_CLAIMS = {
     ("overrides", "message"), MALFORMED_CLAIMS.values(), ids=MALFORMED_CLAIMS.keys()
 )
 async def test_malformed_claims_are_401(
-    provider: IdentityProvider,
+    idp: IdentityProvider,
     production_client: httpx.AsyncClient,
     overrides: dict[str, Any],
     message: str,
 ) -> None:
-    token = signed(provider, HEADER, claims(provider, **overrides))
+    token = signed(idp, HEADER, claims(idp, **overrides))
     response = await production_client.post(
         "/graphql",
         json={"query": "{ viewer { kind } }"},
@@ -154,10 +129,10 @@ async def test_malformed_claims_are_401(
 
 
 async def test_claims_that_are_not_an_object_are_401(
-    provider: IdentityProvider, production_client: httpx.AsyncClient
+    idp: IdentityProvider, production_client: httpx.AsyncClient
 ) -> None:
     for payload in (["sub"], "sub", 5, None):
-        token = signed(provider, HEADER, payload)
+        token = signed(idp, HEADER, payload)
         response = await production_client.post(
             "/graphql",
             json={"query": "{ viewer { kind } }"},
@@ -166,13 +141,13 @@ async def test_claims_that_are_not_an_object_are_401(
         assert response.status_code == 401, (payload, response.text)
 
 
-async def test_odd_role_claims_give_no_role(provider: IdentityProvider, tmp_path: Path) -> None:
-    verifier = TokenVerifier(oidc_settings(provider, tmp_path))
+async def test_odd_role_claims_give_no_role(idp: IdentityProvider, tmp_path: Path) -> None:
+    verifier = TokenVerifier(oidc_settings(idp, tmp_path))
     token = signed(
-        provider,
+        idp,
         HEADER,
         claims(
-            provider,
+            idp,
             kizuna_roles=[
                 {"role": "city_staff", "municipality": {"code": "07202"}},
                 {"role": ["city_admin"], "municipality": "07202"},
@@ -226,16 +201,16 @@ async def test_token_lifetime_is_configurable(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_an_audience(
-    provider: IdentityProvider, tmp_path: Path
+    idp: IdentityProvider, tmp_path: Path
 ) -> None:
     # given production settings with an issuer and no audience
-    settings = oidc_settings(provider, tmp_path, oidc_audience=None)
+    settings = oidc_settings(idp, tmp_path, oidc_audience=None)
     # when the app is built, then it refuses and names the setting
     with pytest.raises(ConfigurationError, match="KIZUNA_OIDC_AUDIENCE must be set"):
         create_app(settings)
     # and development may still leave the audience out
     development = oidc_settings(
-        provider, tmp_path, oidc_audience=None, environment=Environment.DEVELOPMENT
+        idp, tmp_path, oidc_audience=None, environment=Environment.DEVELOPMENT
     )
     assert development.production_problems() == []
 
@@ -244,16 +219,14 @@ def test_production_refuses_to_start_without_an_audience(
 
 
 async def test_role_claims_count_from_the_configured_issuer_and_dev_tokens_in_development(
-    provider: IdentityProvider, tmp_path: Path
+    idp: IdentityProvider, tmp_path: Path
 ) -> None:
     staff = {"kizuna_roles": [{"role": "city_staff", "municipality": "07202"}]}
     # the configured issuer's word is taken, also for a system client it grants a role to
-    production = TokenVerifier(oidc_settings(provider, tmp_path))
-    oidc = await production.verify(signed(provider, HEADER, claims(provider, **staff)))
+    production = TokenVerifier(oidc_settings(idp, tmp_path))
+    oidc = await production.verify(signed(idp, HEADER, claims(idp, **staff)))
     assert len(oidc.roles) == 1
-    client = await production.verify(
-        signed(provider, HEADER, claims(provider, client_id="ops", **staff))
-    )
+    client = await production.verify(signed(idp, HEADER, claims(idp, client_id="ops", **staff)))
     assert len(client.roles) == 1
     # a development token is refused outright outside development, roles and all
     development = TokenVerifier(Settings(environment=Environment.DEVELOPMENT, data_dir=tmp_path))
@@ -264,7 +237,7 @@ async def test_role_claims_count_from_the_configured_issuer_and_dev_tokens_in_de
     # and a token signed by the issuer's key but naming another issuer is refused
     with pytest.raises(AuthenticationError, match="unknown issuer"):
         await production.verify(
-            signed(provider, HEADER, claims(provider, iss="https://other.example", **staff))
+            signed(idp, HEADER, claims(idp, iss="https://other.example", **staff))
         )
     await production.aclose()
     await development.aclose()
