@@ -36,10 +36,10 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from ..errors import ErrorCode
 
-# Fields of one operation once its fragments are inlined; the app's largest screen has ~60.
+# Fields of one operation once its fragments are inlined; the app's largest screen has 35.
 MAX_EXPANDED_FIELDS = 2_000
-# Times one response name may be selected in one selection set (through fragments too):
-# colocated fragments repeat `id`, nobody needs a field twenty times.
+# Times one response path (`me.places`) may be selected, through fragments and repeated
+# parents: colocated fragments repeat `id`, nobody needs a field twenty times.
 MAX_FIELD_REPEATS = 20
 # Fragment definitions in one document: graphql-core compares them pairwise.
 MAX_FRAGMENTS = 50
@@ -64,7 +64,7 @@ class _Exceeded(Exception):
         self.error = error
 
 
-Path = tuple[str, ...]
+ResponsePath = tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -79,7 +79,7 @@ class _Shape:
     depth: int = 0  # levels of fields with sub-selections (introspection not counted)
     aliases: int = 0
     fields: int = 0
-    paths: Counter[Path] = field(default_factory=Counter)  # response paths below this set
+    paths: Counter[ResponsePath] = field(default_factory=Counter)  # response paths below this set
 
 
 class _Measure:
@@ -147,7 +147,7 @@ class _Measure:
                     self._add(shape, spread, (), selection)
         return shape
 
-    def _add(self, shape: _Shape, sub: _Shape, prefix: Path, node: Node) -> None:
+    def _add(self, shape: _Shape, sub: _Shape, prefix: ResponsePath, node: Node) -> None:
         shape.aliases += sub.aliases
         shape.fields += sub.fields
         # Checked as the counts grow, so an exponential document stops at the bound
@@ -163,7 +163,7 @@ class _Measure:
         for path, count in sub.paths.items():
             self._count(shape, prefix + path, count, node)
 
-    def _count(self, shape: _Shape, path: Path, count: int, node: Node) -> None:
+    def _count(self, shape: _Shape, path: ResponsePath, count: int, node: Node) -> None:
         total = shape.paths[path] = shape.paths[path] + count
         if total > self.limits.max_repeats:
             raise _Exceeded(
