@@ -18,6 +18,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.exceptions import InvalidSubjectError
+from jwt.types import Options
 
 from ..config import Settings
 from .principal import Principal, PrincipalKind, Role, RoleGrant
@@ -295,7 +296,7 @@ class TokenVerifier:
         if algorithm not in self.settings.oidc_algorithms:
             raise AuthenticationError(f"token algorithm {algorithm!r} is not accepted")
         key = await self._jwks.key_for(header.get("kid"))
-        options: dict[str, Any] = {"require": ["exp", "iat", "sub"]}
+        options: Options = {"require": ["exp", "iat", "sub"]}
         if not self.settings.oidc_audience:
             # Only outside production (create_app refuses production without an audience).
             options["verify_aud"] = False
