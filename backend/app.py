@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from .api.context import Context
+from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
 from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
-from .config import Settings, get_settings
+from .config import ConfigurationError, Settings, get_settings
 from .db.session import Database, RequestDatabase
 from .observability import request_id_var
 from .principal import Principal
@@ -50,6 +50,9 @@ def create_app(
     """The Kizuna ASGI app; tests pass their own database and verifier."""
     settings = settings or get_settings()
     assemble()
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError("refusing to start in production: " + "; ".join(problems))
     database = database or Database.from_url(settings.resolved_database_url)
     verifier = verifier or TokenVerifier(settings)
 
@@ -85,7 +88,7 @@ def create_app(
         finally:
             await session.close()
 
-    graphql_app: GraphQLRouter[Context, None] = GraphQLRouter(
+    graphql_app = KizunaGraphQLRouter(
         build_schema(settings),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.is_development else None,

@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigurationError(Exception):
+    """The settings are unsafe to serve with; the message says what to set."""
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -43,6 +47,8 @@ class Settings(BaseSettings):
     # Claim carrying roles granted by the identity provider, e.g. [{"role", "municipality"}].
     oidc_roles_claim: str = "kizuna_roles"
     clock_skew_seconds: int = Field(default=60, ge=0, le=300)
+    # Tokens whose exp lies further ahead than this are refused (no unbounded lifetimes).
+    token_max_lifetime_hours: int = Field(default=24 * 7, ge=1, le=24 * 366)
     jwks_cache_seconds: int = Field(default=600, ge=30, le=86_400)
     jwks_min_refresh_seconds: int = Field(default=30, ge=0, le=3_600)
     http_timeout_seconds: float = 5.0
@@ -56,6 +62,8 @@ class Settings(BaseSettings):
     graphql_max_depth: int = 12
     graphql_max_tokens: int = 4_000
     graphql_max_aliases: int = 30
+    # Introspection and "Did you mean ...?" suggestions; unset: on except in production.
+    graphql_introspection: bool | None = None
     max_request_bytes: int = 256 * 1024
 
     # Domain knobs.
@@ -101,6 +109,24 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def graphql_introspection_enabled(self) -> bool:
+        if self.graphql_introspection is not None:
+            return self.graphql_introspection
+        return self.environment is not Environment.PRODUCTION
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not serve production traffic (empty when they may)."""
+        if self.environment is not Environment.PRODUCTION:
+            return []
+        problems = []
+        if self.oidc_issuer and not self.oidc_audience:
+            problems.append(
+                "KIZUNA_OIDC_AUDIENCE must be set when KIZUNA_OIDC_ISSUER is: without it, "
+                "tokens the issuer made for any other application would be accepted"
+            )
+        return problems
 
     @property
     def resolved_database_url(self) -> str:

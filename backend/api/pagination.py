@@ -7,7 +7,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import strawberry
@@ -17,6 +17,8 @@ from ..errors import ValidationFailed
 T = TypeVar("T")
 N = TypeVar("N")
 MAX_PAGE_SIZE = 100
+# Ours are under 100 characters; a longer one is not ours.
+MAX_CURSOR_LENGTH = 200
 
 
 @strawberry.type
@@ -47,13 +49,22 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The sort key inside a cursor; a tampered cursor is a validation error."""
     if cursor is None:
         return None
+    invalid = ValidationFailed(
+        "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
+    )
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
     try:
-        created, item = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(hex=item)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValidationFailed(
-            "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
-        ) from exc
+        created, item = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(created, str) or not isinstance(item, str):
+            raise invalid
+        at = datetime.fromisoformat(created)
+        # Our cursors carry UTC offsets; a naive time cannot be compared with stored ones.
+        if at.tzinfo is None:
+            raise invalid
+        return at.astimezone(UTC), uuid.UUID(hex=item)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as exc:
+        raise invalid from exc
 
 
 def first_description(maximum: int = MAX_PAGE_SIZE, default: int = 20) -> str:

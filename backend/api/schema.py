@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
@@ -36,9 +30,11 @@ from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
+from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
+log = logging.getLogger("kizuna.graphql")
 
 
 @strawberry.type(name="Me", description="The signed-in resident's own record.")
@@ -94,31 +90,69 @@ class InternalErrorMask(MaskErrors):
         )
 
 
+class KizunaSchema(strawberry.Schema):
+    """The schema with our logging of errors and, when configured, no field suggestions."""
+
+    def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors meant for the caller (bad documents, our typed errors) are routine: one
+        # line at INFO. Only unexpected exceptions are logged at ERROR with their traceback.
+        operation = execution_context.operation_name if execution_context else None
+        for error in errors:
+            extra = {
+                "operation": operation,
+                "path": ".".join(map(str, error.path)) if error.path else None,
+                "code": (error.extensions or {}).get("code"),
+            }
+            if _should_mask(error):
+                cause = error.original_error
+                log.error("unexpected error: %s", error.message, exc_info=cause, extra=extra)
+            else:
+                log.info("request error: %s", error.message, extra=extra)
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        # graphql-core's execute() takes hide_suggestions (input coercion "Did you mean"s);
+        # strawberry has no option for it, this is the hook that reaches the call.
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        kwargs["hide_suggestions"] = self.hide_suggestions
+        return kwargs
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with request limits from settings."""
-    # The depth and alias rules are made once: the validation cache is keyed by the rule
-    # classes, and QueryDepthLimiter/MaxAliasesLimiter make new ones per request (no hits).
-    rules = [
-        depth_rule(settings.graphql_max_depth, None, None),
-        alias_rule(settings.graphql_max_aliases),
-    ]
-    # Factories, so every request gets fresh extension instances. The app sends the same
-    # few documents again and again; parsing and validating them once saves ~70 % of a
-    # small request (bounded LRU, so unique query texts cannot grow memory).
+    introspection = settings.graphql_introspection_enabled
+    limits = DocumentLimits(
+        max_depth=settings.graphql_max_depth, max_aliases=settings.graphql_max_aliases
+    )
+    # Shared by every request's extension: the app sends the same few documents again and
+    # again, and parsing and validating them once saves ~70 % of a small request (bounded,
+    # so unique query texts cannot grow memory).
+    results = ValidationResults(GRAPHQL_DOCUMENT_CACHE)
+    extra_rules = [] if introspection else [NoSchemaIntrospectionCustomRule]
+    # Factories, so every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
+        lambda: BoundedValidation(
+            limits, results, extra_rules=extra_rules, hide_suggestions=not introspection
+        ),
         lambda: InternalErrorMask(
             should_mask_error=_should_mask, error_message="internal server error"
         ),
     ]
-    return strawberry.Schema(
+    return KizunaSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        hide_suggestions=not introspection,
     )
 
 

@@ -23,14 +23,20 @@ CLI_OPERATOR = "cli"
 
 
 async def with_granted_roles(session: AsyncSession, principal: Principal) -> Principal:
-    """The principal with its database grants added, keeping roles in served municipalities only.
+    """The principal with its roles: IdP role claims, plus database grants for residents only;
+    roles in municipalities this installation does not serve confer nothing here.
 
-    Role claims from the identity provider may name any code (or the 6-digit form); a role in
-    a municipality this installation does not serve confers nothing here.
+    Role claims may name any code (or the 6-digit form). Database grants name a resident's
+    subject: a system client whose subject happens to be the same string (client
+    credentials, another namespace of the IdP) must not inherit them.
     """
     if principal.kind is PrincipalKind.ANONYMOUS or principal.subject is None:
         return principal
-    records = await repository.for_subject(session, principal.subject)
+    records = (
+        await repository.for_subject(session, principal.subject)
+        if principal.kind is PrincipalKind.RESIDENT
+        else []
+    )
     grants = {
         RoleGrant(g.role, normalize_code(g.municipality_code) or g.municipality_code)
         for g in principal.roles

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +17,8 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.exceptions import InvalidSubjectError
+from jwt.types import Options
 
 from ..config import Settings
 from ..principal import Principal, PrincipalKind, Role, RoleGrant
@@ -26,6 +31,31 @@ MAX_TOKEN_BYTES = 16 * 1024
 
 class AuthenticationError(Exception):
     """A bearer token was given but cannot be accepted; the message says why."""
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, checked before PyJWT or the key cache touch any of its members."""
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError) as exc:
+        raise AuthenticationError("malformed token") from exc
+    if not isinstance(header, dict):
+        raise AuthenticationError("malformed token")
+    if not isinstance(header.get("alg"), str):
+        raise AuthenticationError("malformed token: the header's alg must be a string")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise AuthenticationError("malformed token: the header's kid must be a string")
+    if "crit" in header:
+        # RFC 7515 4.1.11: a token naming critical extensions we do not implement is refused.
+        raise AuthenticationError("token uses critical header extensions (crit): not supported")
+    return header
+
+
+def _identifier(value: object, what: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= 255:
+        raise AuthenticationError(f"token {what} must be a string of 1-255 characters")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,10 +241,10 @@ class TokenVerifier:
         """The principal a token stands for, or AuthenticationError saying why not."""
         if len(token) > MAX_TOKEN_BYTES:
             raise AuthenticationError("token too large")
+        header = _unverified_header(token)
         try:
-            header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.DecodeError as exc:
+        except jwt.InvalidTokenError as exc:
             raise AuthenticationError("malformed token") from exc
         issuer = unverified.get("iss")
         leeway = self.settings.clock_skew_seconds
@@ -249,18 +279,34 @@ class TokenVerifier:
             raise AuthenticationError("token signature is invalid") from exc
         except jwt.MissingRequiredClaimError as exc:
             raise AuthenticationError(f"token lacks the {exc.claim} claim") from exc
+        except InvalidSubjectError as exc:
+            raise AuthenticationError("token subject must be a string") from exc
         except jwt.InvalidTokenError as exc:
-            raise AuthenticationError("invalid token") from exc
+            raise AuthenticationError(f"invalid token: {exc}") from exc
+        self._check_lifetime(claims, leeway)
+        # Only the two issuers above get here: role claims are the configured identity
+        # provider's word (or a development token's, in development only).
         return self._principal(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any], leeway: int) -> None:
+        # PyJWT has checked that exp is a number in the future; bound how far (in integers:
+        # exp may be 10**400, which no float holds).
+        latest = int(time.time()) + self.settings.token_max_lifetime_hours * 3600 + leeway
+        if int(claims["exp"]) > latest:
+            raise AuthenticationError(
+                f"token lifetime is longer than the allowed "
+                f"{self.settings.token_max_lifetime_hours} hours"
+            )
 
     async def _verify_oidc(self, token: str, header: dict[str, Any], leeway: int) -> dict[str, Any]:
         assert self._jwks is not None
-        algorithm = header.get("alg")
+        algorithm = header["alg"]
         if algorithm not in self.settings.oidc_algorithms:
             raise AuthenticationError(f"token algorithm {algorithm!r} is not accepted")
         key = await self._jwks.key_for(header.get("kid"))
-        options: dict[str, Any] = {"require": ["exp", "iat", "sub"]}
+        options: Options = {"require": ["exp", "iat", "sub"]}
         if not self.settings.oidc_audience:
+            # Only outside production (create_app refuses production without an audience).
             options["verify_aud"] = False
         return jwt.decode(
             token,
@@ -273,9 +319,7 @@ class TokenVerifier:
         )
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
-        subject = str(claims["sub"])
-        if len(subject) > 255:
-            raise AuthenticationError("subject too long")
+        subject = _identifier(claims["sub"], "subject")
         roles = frozenset(self._roles_from_claims(claims.get(self.settings.oidc_roles_claim)))
         client_id = claims.get(self.settings.oidc_client_id_claim)
         if claims.get("gty") == "client-credentials" and not client_id:
@@ -284,7 +328,7 @@ class TokenVerifier:
             return Principal(
                 kind=PrincipalKind.SYSTEM_CLIENT,
                 subject=subject,
-                client_id=str(client_id),
+                client_id=_identifier(client_id, "client id"),
                 issuer=claims.get("iss"),
                 roles=roles,
                 claims=claims,
@@ -303,10 +347,11 @@ class TokenVerifier:
             return []
         grants = []
         for item in value:
-            if not isinstance(item, dict):
+            municipality = item.get("municipality") if isinstance(item, dict) else None
+            if not isinstance(municipality, str):
                 continue
             try:
-                grants.append(RoleGrant(Role(item.get("role")), str(item["municipality"])))
+                grants.append(RoleGrant(Role(item["role"]), municipality))
             except (ValueError, KeyError):
                 continue  # unknown roles from the IdP are ignored, never widened
         return grants

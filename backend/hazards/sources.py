@@ -293,67 +293,106 @@ def _build_geometry(
 
 
 class InvalidGeometry(ValueError):
-    """A GeoJSON geometry that is not a usable Polygon/MultiPolygon (message says why)."""
+    """A GeoJSON geometry that is not a usable Polygon/MultiPolygon (message says why).
 
-    def __init__(
-        self, message: str, message_ja: str = "図形が正しいPolygonまたはMultiPolygonではありません"
-    ) -> None:
+    ``message_ja`` says the same in Japanese, phrased to follow 「回避エリア1番目の」.
+    """
+
+    def __init__(self, message: str, message_ja: str = "図形が正しい多角形ではありません") -> None:
         super().__init__(message)
         self.message_ja = message_ja
 
 
-def parse_polygon_geometry(geometry: object) -> tuple[Polygon | MultiPolygon, str | None]:
-    """A GeoJSON Polygon/MultiPolygon as shapely, repaired if self-intersecting.
+def count_positions(geometry: object) -> int:
+    """Positions in a Polygon/MultiPolygon's coordinates, counted before anything is parsed."""
+    if not isinstance(geometry, dict):
+        return 0
+    # Levels of arrays above the positions: rings (and polygons of a MultiPolygon).
+    levels = {"Polygon": 1, "MultiPolygon": 2}.get(geometry.get("type"))  # type: ignore[arg-type]
+    if levels is None:
+        return 0
+    arrays = [geometry.get("coordinates")]
+    for _ in range(levels):
+        arrays = [item for array in arrays if isinstance(array, list) for item in array]
+    return sum(len(ring) for ring in arrays if isinstance(ring, list))
+
+
+def parse_polygon_geometry(
+    geometry: object, *, repair: bool = True
+) -> tuple[Polygon | MultiPolygon, str | None]:
+    """A GeoJSON Polygon/MultiPolygon as shapely; a self-intersecting one repaired if asked.
 
     Returns (geometry, repair note or None); raises InvalidGeometry for anything else: other
-    types, bad or out-of-range positions, rings with fewer than 4 positions, empty results.
+    types, bad or out-of-range positions, rings with fewer than 4 positions, empty results,
+    and invalid polygons when ``repair`` is False. Repair (``make_valid``) costs about n^3.4
+    on a self-intersecting star of n vertices: it is for imported files, bounded by their
+    caps and parsed in a worker thread, never for a client's request.
     """
     if not isinstance(geometry, dict):
-        raise InvalidGeometry("a geometry must be a GeoJSON object")
+        raise InvalidGeometry("a geometry must be a GeoJSON object", "形が多角形ではありません")
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
     if kind not in ("Polygon", "MultiPolygon"):
-        raise InvalidGeometry(f"geometry must be a Polygon or MultiPolygon, got {kind!r}"[:200])
+        raise InvalidGeometry(
+            f"geometry must be a Polygon or MultiPolygon, got {kind!r}"[:200],
+            "形が多角形ではありません",
+        )
     if not isinstance(coords, list) or not coords:
-        raise InvalidGeometry(f"empty {kind}")
+        raise InvalidGeometry(f"empty {kind}", "多角形が空です")
     try:
         if kind == "Polygon":
             geom: Polygon | MultiPolygon = _polygon(coords)
         else:
             geom = MultiPolygon([_polygon(p) for p in coords])
     except _CoordinateError as exc:
-        raise InvalidGeometry(str(exc)) from None
+        raise InvalidGeometry(str(exc), exc.message_ja) from None
     if geom.is_empty:
-        raise InvalidGeometry(f"empty {kind}")
+        raise InvalidGeometry(f"empty {kind}", "多角形が空です")
     if geom.is_valid:
         return geom, None
     reason = shapely.is_valid_reason(geom)
+    if not repair:
+        crossing = "Self-intersection" in reason or "Ring Self-intersection" in reason
+        raise InvalidGeometry(
+            f"invalid {kind} ({reason}): draw it without self-intersections"[:300],
+            "多角形が自己交差しています" if crossing else "多角形の形が正しくありません",
+        )
     fixed = polygonal_part(shapely.make_valid(geom))
     if fixed is None:
-        raise InvalidGeometry(f"invalid {kind} ({reason}) and repairing it leaves no area")
+        raise InvalidGeometry(
+            f"invalid {kind} ({reason}) and repairing it leaves no area",
+            "多角形の形が正しくありません",
+        )
     return fixed, f"{reason}; repaired with make_valid"
 
 
 class _CoordinateError(ValueError):
-    pass
+    def __init__(self, message: str, message_ja: str) -> None:
+        super().__init__(message)
+        self.message_ja = message_ja
 
 
 def _polygon(rings: object) -> Polygon:
     if not isinstance(rings, list) or not rings:
-        raise _CoordinateError("a polygon needs at least one ring")
+        raise _CoordinateError("a polygon needs at least one ring", "多角形に輪郭がありません")
     shell, *holes = (_ring(r) for r in rings)
     return Polygon(shell, holes)
 
 
 def _ring(ring: object) -> list[tuple[float, float]]:
     if not isinstance(ring, list):
-        raise _CoordinateError(f"a ring must be an array of positions, got {ring!r}"[:200])
+        raise _CoordinateError(
+            f"a ring must be an array of positions, got {ring!r}"[:200],
+            "多角形の輪郭が座標の配列ではありません",
+        )
     points = [_position(p) for p in ring]
     # GeoJSON rings are closed; tolerate an open ring by closing it.
     if points and points[0] != points[-1]:
         points.append(points[0])
     if len(points) < 4:
-        raise _CoordinateError(f"a ring needs at least 4 positions, got {len(ring)}")
+        raise _CoordinateError(
+            f"a ring needs at least 4 positions, got {len(ring)}", "多角形の輪郭の点が4点未満です"
+        )
     return points
 
 
@@ -363,13 +402,27 @@ def _position(position: object) -> tuple[float, float]:
         or len(position) < 2
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
     ):
-        raise _CoordinateError(f"a position must be [lon, lat] numbers, got {position!r}"[:200])
-    lon, lat = float(position[0]), float(position[1])  # any altitude is dropped
+        raise _CoordinateError(
+            f"a position must be [lon, lat] numbers, got {position!r}"[:200],
+            "座標が[経度, 緯度]の数値ではありません",
+        )
+    lon, lat = (_coordinate(v) for v in position[:2])  # any altitude is dropped
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
-        raise _CoordinateError(f"longitude {lon} is out of range (-180..180)")
+        raise _CoordinateError(
+            f"longitude {lon} is out of range (-180..180)", "経度が範囲外です(-180〜180)"
+        )
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        raise _CoordinateError(f"latitude {lat} is out of range (-90..90)")
+        raise _CoordinateError(
+            f"latitude {lat} is out of range (-90..90)", "緯度が範囲外です(-90〜90)"
+        )
     return lon, lat
+
+
+def _coordinate(value: float) -> float:
+    # An integer like 10**400 (JSON allows it) overflows float(): out of range, not a crash.
+    if isinstance(value, int) and abs(value) > 1_000:
+        return math.inf if value > 0 else -math.inf
+    return float(value)
 
 
 def polygonal_part(geometry: BaseGeometry) -> Polygon | MultiPolygon | None:

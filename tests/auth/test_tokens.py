@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,7 +13,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from backend.app import create_app
 from backend.auth.tokens import AuthenticationError, TokenVerifier
 from backend.config import Environment, Settings
 from backend.principal import PrincipalKind, Role
@@ -77,15 +75,6 @@ class IdentityProvider:
         claims.update(overrides)
         claims = {k: v for k, v in claims.items() if v is not None}
         return jwt.encode(claims, key or self.keys[kid], algorithm="RS256", headers={"kid": kid})
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[IdentityProvider]:
-    provider = IdentityProvider()
-    provider.add_key("k1")
-    provider.thread.start()
-    yield provider
-    provider.server.shutdown()
 
 
 def oidc_settings(idp: IdentityProvider, tmp_path: Any, **overrides: Any) -> Settings:
@@ -259,16 +248,6 @@ async def test_dev_tokens_are_refused_outside_development(
 
 
 # Through the HTTP API: every refusal is a 401 with a GraphQL-shaped error, never a 500.
-
-
-@pytest.fixture
-async def production_client(idp: IdentityProvider, tmp_path: Any, db: Any):  # type: ignore[no-untyped-def]
-    settings = oidc_settings(idp, tmp_path)
-    app = create_app(settings, database=db, verifier=TokenVerifier(settings))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://kizuna.test"
-    ) as client:
-        yield client
 
 
 ME = {"query": "{ me { id } }"}
