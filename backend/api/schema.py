@@ -29,6 +29,7 @@ from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
 from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
+from ..observability.extensions import schema_extensions
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..routing.queries import RoutingQueries
@@ -99,6 +100,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # few documents again and again; parsing and validating them once saves ~70 % of a
     # small request (bounded LRU, so unique query texts cannot grow memory).
     extensions: list[Callable[[], SchemaExtension]] = [
+        *schema_extensions(settings),  # first: they see the whole operation, errors masked
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
         lambda: AddValidationRules(rules),

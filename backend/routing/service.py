@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -26,11 +26,13 @@ from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, parse_polygon_geometry
 from ..hazards.types import HazardType
+from ..observability.metrics import route_search
 from ..shelters import service as shelters_service
 from .engine import Route, RoutingEngine, WalkCost
 from .errors import NoRoute, NoShelter, RoutingError
 from .graph import haversine_m
 
+T = TypeVar("T")
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
 # Hazard zones are gathered in a box around origin and destinations that holds every walk
@@ -223,7 +225,7 @@ async def plan_route(
         )
         destination = (shelter.longitude, shelter.latitude)
 
-    route = await asyncio.to_thread(
+    route = await _search(
         engine.route, origin, destination, avoid.polygons, speed, avoid.severities
     )
     for _ in range(_MAX_REPLANS):
@@ -232,7 +234,7 @@ async def plan_route(
             break
         if not avoid.add_zones(zones.zones_meeting(route.as_linestring(), [request.hazard_type])):
             break
-        route = await asyncio.to_thread(
+        route = await _search(
             engine.route, origin, destination, avoid.polygons, speed, avoid.severities
         )
 
@@ -253,6 +255,12 @@ async def plan_route(
         zones_avoided=len(avoid.zone_ids),
         candidates_compared=compared,
     )
+
+
+async def _search(search: Callable[..., T], *args: Any) -> T:
+    """An engine search in a worker thread, timed (and traced when configured)."""
+    with route_search(search.__name__):
+        return await asyncio.to_thread(search, *args)
 
 
 def _snap(engine: RoutingEngine, point: tuple[float, float], field: str) -> None:
@@ -316,9 +324,7 @@ async def _nearest_by_walking(
 
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
-    costs = await asyncio.to_thread(
-        engine.walk_costs_from, origin, points, avoid.polygons, avoid.severities
-    )
+    costs = await _search(engine.walk_costs_from, origin, points, avoid.polygons, avoid.severities)
     reachable = [(rank_key(cost), i) for i, cost in enumerate(costs) if cost is not None]
     if not reachable:
         raise NoRoute(
