@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
+from demo_world import demo_world  # noqa: E402  (bench/, the script's folder)
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import (  # noqa: E402
     BatchSpanProcessor,
@@ -38,14 +39,8 @@ from opentelemetry.sdk.trace.export import (  # noqa: E402
 )
 
 from backend.app import create_app  # noqa: E402
-from backend.bootstrap import sync_reference_data  # noqa: E402
-from backend.config import Environment, Settings  # noqa: E402
-from backend.db.migrate import upgrade  # noqa: E402
-from backend.db.session import Database  # noqa: E402
-from backend.hazards import service as hazards_service  # noqa: E402
 from backend.observability import tracing  # noqa: E402
 from backend.routing.demo import TSURUGA_CASTLE  # noqa: E402
-from backend.shelters import service as shelters_service  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS = REPO / "graphql" / "operations"
@@ -80,19 +75,7 @@ async def cpu_per_request(client: httpx.AsyncClient, body: dict[str, Any], n: in
 
 async def main(requests: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        base = Settings(
-            environment=Environment.DEVELOPMENT,
-            data_dir=Path(tmp),
-            database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-            log_json=False,
-            log_level="WARNING",
-        )
-        database = Database.from_url(base.resolved_database_url)
-        await upgrade(database.engine)
-        async with database.session() as session:
-            await sync_reference_data(session)
-            await hazards_service.load_demo_zones(session)
-            await shelters_service.load_demo_shelters(session)
+        base, database = await demo_world(tmp)
         provider = TracerProvider()
         provider.add_span_processor(BatchSpanProcessor(DroppingExporter()))
         tracing.use_tracer_provider(provider)

@@ -191,10 +191,11 @@ def kizuna(env: dict[str, str], *args: str) -> Any:
 
 
 async def get_metrics(
-    settings: Settings, verifier: TokenVerifier, authorization: str | bytes | None = None
+    settings: Settings, verifier: TokenVerifier, authorization: str | None = None
 ) -> int:
     app = create_app(settings, verifier=verifier)
-    headers = {"authorization": authorization} if authorization else {}
+    # As bytes: a hostile header need not be ASCII.
+    headers = {b"authorization": authorization.encode()} if authorization else {}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         return (await client.get("/metrics", headers=headers)).status_code
@@ -226,7 +227,7 @@ async def test_metrics_need_the_scrape_token_when_one_is_set(
     # then
     assert await get_metrics(guarded, verifier) == 401
     assert await get_metrics(guarded, verifier, authorization="Bearer wrong") == 401
-    assert await get_metrics(guarded, verifier, authorization="Bearer ひみつ".encode()) == 401
+    assert await get_metrics(guarded, verifier, authorization="Bearer ひみつ") == 401
     assert await get_metrics(guarded, verifier, authorization=f"Bearer {secret}") == 200
 
 
