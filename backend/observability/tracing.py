@@ -27,6 +27,10 @@ _provider: TracerProvider | None = None
 _lock = threading.Lock()
 # Not traced: probes and scrapes (regular expressions searched in the URL).
 _UNTRACED_URLS = "/healthz,/readyz,/metrics"
+_NOT_INSTALLED = (
+    "tracing is configured (KIZUNA_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_*) but "
+    "OpenTelemetry is not installed: pip install 'kizuna[tracing]'"
+)
 
 
 def tracing_enabled(settings: Settings) -> bool:
@@ -64,10 +68,7 @@ def _otlp_provider(settings: Settings) -> TracerProvider:
         from opentelemetry.sdk.trace import TracerProvider as SDKTracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
     except ImportError as exc:
-        raise RuntimeError(
-            "tracing is configured (KIZUNA_OTEL_ENDPOINT or OTEL_EXPORTER_OTLP_*) but "
-            "OpenTelemetry is not installed: pip install 'kizuna[tracing]'"
-        ) from exc
+        raise RuntimeError(_NOT_INSTALLED) from exc
     # KIZUNA_OTEL_ENDPOINT is a base URL like OTEL_EXPORTER_OTLP_ENDPOINT; without it the
     # exporter reads the standard variables itself.
     endpoint = settings.otel_endpoint
@@ -107,7 +108,10 @@ def graphql_extension(settings: Settings) -> Callable[[], SchemaExtension] | Non
     """A strawberry extension factory tracing operations, when configured."""
     if not tracing_enabled(settings):
         return None
-    extension = _root_field_tracing()
+    try:
+        extension = _root_field_tracing()
+    except ImportError as exc:  # the schema is built before the app is instrumented
+        raise RuntimeError(_NOT_INSTALLED) from exc
     return lambda: extension(tracer_provider=_provider, arg_filter=_no_arguments)
 
 
