@@ -21,6 +21,7 @@ from .auth.tokens import AuthenticationError, TokenVerifier
 from .config import ConfigurationError, Settings, get_settings
 from .db.session import Database, RequestDatabase
 from .observability import request_id_var
+from .observability.asgi import install_observability
 from .principal import Principal
 
 log = logging.getLogger("kizuna.http")
@@ -146,6 +147,7 @@ def create_app(
             return JSONResponse(status_code=503, content={"status": "unavailable"})
         return JSONResponse(content={"status": "ready"})
 
+    install_observability(app, settings)
     return app
 
 

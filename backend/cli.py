@@ -101,10 +101,12 @@ def serve(
     """Start the server (SQLite with Aizu-Wakamatsu demo data by default)."""
     import uvicorn
 
-    from .app import create_app
     from .observability import configure_logging
+    from .observability.multiprocess import share_metrics_directory
 
     settings = get_settings()
+    # Before the app (and so prometheus_client) is imported: every worker meters into it.
+    share_metrics_directory(settings, fresh=True)
     configure_logging(settings.log_level, json_output=settings.log_json)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if migrate_first:
@@ -122,6 +124,8 @@ def serve(
             f"(tokens are checked with {settings.dev_signing_key_path})"
         )
     if workers == 1:
+        from .app import create_app
+
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return
     # Route searches are CPU-bound Python: a burst of requests needs one process per core.
@@ -315,6 +319,7 @@ def import_boundaries(
     import time
 
     from .municipalities import service as municipality_service
+    from .observability.multiprocess import metered_import
     from .residents import service as residents_service
 
     if code is not None and len(paths) > 1:
@@ -331,7 +336,9 @@ def import_boundaries(
         report = await residents_service.relocate_places(session, imported)
         return imported, report, time.perf_counter() - started
 
-    imported, report, elapsed = _run_in_session(run)
+    with metered_import(get_settings(), "boundaries") as metered:
+        imported, report, elapsed = _run_in_session(run)
+        metered.count(municipalities=len(imported))
     for municipality in imported:
         typer.echo(
             f"imported boundary of {municipality.code} "
@@ -379,15 +386,18 @@ def import_shelters(
     """Import GSI 指定緊急避難場所/指定避難所 files in one transaction (re-import updates)."""
     import time
 
+    from .observability.multiprocess import metered_import
     from .shelters import service as shelter_service
 
     files = _expand_paths(paths)
     started = time.perf_counter()
-    report = _run_in_session(
-        lambda session: shelter_service.import_shelter_files(
-            session, files, merge_max_distance_m=merge_distance
+    with metered_import(get_settings(), "shelters") as metered:
+        report = _run_in_session(
+            lambda session: shelter_service.import_shelter_files(
+                session, files, merge_max_distance_m=merge_distance
+            )
         )
-    )
+        metered.count(rows=report.rows, shelters=report.places)
     elapsed = time.perf_counter() - started
     _echo_notices(report.notices)
     for line in _shelter_summary(report, elapsed, merge_distance):
@@ -454,22 +464,25 @@ def import_hazards(
     import time
 
     from .hazards import service as hazard_service
+    from .observability.multiprocess import metered_import
 
     files = _expand_paths(paths)
     started = time.perf_counter()
-    report = _run_in_session(
-        lambda session: hazard_service.import_hazard_files(
-            session,
-            files,
-            hazard_type=hazard_type,
-            rank_property=rank_property,
-            depth_property=depth_property,
-            name_property=name_property,
-            source=source,
-            municipality_code=municipality,
-            replace_source=replace_source,
+    with metered_import(get_settings(), "hazards") as metered:
+        report = _run_in_session(
+            lambda session: hazard_service.import_hazard_files(
+                session,
+                files,
+                hazard_type=hazard_type,
+                rank_property=rank_property,
+                depth_property=depth_property,
+                name_property=name_property,
+                source=source,
+                municipality_code=municipality,
+                replace_source=replace_source,
+            )
         )
-    )
+        metered.count(zones=report.zones)
     elapsed = time.perf_counter() - started
     _echo_notices(report.repairs + report.notices)
     typer.echo(
@@ -510,6 +523,7 @@ def import_roads(
     """Build the pedestrian walk graph of one region from OSM and install it for the server."""
     import time
 
+    from .observability.multiprocess import metered_import
     from .routing import network
     from .routing.osm import build_walk_graph_from_pbf
 
@@ -530,19 +544,21 @@ def import_roads(
     if not path.is_file():
         _fail(f"error: {path}: no such file")
     started = time.perf_counter()
-    try:
-        graph = build_walk_graph_from_pbf(path, largest_component=not all_components)
-    except RuntimeError as exc:  # libosmium: not OSM data, truncated, unsupported compression
-        _fail(f"error: {path}: cannot read OpenStreetMap data: {exc}")
-    if graph.edge_count == 0:
-        _fail(f"error: {path}: no walkable ways found; nothing written")
-    built = time.perf_counter() - started
-    installed = _installed_path(settings, target)
-    # One store for before and after: regions that do not change are loaded once.
-    store = network.RoadNetworkStore()
-    before = store.load(settings) if installed else None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    graph.save(target)  # atomic: a running server switches to it on its next request
+    with metered_import(settings, "roads") as metered:
+        try:
+            graph = build_walk_graph_from_pbf(path, largest_component=not all_components)
+        except RuntimeError as exc:  # libosmium: not OSM data, truncated, unsupported compression
+            _fail(f"error: {path}: cannot read OpenStreetMap data: {exc}")
+        if graph.edge_count == 0:
+            _fail(f"error: {path}: no walkable ways found; nothing written")
+        built = time.perf_counter() - started
+        installed = _installed_path(settings, target)
+        # One store for before and after: regions that do not change are loaded once.
+        store = network.RoadNetworkStore()
+        before = store.load(settings) if installed else None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        graph.save(target)  # atomic: a running server switches to it on its next request
+        metered.count(nodes=graph.node_count, edges=graph.edge_count)
     min_lon, min_lat, max_lon, max_lat = graph.bbox
     name = f" (region {target.name.removesuffix(network.GRAPH_SUFFIX)})" if installed else ""
     typer.echo(

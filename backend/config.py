@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
 
+    # Prometheus metrics at /metrics. In production they are served only to a scraper that
+    # sends this token (Authorization: Bearer ...); without one, /metrics is not served.
+    metrics_enabled: bool = True
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # OpenTelemetry tracing over OTLP/HTTP (base URL, e.g. http://collector:4318); the
+    # standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables turn it on as well.
+    otel_endpoint: str | None = None
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -30,20 +30,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
+from demo_world import demo_world  # noqa: E402  (bench/, the script's folder)
 from shapely.geometry import Point, mapping  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
-from backend.bootstrap import sync_reference_data  # noqa: E402
-from backend.config import Environment, Settings  # noqa: E402
-from backend.db.migrate import upgrade  # noqa: E402
-from backend.db.session import Database  # noqa: E402
-from backend.hazards import service as hazards_service  # noqa: E402
 from backend.hazards.demo import demo_hazard_zones  # noqa: E402
 from backend.hazards.types import HazardType  # noqa: E402
 from backend.routing.demo import build_demo_graph  # noqa: E402
 from backend.routing.engine import RoutingEngine  # noqa: E402
 from backend.routing.service import rank_key  # noqa: E402
-from backend.shelters import service as shelters_service  # noqa: E402
 from backend.shelters.demo import demo_shelter_records  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,19 +60,7 @@ def pct(values: list[float], q: float) -> float:
 
 async def main(requests: int, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            environment=Environment.DEVELOPMENT,
-            data_dir=Path(tmp),
-            database_url=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-            log_json=False,
-            log_level="WARNING",
-        )
-        database = Database.from_url(settings.resolved_database_url)
-        await upgrade(database.engine)
-        async with database.session() as session:
-            await sync_reference_data(session)
-            await hazards_service.load_demo_zones(session)
-            await shelters_service.load_demo_shelters(session)
+        settings, database = await demo_world(tmp)
         app = create_app(settings, database=database)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

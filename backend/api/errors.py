@@ -15,6 +15,7 @@ import strawberry
 from graphql import GraphQLError
 
 from ..errors import DomainError, ErrorCode, Unauthenticated, problems_of
+from ..observability.metrics import note_expected_error
 
 if TYPE_CHECKING:
     ErrorCodeType = ErrorCode
@@ -80,6 +81,7 @@ def user_errors(exc: DomainError) -> list[UserError]:
     """Payload errors for a domain error; authentication problems stay top-level."""
     if isinstance(exc, Unauthenticated):
         raise AuthenticationRequired(exc.message) from exc
+    note_expected_error(exc.code.value)
     return [UserError.of(p) for p in problems_of(exc)]
 
 

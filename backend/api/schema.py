@@ -24,6 +24,7 @@ from ..family.queries import FamilyQueries
 from ..family.types import FamilyMeFields
 from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
+from ..observability.extensions import schema_extensions
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..residents.types import ResidentMeFields
@@ -138,6 +139,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     extra_rules = [] if introspection else [NoSchemaIntrospectionCustomRule]
     # Factories, so every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
+        *schema_extensions(settings),  # first: they see the whole operation, errors masked
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
         lambda: BoundedValidation(

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -28,12 +28,14 @@ from ..hazards.service import ZoneInfo, ZoneLookup
 from ..hazards.sources import InvalidGeometry, count_positions, parse_polygon_geometry
 from ..hazards.types import HazardType
 from ..municipalities import service as municipalities_service
+from ..observability.metrics import route_search
 from ..residents import service as residents_service
 from ..shelters import service as shelters_service
 from .engine import Route, RoutingEngine, Snap, WalkCost
 from .errors import NoRoute, NoShelter
 from .network import Region, RoadNetworks
 
+T = TypeVar("T")
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
 # Hazard zones are gathered in a box around origin and destinations that holds every walk
@@ -228,7 +230,7 @@ async def plan_route(
     avoid = _request_areas(areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     engine = region.engine
-    route = await asyncio.to_thread(
+    route = await _search(
         engine.route, origin, destination, avoid.polygons, speed, avoid.severities
     )
     for _ in range(_MAX_REPLANS):
@@ -237,7 +239,7 @@ async def plan_route(
             break
         if not avoid.add_zones(zones.zones_meeting(route.as_linestring(), [request.hazard_type])):
             break
-        route = await asyncio.to_thread(
+        route = await _search(
             engine.route, origin, destination, avoid.polygons, speed, avoid.severities
         )
 
@@ -279,6 +281,13 @@ def _region_for(
     both = networks.covering(destination, field, among=[region for region, _ in near_origin])
     region, _ = min(both, key=lambda pair: origin_snap[id(pair[0])] + pair[1].distance_m)
     return region
+
+
+async def _search(search: Callable[..., T], *args: Any) -> T:
+    """An engine search in a worker thread, timed (and traced when configured)."""
+    with route_search(search.__name__):
+        return await asyncio.to_thread(search, *args)
+
 
 
 async def _nearest_by_walking(
@@ -336,7 +345,7 @@ async def _nearest_by_walking(
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
     regions = [region for region, _ in near_origin]
 
-    def walk_costs() -> list[list[WalkCost | None]]:
+    def walk_costs_from() -> list[list[WalkCost | None]]:
         return [
             region.engine.walk_costs_from(origin, points, avoid.polygons, avoid.severities)
             for region in regions
@@ -345,7 +354,7 @@ async def _nearest_by_walking(
     # Each region reaching the origin is tried (usually one); the best walk over all wins.
     reachable = [
         (rank_key(cost), r, i)
-        for r, costs in enumerate(await asyncio.to_thread(walk_costs))
+        for r, costs in enumerate(await _search(walk_costs_from))
         for i, cost in enumerate(costs)
         if cost is not None
     ]
