@@ -207,7 +207,7 @@ def grant_role(
     """Grant a staff role in one municipality."""
     from .auth import service as auth_service
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         return await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=municipality
         )
@@ -225,7 +225,7 @@ def revoke_role(
     """Revoke a staff role in one municipality."""
     from .auth import service as auth_service
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         return await auth_service.revoke_role(
             session, None, subject=subject, role=role, municipality_code=municipality
         )
@@ -239,7 +239,7 @@ def roles(subject: Annotated[str, typer.Argument()]) -> None:
     """List the staff roles granted to a subject."""
     from .auth import service as auth_service
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         return await auth_service.list_grants_for_subject(session, subject)
 
     for record in _run_in_session(run):
@@ -257,7 +257,7 @@ def register_client(
     """Register a system client (another city-OS service) and the purposes it may request."""
     from .consent import service as consent_service
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         return await consent_service.register_system_client(
             session,
             None,
@@ -287,7 +287,7 @@ def import_consent_catalog(
     except (OSError, ValueError) as exc:
         _fail(f"error: cannot read {path}: {exc}")
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         return await catalog_store.import_catalog(session, document)
 
     try:
@@ -326,7 +326,7 @@ def import_boundaries(
         _fail("error: --code names the municipality of a single file")
     files = _expand_paths(paths)
 
-    async def run(session):  # type: ignore[no-untyped-def]
+    async def run(session):
         imported = [
             await municipality_service.import_boundary(session, path, code=code) for path in files
         ]
@@ -743,14 +743,14 @@ def roads_remove(
     _report_coverage_change(settings, before, store.load(settings), changed=installed[region])
 
 
-def _run_in_session(fn):  # type: ignore[no-untyped-def]
+def _run_in_session(fn):
     """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
     from .db.session import Database
     from .errors import DomainError
 
     settings = get_settings()
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main():
         await _prepare_database(settings, demo=False)
         database = Database.from_url(settings.resolved_database_url)
         try:

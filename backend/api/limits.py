@@ -284,7 +284,7 @@ class BoundedValidation(SchemaExtension):
         self.extra_rules = tuple(extra_rules)
         self.hide_suggestions = hide_suggestions
 
-    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_validate(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         assert document is not None

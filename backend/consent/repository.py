@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, exists, insert, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import upsert
+from ..db.dialect import table_of, upsert
 from .models import (
     Bundle,
     ConsentEvent,
@@ -33,14 +33,14 @@ async def upsert_catalog(
 ) -> None:
     await upsert(
         session,
-        DataItem.__table__,
+        table_of(DataItem),
         items,
         index_elements=["code"],
         update_columns=["label_ja", "label_en", "sensitive", "sort_order"],
     )
     await upsert(
         session,
-        Purpose.__table__,
+        table_of(Purpose),
         purposes,
         index_elements=["code"],
         update_columns=[
@@ -56,7 +56,7 @@ async def upsert_catalog(
     )
     await upsert(
         session,
-        Bundle.__table__,
+        table_of(Bundle),
         bundles,
         index_elements=["code"],
         update_columns=[

@@ -38,6 +38,8 @@ def conflict_for(exc: IntegrityError) -> Conflict | None:
     """The Conflict a unique violation stands for, or None for other integrity errors."""
     orig = exc.orig
     key: str | None = None
+    if orig is None:
+        return None
     if getattr(orig, "sqlstate", None) == _UNIQUE_SQLSTATE:
         key = getattr(orig.__cause__, "constraint_name", None)
     else:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 
 
 async def insert_ignoring_conflicts(
@@ -20,7 +21,7 @@ async def insert_ignoring_conflicts(
     """INSERT ... ON CONFLICT DO NOTHING, so concurrent first inserts never fail."""
     if not rows:
         return
-    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = module.insert(table).values(list(rows))
     await session.execute(statement.on_conflict_do_nothing(index_elements=index_elements))
 
@@ -42,10 +43,17 @@ async def upsert(
     """
     if not rows:
         return
-    module = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = module.insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=index_elements,
         set_={name: statement.excluded[name] for name in update_columns},
     )
     await session.execute(statement, list(rows))
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """The Table of a mapped class (``__table__`` is typed as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

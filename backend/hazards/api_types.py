@@ -26,7 +26,7 @@ else:
 @strawberry.type(name="HazardZone", description="A hazard zone (e.g. a flood depth band).")
 class HazardZoneType:
     id: strawberry.ID
-    hazard_type: HazardTypeEnum  # type: ignore[valid-type]
+    hazard_type: HazardTypeEnum
     rank: int | None = strawberry.field(
         description="flood-type: MLIT depth rank 1-6; landslide: 1 warning, 2 special warning"
     )

@@ -28,7 +28,7 @@ class HazardQueries:
         info: KInfo,
         latitude: float,
         longitude: float,
-        types: list[HazardTypeEnum] | None = None,  # type: ignore[valid-type]
+        types: list[HazardTypeEnum] | None = None,
     ) -> list[HazardZoneType]:
         try:
             async with info.context.db.session() as session:
@@ -41,7 +41,7 @@ class HazardQueries:
     async def my_hazards(
         self,
         info: KInfo,
-        types: list[HazardTypeEnum] | None = None,  # type: ignore[valid-type]
+        types: list[HazardTypeEnum] | None = None,
     ) -> list[PlaceHazardsType]:
         resident = await info.context.resident()
         async with info.context.db.session() as session:
@@ -67,8 +67,8 @@ class HazardQueries:
         self,
         info: KInfo,
         bbox: BoundingBoxInput,
-        types: list[HazardTypeEnum] | None = None,  # type: ignore[valid-type]
-    ) -> GeoJSON:  # type: ignore[valid-type]
+        types: list[HazardTypeEnum] | None = None,
+    ) -> GeoJSON:
         try:
             async with info.context.db.session() as session:
                 result = await service.hazard_map(session, bbox=bbox.as_tuple(), types=types)

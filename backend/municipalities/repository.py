@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import upsert
+from ..db.dialect import table_of, upsert
 from .models import Municipality
 
 # The columns kept in step with the generated reference table (and the served selection).
@@ -33,7 +33,7 @@ async def reference_rows(session: AsyncSession) -> dict[str, tuple[Any, ...]]:
 async def upsert_reference(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     await upsert(
         session,
-        Municipality.__table__,
+        table_of(Municipality),
         rows,
         index_elements=["code"],
         update_columns=list(REFERENCE_COLUMNS),

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, CursorResult, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import insert_ignoring_conflicts
+from ..db.dialect import insert_ignoring_conflicts, table_of
 from .models import Place, Resident
 
 
@@ -23,7 +23,7 @@ async def get_many(session: AsyncSession, ids: list[uuid.UUID]) -> list[Resident
 
 async def insert_if_absent(session: AsyncSession, values: dict[str, object]) -> None:
     await insert_ignoring_conflicts(
-        session, Resident.__table__, [values], index_elements=["subject"]
+        session, table_of(Resident), [values], index_elements=["subject"]
     )
 
 

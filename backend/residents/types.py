@@ -49,7 +49,7 @@ class PlaceType:
     created_at: datetime
 
     @strawberry.field(description="The point as GeoJSON, [longitude, latitude].")
-    def location(self) -> GeoJSON:  # type: ignore[valid-type]
+    def location(self) -> GeoJSON:
         return point_geojson(self.latitude, self.longitude)
 
     @classmethod

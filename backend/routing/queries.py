@@ -26,7 +26,7 @@ class RoutingQueries:
     )
     async def evacuation_route(
         self, info: KInfo, input: EvacuationRouteInput
-    ) -> EvacuationRouteResult:  # type: ignore[valid-type]
+    ) -> EvacuationRouteResult:
         context = info.context
         try:
             origin = await _origin(info, input)

@@ -289,7 +289,6 @@ async def _search(search: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(search, *args)
 
 
-
 async def _nearest_by_walking(
     session: AsyncSession,
     settings: Settings,

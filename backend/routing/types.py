@@ -28,11 +28,11 @@ class EvacuationRouteInput:
     from_place_id: strawberry.ID | None = None
     to_shelter_id: strawberry.ID | None = None
     to_point: CoordinatesInput | None = None
-    hazard_type: HazardTypeEnum | None = strawberry.field(  # type: ignore[valid-type]
+    hazard_type: HazardTypeEnum | None = strawberry.field(
         default=None,
         description="the hazard evacuated from: its zones are avoided, shelters must suit it",
     )
-    avoid: list[GeoJSON] | None = strawberry.field(  # type: ignore[valid-type]
+    avoid: list[GeoJSON] | None = strawberry.field(
         default=None,
         description="extra areas to keep out of (GeoJSON Polygon/MultiPolygon, e.g. danger spots)",
     )
@@ -76,7 +76,7 @@ class RouteCrossingType:
 
 @strawberry.type(name="EvacuationRoute", description="A walking route to safety.")
 class EvacuationRouteType:
-    path: GeoJSON = strawberry.field(  # type: ignore[valid-type]
+    path: GeoJSON = strawberry.field(
         description="GeoJSON LineString from the exact origin to the exact destination"
     )
     distance_meters: float
@@ -90,7 +90,7 @@ class EvacuationRouteType:
     )
     crossings: list[RouteCrossingType]
     exposure_meters: float = strawberry.field(description="total metres inside crossed areas")
-    hazard_type: HazardTypeEnum | None  # type: ignore[valid-type]
+    hazard_type: HazardTypeEnum | None
     shelter: ShelterType | None = strawberry.field(description="the destination shelter, if any")
     hazard_zones_avoided: int = strawberry.field(
         description="zones of the hazard the route was planned around: those the walk "
@@ -107,7 +107,9 @@ class EvacuationRouteType:
     def from_result(cls, result: EvacuationRoute) -> EvacuationRouteType:
         route = result.route
         return cls(
-            path={"type": "LineString", "coordinates": [list(c) for c in route.coordinates]},
+            path=GeoJSON(
+                {"type": "LineString", "coordinates": [list(c) for c in route.coordinates]}
+            ),
             distance_meters=route.distance_m,
             duration_seconds=route.duration_s,
             walking_speed_meters_per_second=result.walking_speed_mps,

@@ -25,8 +25,8 @@ class ShelterQueries:
         self,
         info: KInfo,
         near: CoordinatesInput,
-        hazard_type: HazardTypeEnum | None = None,  # type: ignore[valid-type]
-        kind: ShelterKindEnum | None = None,  # type: ignore[valid-type]
+        hazard_type: HazardTypeEnum | None = None,
+        kind: ShelterKindEnum | None = None,
         open_only: bool = False,
         first: Annotated[
             int, strawberry.argument(description=first_description(service.MAX_NEAREST, 10))
@@ -70,10 +70,10 @@ class ShelterQueries:
         info: KInfo,
         bbox: BoundingBoxInput | None = None,
         municipality_code: str | None = None,
-        hazard_type: HazardTypeEnum | None = None,  # type: ignore[valid-type]
-        kind: ShelterKindEnum | None = None,  # type: ignore[valid-type]
+        hazard_type: HazardTypeEnum | None = None,
+        kind: ShelterKindEnum | None = None,
         open_only: bool = False,
-    ) -> GeoJSON:  # type: ignore[valid-type]
+    ) -> GeoJSON:
         try:
             async with info.context.db.session() as session:
                 shelters, truncated = await service.shelters_in_area(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -18,12 +18,18 @@ from ..municipalities.types import MunicipalityType
 from .models import Shelter, ShelterStatus
 from .records import ShelterKind
 
-ShelterKindEnum = strawberry.enum(
-    ShelterKind,
-    name="ShelterKind",
-    description="指定緊急避難場所 (emergency site), 指定避難所 (evacuation shelter), 福祉避難所.",
-)
-ShelterStatusEnum = strawberry.enum(ShelterStatus, name="ShelterStatus")
+if TYPE_CHECKING:
+    ShelterKindEnum = ShelterKind
+    ShelterStatusEnum = ShelterStatus
+else:
+    ShelterKindEnum = strawberry.enum(
+        ShelterKind,
+        name="ShelterKind",
+        description=(
+            "指定緊急避難場所 (emergency site), 指定避難所 (evacuation shelter), 福祉避難所."
+        ),
+    )
+    ShelterStatusEnum = strawberry.enum(ShelterStatus, name="ShelterStatus")
 
 
 @strawberry.type(name="Shelter", description="A designated evacuation site and/or shelter.")
@@ -35,14 +41,14 @@ class ShelterType:
     municipality_code: str
     latitude: float
     longitude: float
-    kinds: list[ShelterKindEnum]  # type: ignore[valid-type]
-    hazard_types: list[HazardTypeEnum] = strawberry.field(  # type: ignore[valid-type]
+    kinds: list[ShelterKindEnum]
+    hazard_types: list[HazardTypeEnum] = strawberry.field(
         description="hazards the place is designated for (emergency sites)"
     )
     target_group: str | None = strawberry.field(description="受入対象者 of an evacuation shelter")
     capacity: int | None
     elevation_meters: float | None
-    status: ShelterStatusEnum  # type: ignore[valid-type]
+    status: ShelterStatusEnum
     occupancy: int | None
     status_updated_at: datetime | None
     updated_at: datetime
@@ -51,7 +57,7 @@ class ShelterType:
     )
 
     @strawberry.field(description="The point as GeoJSON, [longitude, latitude].")
-    def location(self) -> GeoJSON:  # type: ignore[valid-type]
+    def location(self) -> GeoJSON:
         return point_geojson(self.latitude, self.longitude)
 
     @strawberry.field
