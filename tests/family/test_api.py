@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from backend.db.base import utcnow
@@ -226,3 +227,23 @@ async def test_me_lists_my_families(gql, token) -> None:  # type: ignore[no-unty
     await make_family(gql, token, owner="hanako", name="実家")
     body = await gql("{ me { familyGroups { name members { displayName } } } }", token=owner)
     assert [g["name"] for g in body["data"]["me"]["familyGroups"]] == ["会津家", "実家"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["会津\u0000家", "\u202e家津会", "会\u200b津家", "\ufeff会津家", "   ", "家" * 101],
+    ids=["nul", "bidi-override", "zero-width", "bom", "blank", "too-long"],
+)
+async def test_family_group_names_hide_nothing(gql, token, name: str) -> None:  # type: ignore[no-untyped-def]
+    bearer = token("tricky-family")
+    body = await gql(
+        "mutation($n: String!) { createFamilyGroup(input: {name: $n})"
+        " { group { id } errors { code field messageJa } } }",
+        {"n": name},
+        token=bearer,
+    )
+    payload = body["data"]["createFamilyGroup"]
+    assert payload["group"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "name")]
+    mine = await gql("{ me { familyGroups { id } } }", token=bearer)
+    assert mine["data"]["me"]["familyGroups"] == []
