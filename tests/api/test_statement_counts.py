@@ -111,3 +111,42 @@ async def test_family_sharing_screen_statement_count_does_not_grow(gql, token, e
     members = body["data"]["familyGroup"]["members"]
     assert sum(1 for m in members if not m["isMe"] and m["sharedData"]) == 6
     assert len(small) == len(large), (small, large)
+
+
+async def test_community_roster_statement_count_does_not_grow(gql, token, engine) -> None:  # type: ignore[no-untyped-def]
+    roster = operation("DataLinkage.graphql", "CommunityRoster")
+    staff = token("sc-staff", roles=[("city_staff", "07202")])
+
+    async def community_of(name: str, size: int) -> tuple[str, str]:
+        created = await gql(
+            operation("Communities.graphql", "CreateCommunity"),
+            {"input": {"municipalityCode": "07202", "name": name, "kind": "TOWN_ASSOCIATION"}},
+            token=staff,
+        )
+        community_id = created["data"]["createCommunity"]["community"]["id"]
+        join = operation("Communities.graphql", "JoinCommunity")
+        leader = token(f"{name}-leader")
+        await gql(join, {"communityId": community_id}, token=leader)
+        await gql(
+            operation("Communities.graphql", "SetCommunityLeader"),
+            {"input": {"communityId": community_id, "subject": f"{name}-leader"}},
+            token=staff,
+        )
+        for i in range(size):
+            member = token(f"{name}-m{i}", name=f"m{i}")
+            await gql(join, {"communityId": community_id}, token=member)
+            await grant(
+                gql, member, "community_safety", {"kind": "ROLE", "role": "community"}, ["name"]
+            )
+        return leader, community_id
+
+    small = await community_of("sc-small", 1)
+    large = await community_of("sc-large", 8)
+    for leader, community_id in (small, large):
+        await gql(roster, {"communityId": community_id}, token=leader)  # first sign-in work
+    with count_statements(engine) as few:
+        await gql(roster, {"communityId": small[1]}, token=small[0])
+    with count_statements(engine) as many:
+        body = await gql(roster, {"communityId": large[1]}, token=large[0])
+    assert len(body["data"]["communityRoster"]["consentedMembers"]) == 8
+    assert len(few) == len(many), (few, many)
