@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # radius are compared by walking distance.
     route_shelter_candidates: int = Field(default=8, ge=1, le=50)
     route_shelter_radius_m: float = Field(default=20_000.0, gt=0, le=200_000)
+    # Nearest-shelter answers kept per process, per (H3 cell, filter), until any shelter is
+    # written (opened, filled, closed, imported); 0 switches the cache off.
+    nearest_shelter_cache_size: int = Field(default=4_096, ge=0, le=1_000_000)
     # Request limits for client-drawn avoid areas.
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)

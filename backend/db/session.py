@@ -26,6 +26,9 @@ WRITES = "kizuna_writes"
 # the latest committed data (PostgreSQL's READ COMMITTED gives no more inside a transaction),
 # and BEGIN/COMMIT cost no round trips. SQLite runs such a block without BEGIN.
 READS = "kizuna_reads"
+# Session.info key holding a token of the read block in progress (None outside one): what a
+# read block has read once, such as a data stamp, it may reuse until the block ends.
+READ_BLOCK = "kizuna_read_block"
 _READ_OPTIONS: dict[str, dict[str, Any]] = {
     "postgresql": {READS: True, "isolation_level": "AUTOCOMMIT"},
     "sqlite": {READS: True},
@@ -158,14 +161,18 @@ class RequestDatabase:
         a transaction (see _READ_OPTIONS): statements see what is committed when they run.
         """
         async with self._lock:
+            info = self._session.info
             try:
                 if self._read_options and not self._session.in_transaction():
                     await self._session.connection(execution_options=self._read_options)
+                info[READ_BLOCK] = object()
                 yield self._session
                 await self._session.commit()
             except BaseException:
                 await self._rollback()
                 raise
+            finally:
+                info.pop(READ_BLOCK, None)
 
     async def _rollback(self) -> None:
         await self._session.rollback()

@@ -287,6 +287,7 @@ async def _nearest_by_walking(
             exclude_full=True,
             limit=settings.route_shelter_candidates,
             max_distance_m=settings.route_shelter_radius_m,
+            cache_size=settings.nearest_shelter_cache_size,
         )
 
     # Default: once the city has opened shelters nearby (a disaster), only open ones count;
@@ -298,6 +299,7 @@ async def _nearest_by_walking(
         lon=lon,
         radius_m=settings.route_shelter_radius_m,
         hazard_type=request.hazard_type,
+        cache_size=settings.nearest_shelter_cache_size,
     )
     found = await candidates(True) if opened else []
     if not found and open_only is not True:

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from geopy.distance import geodesic
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import service as auth_service
 from ..db.base import utcnow
 from ..errors import Checker, DomainError, NotFound, ValidationFailed
-from ..geo import MEAN_EARTH_RADIUS_M, check_bbox, check_point, h3_cells, padded_box
+from ..geo import MEAN_EARTH_RADIUS_M, check_bbox, check_point, h3_cells
 from ..hazards.types import HazardType
 from ..municipalities import service as municipality_service
 from ..principal import Principal, Role
-from . import repository
+from . import nearby, repository
 from .demo import demo_shelter_records
 from .models import HAZARD_COLUMNS, Shelter, ShelterStatus
 from .repository import ShelterFilter
@@ -45,13 +44,10 @@ MAX_CAPACITY = 100_000
 MAX_MAP_FEATURES = 2_000
 MAX_BBOX_SPAN_DEGREES = 2.0
 EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
-# Nearest search: the box starts at this radius and grows by GROWTH until it holds enough.
-START_RADIUS_M = 2_000.0
-GROWTH = 4.0
-MAX_SEARCH_RADIUS_M = 1_000_000.0
-# WGS 84 geodesic and spherical distances differ by < 0.5 %; candidates are ranked by the
-# vectorised haversine and only those within this factor of the k-th get the exact geodesic.
-_ELLIPSOID_MARGIN = 1.01
+MAX_SEARCH_RADIUS_M = nearby.MAX_SEARCH_RADIUS_M
+# Nearest-shelter answers each process keeps per (H3 cell, filter) for the shelters' current
+# data stamp (see nearby.py); callers pass settings.nearest_shelter_cache_size.
+NEAREST_CACHE_SIZE = 4_096
 
 _NAME_MAX = 255
 _ID_MAX = 64
@@ -455,20 +451,6 @@ async def count_shelters(session: AsyncSession, *, municipality_code: str | None
     return await repository.count(session, municipality_code)
 
 
-def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(min_lat, min_lon, max_lat, max_lon) holding every point within ``radius_m``."""
-    return padded_box(lat, lon, lat, lon, radius_m * _ELLIPSOID_MARGIN)
-
-
-def _haversine_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(lat), np.radians(lats)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
-
-
 def _check_nearest(lat: float, lon: float, limit: int, max_distance_m: float | None) -> None:
     checker = Checker()
     check_point(checker, "near", lat, lon)
@@ -500,8 +482,10 @@ async def nearest_shelters(
     exclude_full: bool = False,
     limit: int = 10,
     max_distance_m: float | None = None,
+    cache_size: int = NEAREST_CACHE_SIZE,
 ) -> list[NearbyShelter]:
-    """The ``limit`` shelters nearest to a point (geodesic), filtered in SQL, nearest first."""
+    """The ``limit`` shelters nearest to a point (geodesic), nearest first; answered from
+    the process's cache of candidates per H3 cell unless ``cache_size`` is 0."""
     _check_nearest(lat, lon, limit, max_distance_m)
     where = ShelterFilter(
         hazard_type=hazard_type,
@@ -509,32 +493,16 @@ async def nearest_shelters(
         open_only=open_only,
         exclude_full=exclude_full,
     )
-    cap = max_distance_m or MAX_SEARCH_RADIUS_M
-    radius = min(START_RADIUS_M, cap)
-    while True:
-        # The lat/lon index serves the box; grow it until `limit` shelters lie within the
-        # radius (so none outside the box can be nearer), or the cap is reached.
-        points = await repository.points_in_box(session, _search_box(lat, lon, radius), where)
-        lats = np.fromiter((p[1] for p in points), dtype=float, count=len(points))
-        lons = np.fromiter((p[2] for p in points), dtype=float, count=len(points))
-        spherical = _haversine_many(lat, lon, lats, lons)
-        if int(np.count_nonzero(spherical <= radius)) >= limit or radius >= cap:
-            break
-        radius = min(radius * GROWTH, cap)
-    if not points:
-        return []
-    order = np.argsort(spherical, kind="stable")
-    kth = spherical[order[min(limit, len(order)) - 1]]
-    exact = sorted(
-        (geodesic((lat, lon), (points[i][1], points[i][2])).meters, points[i][0])
-        for i in order
-        if spherical[i] <= kth * _ELLIPSOID_MARGIN + 1.0
+    found = await nearby.nearest(
+        session,
+        lat=lat,
+        lon=lon,
+        where=where,
+        limit=limit,
+        max_distance_m=max_distance_m,
+        cache_size=cache_size,
     )
-    if max_distance_m is not None:
-        exact = [(d, sid) for d, sid in exact if d <= max_distance_m]
-    exact = exact[:limit]
-    shelters = {s.id: s for s in await repository.get_many(session, [sid for _, sid in exact])}
-    return [NearbyShelter(shelters[sid], distance) for distance, sid in exact]
+    return [NearbyShelter(shelter, distance) for shelter, distance in found]
 
 
 async def any_open_within(
@@ -544,11 +512,14 @@ async def any_open_within(
     lon: float,
     radius_m: float,
     hazard_type: HazardType | None = None,
+    cache_size: int = NEAREST_CACHE_SIZE,
 ) -> bool:
     """Whether an open shelter (for the hazard) lies roughly within the radius (one query;
     the box is a little larger than the circle)."""
     where = ShelterFilter(hazard_type=hazard_type, open_only=True)
-    return await repository.any_in_box(session, _search_box(lat, lon, radius_m), where)
+    return await nearby.any_open_within(
+        session, lat=lat, lon=lon, radius_m=radius_m, where=where, cache_size=cache_size
+    )
 
 
 async def nearest_shelters_naive(
