@@ -184,44 +184,69 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
     return areas
 
 
-async def plan_route(
+@dataclass(frozen=True, slots=True)
+class RouteInputs:
+    """Everything a route needs from the database, read before the search begins."""
+
+    request: RouteRequest
+    areas: list[Polygon | MultiPolygon]
+    zones: ZoneLookup | None
+    # The destination shelter (toShelterId), or the nearest suitable shelter's candidates.
+    shelter: shelters_service.Shelter | None = None
+    candidates: tuple[shelters_service.NearbyShelter, ...] = ()
+
+
+async def route_inputs(
     session: AsyncSession,
     settings: Settings,
     engine: RoutingEngine,
     request: RouteRequest,
-) -> EvacuationRoute:
-    """The evacuation route for a request (raises a DomainError, RoutingError included)."""
+) -> RouteInputs:
+    """Check the request and read what its route needs (raises a DomainError)."""
     areas = _check_request(settings, request)
-    speed = walking_speed(settings, request)
-    origin = _lonlat(request.origin)
     # Fail fast (and typed) on an origin the network cannot serve, before any database work.
-    _snap(engine, origin, "from")
-
+    _snap(engine, _lonlat(request.origin), "from")
     zones = await hazards_service.zone_lookup(session) if request.hazard_type else None
-    avoid = _AvoidSet()
-    for i, polygon in enumerate(areas):
-        avoid.add_request_area(i, polygon)
-
-    shelter: shelters_service.Shelter | None = None
-    compared = 0
     if request.shelter_id is not None:
         try:
             shelter = await shelters_service.get_shelter(session, request.shelter_id)
         except NotFound:
             raise NotFound("shelter", "避難所", field="toShelterId") from None
-        destination = (shelter.longitude, shelter.latitude)
-        _snap(engine, destination, "toShelterId")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
-    elif request.destination is not None:
-        destination = _lonlat(request.destination)
-        _snap(engine, destination, "toPoint")
-        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
-    else:
-        assert request.hazard_type is not None  # checked above
-        shelter, compared = await _nearest_by_walking(
-            session, settings, engine, request, origin, avoid, zones
+        _snap(engine, (shelter.longitude, shelter.latitude), "toShelterId")
+        return RouteInputs(request, areas, zones, shelter=shelter)
+    if request.destination is not None:
+        _snap(engine, _lonlat(request.destination), "toPoint")
+        return RouteInputs(request, areas, zones)
+    candidates = await _nearest_candidates(session, settings, request)
+    return RouteInputs(request, areas, zones, candidates=tuple(candidates))
+
+
+async def plan_route(
+    settings: Settings, engine: RoutingEngine, inputs: RouteInputs
+) -> EvacuationRoute:
+    """The evacuation route (raises a RoutingError). Needs no database: a request holds no
+    pooled connection while its graph searches run in worker threads."""
+    request = inputs.request
+    speed = walking_speed(settings, request)
+    origin = _lonlat(request.origin)
+    zones = inputs.zones
+    avoid = _AvoidSet()
+    for i, polygon in enumerate(inputs.areas):
+        avoid.add_request_area(i, polygon)
+
+    shelter = inputs.shelter
+    if inputs.candidates:
+        shelter = await _nearest_by_walking(
+            engine, request, origin, inputs.candidates, avoid, zones
         )
         destination = (shelter.longitude, shelter.latitude)
+    else:
+        if shelter is not None:
+            destination = (shelter.longitude, shelter.latitude)
+        else:
+            assert request.destination is not None  # route_inputs gave one of the three
+            destination = _lonlat(request.destination)
+        _add_zones(zones, avoid, request.hazard_type, [origin, destination])
 
     route = await asyncio.to_thread(
         engine.route, origin, destination, avoid.polygons, speed, avoid.severities
@@ -251,7 +276,7 @@ async def plan_route(
         shelter=shelter,
         crossings=crossings,
         zones_avoided=len(avoid.zone_ids),
-        candidates_compared=compared,
+        candidates_compared=len(inputs.candidates),
     )
 
 
@@ -264,16 +289,10 @@ def _snap(engine: RoutingEngine, point: tuple[float, float], field: str) -> None
         raise
 
 
-async def _nearest_by_walking(
-    session: AsyncSession,
-    settings: Settings,
-    engine: RoutingEngine,
-    request: RouteRequest,
-    origin: tuple[float, float],
-    avoid: _AvoidSet,
-    zones: ZoneLookup | None,
-) -> tuple[shelters_service.Shelter, int]:
-    """Among the nearest designated shelters (straight line), the nearest on foot."""
+async def _nearest_candidates(
+    session: AsyncSession, settings: Settings, request: RouteRequest
+) -> list[shelters_service.NearbyShelter]:
+    """The nearest designated shelters (straight line) to compare on foot; NoShelter if none."""
     lat, lon = request.origin
     open_only = request.open_only
 
@@ -315,7 +334,18 @@ async def _nearest_by_walking(
             f"no {which} designated for {hazard.lower()} {within}",
             f"{radius_km}キロメートル以内に{hazard_ja}に対応する{which_ja}避難場所がありません",
         )
+    return found
 
+
+async def _nearest_by_walking(
+    engine: RoutingEngine,
+    request: RouteRequest,
+    origin: tuple[float, float],
+    found: Sequence[shelters_service.NearbyShelter],
+    avoid: _AvoidSet,
+    zones: ZoneLookup | None,
+) -> shelters_service.Shelter:
+    """Among the candidates, the nearest on foot."""
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
     _add_zones(zones, avoid, request.hazard_type, [origin, *points])
     costs = await asyncio.to_thread(
@@ -328,7 +358,7 @@ async def _nearest_by_walking(
             "近くの避難場所のいずれにも歩いて行ける経路がありません",
         )
     _, best = min(reachable)
-    return found[best].shelter, len(found)
+    return found[best].shelter
 
 
 def rank_key(cost: WalkCost) -> tuple[int, float]:
