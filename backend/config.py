@@ -9,6 +9,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The repository checkout this package runs from (graphql/ is beside backend/, never packaged).
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -51,6 +54,11 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = 4_000
     graphql_max_aliases: int = 30
     max_request_bytes: int = 256 * 1024
+    # Persisted queries (APQ): the app's documents are known by hash from this folder
+    # (default: graphql/operations of the checkout); other documents are learned from the
+    # clients that send them, except in production unless this is set to true.
+    graphql_operations_dir: Path | None = None
+    graphql_learn_persisted_queries: bool | None = None
 
     # Domain knobs.
     family_invitation_default_hours: int = 72
@@ -98,6 +106,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kizuna.sqlite3').resolve()}"
+
+    @property
+    def learns_persisted_queries(self) -> bool:
+        if self.graphql_learn_persisted_queries is not None:
+            return self.graphql_learn_persisted_queries
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def operations_folder(self) -> Path:
+        return self.graphql_operations_dir or _CHECKOUT / "graphql" / "operations"
 
     @property
     def road_graph_file(self) -> Path:

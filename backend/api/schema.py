@@ -34,6 +34,7 @@ from ..residents.queries import ResidentQueries
 from ..routing.queries import RoutingQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
+from .persisted import PersistedQueries, PersistedQueryExtension
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
@@ -98,7 +99,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # Factories, so every request gets fresh extension instances. The app sends the same
     # few documents again and again; parsing and validating them once saves ~70 % of a
     # small request (bounded LRU, so unique query texts cannot grow memory).
+    persisted = PersistedQueries.from_folder(
+        settings.operations_folder,
+        learn=settings.learns_persisted_queries,
+        capacity=GRAPHQL_DOCUMENT_CACHE,
+    )
     extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: PersistedQueryExtension(persisted),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
         lambda: AddValidationRules(rules),
