@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -66,8 +67,9 @@ class _Cache:
     def __init__(self) -> None:
         self.stamp: int | None = None
         self.entries: OrderedDict[Hashable, _Candidates] = OrderedDict()
-        # One copy of each shelter per stamp, shared by every entry that holds it.
-        self.copies: dict[uuid.UUID, Shelter] = {}
+        # One copy of each shelter per stamp, shared by the entries holding it (and dropped
+        # with the last of them).
+        self.copies: weakref.WeakValueDictionary[uuid.UUID, Shelter] = weakref.WeakValueDictionary()
 
     def get(self, stamp: int, key: Hashable) -> _Candidates | None:
         if stamp != self.stamp:
@@ -101,11 +103,6 @@ class _Cache:
 
 
 _cache = _Cache()
-
-
-def clear_cache() -> None:
-    """Forget every cached answer (tests)."""
-    _cache.__init__()  # type: ignore[misc]
 
 
 def _detached_copy(shelter: Shelter) -> Shelter:
