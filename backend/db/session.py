@@ -84,8 +84,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         return bool(dialect.get_driver_connection(raw).in_transaction)
 
     commit, rollback = dialect.do_commit, dialect.do_rollback
-    dialect.do_commit = lambda c: commit(c) if in_transaction(c) else None  # type: ignore[method-assign]
-    dialect.do_rollback = lambda c: rollback(c) if in_transaction(c) else None  # type: ignore[method-assign]
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
