@@ -48,6 +48,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import h3  # noqa: E402
+
+from backend.shelters.nearby import CELL_RESOLUTION  # noqa: E402
 from tests.shared_data import shared_data_dir  # noqa: E402
 
 OPERATIONS = REPO / "graphql" / "operations"
@@ -375,7 +378,13 @@ def report(variants: list[Variant], kinds: list[RequestKind], args: argparse.Nam
     )
     names = [v.name for v in variants]
     width = max(14, *(len(n) + 2 for n in names))
-    print(f"{'server CPU per request (ms)':<36}" + "".join(f"{n:>{width}}" for n in names))
+    for kind in kinds[:2]:
+        cells = {h3.latlng_to_cell(o["lat"], o["lon"], CELL_RESOLUTION) for o in kind.origins}
+        print(
+            f"{kind.name}: {len(kind.origins)} origins in {len(cells)} H3 cells "
+            f"(the nearest-shelter cache keeps candidates per cell)"
+        )
+    print(f"\n{'server CPU per request (ms)':<36}" + "".join(f"{n:>{width}}" for n in names))
     for kind in kinds:
         cells = [statistics.median(v.cpu_ms[kind.name]) for v in variants]
         print(f"{kind.name:<36}" + "".join(f"{c:>{width}.2f}" for c in cells))
