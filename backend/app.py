@@ -6,10 +6,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,7 +68,7 @@ def create_app(
     app.state.database = database
     app.state.verifier = verifier
 
-    async def get_context(request: Request) -> AsyncIterator[Context]:
+    async def get_context(request: Request) -> Context:
         token = _bearer_token(request)
         principal = Principal.anonymous()
         if token is not None:
@@ -76,18 +76,17 @@ def create_app(
                 principal = await verifier.verify(token)
             except AuthenticationError as exc:
                 raise BearerRejected(str(exc)) from exc
-        session = database.new_session()
-        try:
-            yield Context(
-                settings=settings,
-                principal=principal,
-                db=RequestDatabase(session),
-                request_id=request_id_var.get() or "",
-                load_resident=load_resident,
-                load_roles=load_roles,
-            )
-        finally:
-            await session.close()
+        # No teardown needed: every block of a RequestDatabase ends its transaction, so the
+        # session holds no connection between blocks (and a plain getter is cheaper than a
+        # generator dependency, which FastAPI runs in an exit stack).
+        return Context(
+            settings=settings,
+            principal=principal,
+            db=RequestDatabase(database.new_session()),
+            request_id=request_id_var.get() or "",
+            load_resident=load_resident,
+            load_roles=load_roles,
+        )
 
     graphql_app = KizunaGraphQLRouter(
         build_schema(settings),
@@ -110,29 +109,7 @@ def create_app(
 
     app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-            response.headers["x-request-id"] = request_id
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-            return response
-        finally:
-            request_id_var.reset(token)
+    app.add_middleware(RequestContext)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -149,6 +126,51 @@ def create_app(
 
     install_observability(app, settings)
     return app
+
+
+class RequestContext:
+    """Request id (kept from the caller when well-formed) in the log context and the response
+    header, and one log line per request; plain ASGI, so the response is not re-streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
 
 
 class _BodyTooLarge(Exception):

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # Introspection and "Did you mean ...?" suggestions; unset: on except in production.
     graphql_introspection: bool | None = None
     max_request_bytes: int = 256 * 1024
+    # Persisted queries (APQ): the app's documents are known by hash from this folder
+    # (default: graphql/operations of the checkout); other documents are learned from the
+    # clients that send them, except in production unless this is set to true.
+    graphql_operations_dir: Path | None = None
+    graphql_learn_persisted_queries: bool | None = None
 
     # Domain knobs.
     family_invitation_default_hours: int = 72
@@ -97,6 +102,9 @@ class Settings(BaseSettings):
     # radius are compared by walking distance.
     route_shelter_candidates: int = Field(default=8, ge=1, le=50)
     route_shelter_radius_m: float = Field(default=20_000.0, gt=0, le=200_000)
+    # Nearest-shelter answers kept per process, per (H3 cell, filter), until any shelter is
+    # written (opened, filled, closed, imported); 0 switches the cache off.
+    nearest_shelter_cache_size: int = Field(default=4_096, ge=0, le=1_000_000)
     # Request limits for client-drawn avoid areas.
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
@@ -146,6 +154,18 @@ class Settings(BaseSettings):
     def served_selection(self) -> list[str]:
         """The entries of ``served_municipalities``, e.g. ["07"]."""
         return [entry.strip() for entry in self.served_municipalities.split(",")]
+
+    @property
+    def learns_persisted_queries(self) -> bool:
+        """Whether documents sent with their hash are learned (not in production by default)."""
+        if self.graphql_learn_persisted_queries is not None:
+            return self.graphql_learn_persisted_queries
+        return self.environment is not Environment.PRODUCTION
+
+    @property
+    def operations_folder(self) -> Path:
+        """Where the app's documents are (persisted queries); graphql/ is never packaged."""
+        return self.graphql_operations_dir or PROJECT_ROOT / "graphql" / "operations"
 
     @property
     def road_graph_file(self) -> Path:

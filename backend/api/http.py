@@ -18,6 +18,8 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET
 
+from .encoding import json_bytes
+
 # Deeper than any request the app sends (a MultiPolygon in variables is ~9 levels).
 MAX_JSON_DEPTH = 64
 # A longer integer does not fit a double (about 1.8e308): no GraphQL scalar can hold it.
@@ -94,7 +96,10 @@ def error_response(status_code: int, message: str) -> JSONResponse:
 
 
 class KizunaGraphQLRouter(GraphQLRouter[Any, None]):
-    """strawberry's router with strict bodies and JSON errors."""
+    """strawberry's router with strict bodies, JSON errors and orjson-encoded answers."""
+
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
 
     def decode_json(self, data: str | bytes) -> object:
         value = decode_request_json(data)

@@ -32,6 +32,7 @@ from ..routing.queries import RoutingQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from .limits import BoundedValidation, DocumentLimits, ValidationResults
+from .persisted import PersistedQueries, PersistedQueryExtension
 from .scalars import SCALAR_MAP
 
 GRAPHQL_DOCUMENT_CACHE = 512
@@ -137,9 +138,19 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # so unique query texts cannot grow memory).
     results = ValidationResults(GRAPHQL_DOCUMENT_CACHE)
     extra_rules = [] if introspection else [NoSchemaIntrospectionCustomRule]
+    # The app's documents by hash (persisted queries), read once per schema.
+    persisted = PersistedQueries.from_folder(
+        settings.operations_folder,
+        learn=settings.learns_persisted_queries,
+        capacity=GRAPHQL_DOCUMENT_CACHE,
+    )
     # Factories, so every request gets fresh extension instances.
     extensions: list[Callable[[], SchemaExtension]] = [
-        *schema_extensions(settings),  # first: they see the whole operation, errors masked
+        # Before anything reads the document: a hash becomes the document it stands for. It
+        # comes first because strawberry does not unwind the hooks entered before one that
+        # refuses the operation (an unknown hash), which would leave them dangling.
+        lambda: PersistedQueryExtension(persisted),
+        *schema_extensions(settings),  # then: they see the whole operation, errors masked
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: ParserCache(maxsize=GRAPHQL_DOCUMENT_CACHE),
         lambda: BoundedValidation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = (
+    "backend.db.versions",
     "backend.municipalities.models",
     "backend.auth.models",
     "backend.residents.models",

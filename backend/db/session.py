@@ -22,6 +22,17 @@ from .constraints import conflict_for
 
 # Execution option marking a connection whose transaction will write (see _configure_sqlite).
 WRITES = "kizuna_writes"
+# Execution options of a request's read block: no transaction at all, each statement sees
+# the latest committed data (PostgreSQL's READ COMMITTED gives no more inside a transaction),
+# and BEGIN/COMMIT cost no round trips. SQLite runs such a block without BEGIN.
+READS = "kizuna_reads"
+# Session.info key holding a token of the read block in progress (None outside one): what a
+# read block has read once, such as a data stamp, it may reuse until the block ends.
+READ_BLOCK = "kizuna_read_block"
+_READ_OPTIONS: dict[str, dict[str, Any]] = {
+    "postgresql": {READS: True, "isolation_level": "AUTOCOMMIT"},
+    "sqlite": {READS: True},
+}
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -31,6 +42,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+        # Connections come back with their transaction ended (see _configure_sqlite).
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
@@ -54,10 +67,39 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get(READS):
+            return  # autocommit: every statement is its own read transaction
         # A transaction that will write takes the write lock up front: two deferred ones that
         # both read first would deadlock on upgrading, and SQLite fails one at once.
-        immediate = connection.get_execution_options().get(WRITES)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITES) else "BEGIN")
+
+    # Every call into aiosqlite is a round trip to its thread (~60 us of CPU). COMMIT and
+    # ROLLBACK after a read block (no BEGIN) and the pool's rollback-on-return of a connection
+    # whose transaction already ended have nothing to do: skip them.
+    dialect = engine.sync_engine.dialect
+
+    def in_transaction(connection: Any) -> bool:
+        raw = getattr(connection, "dbapi_connection", connection)
+        return bool(dialect.get_driver_connection(raw).in_transaction)
+
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        if state.asyncio_safe and not state.transaction_was_reset:
+            dialect.do_rollback(dbapi_connection)
 
 
 class Database:
@@ -107,6 +149,11 @@ class RequestDatabase:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Sessions bound to a Connection (tests' rollback fixtures) read in its transaction.
+        bind = session.bind
+        self._read_options = (
+            _READ_OPTIONS.get(bind.dialect.name, {}) if isinstance(bind, AsyncEngine) else {}
+        )
         self._lock = asyncio.Lock()
         self._rollback_hooks: list[Callable[[], None]] = []
 
@@ -116,18 +163,25 @@ class RequestDatabase:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """The request's session, used exclusively for the block (reads).
+        """The request's session, used exclusively for the block (reads only).
 
-        The read transaction ends with the block, so the pooled connection goes back at once:
-        a request that computes afterwards (a route search) holds no connection meanwhile.
+        The pooled connection goes back when the block ends, so a request that computes
+        afterwards (a route search) holds none meanwhile. Outside tests the block runs without
+        a transaction (see _READ_OPTIONS): statements see what is committed when they run.
         """
         async with self._lock:
+            info = self._session.info
             try:
+                if self._read_options and not self._session.in_transaction():
+                    await self._session.connection(execution_options=self._read_options)
+                info[READ_BLOCK] = object()
                 yield self._session
+                await self._session.commit()
             except BaseException:
                 await self._rollback()
                 raise
-            await self._session.commit()
+            finally:
+                info.pop(READ_BLOCK, None)
 
     async def _rollback(self) -> None:
         await self._session.rollback()

@@ -48,8 +48,11 @@ class RoutingQueries:
                 open_only=input.open_only,
             )
             networks = await road_networks.get(context.settings)
+            # Read, give the connection back, then search: a burst of route requests never
+            # waits for the pool while the graph searches run.
             async with context.db.session() as session:
-                result = await service.plan_route(session, context.settings, networks, request)
+                inputs = await service.route_inputs(session, context.settings, networks, request)
+            result = await service.plan_route(context.settings, inputs)
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
         return EvacuationRouteType.from_result(result)

@@ -11,7 +11,7 @@ import asyncio
 import math
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -188,26 +188,40 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
     return areas
 
 
-async def plan_route(
+@dataclass(frozen=True, slots=True)
+class RouteInputs:
+    """Everything a route needs from the database, read before any graph search begins."""
+
+    request: RouteRequest
+    areas: list[Polygon | MultiPolygon]
+    zones: ZoneLookup | None
+    # The regions whose graphs reach the origin, with the snap there.
+    near_origin: tuple[tuple[Region, Snap], ...]
+    # A fixed destination (toShelterId / toPoint) and the region reaching both ends ...
+    destination: tuple[float, float] | None = None
+    region: Region | None = None
+    shelter: shelters_service.Shelter | None = None
+    # ... or the nearest suitable shelter's candidates, compared on foot by plan_route.
+    candidates: tuple[shelters_service.NearbyShelter, ...] = ()
+
+
+async def route_inputs(
     session: AsyncSession,
     settings: Settings,
     networks: RoadNetworks,
     request: RouteRequest,
-) -> EvacuationRoute:
-    """The evacuation route for a request (raises a DomainError, RoutingError included)."""
+) -> RouteInputs:
+    """Check the request and read what its route needs (raises a DomainError)."""
     # Avoid areas are geometry work (validity checks): off the event loop.
     if request.avoid_geojson:
         areas = await asyncio.to_thread(_check_request, settings, request)
     else:
         areas = _check_request(settings, request)
-    speed = walking_speed(settings, request)
     origin = _lonlat(request.origin)
     # Fail fast (and typed) on an origin no network serves, before any database work.
-    near_origin = networks.covering(origin, "from")
-
+    near_origin = tuple(networks.covering(origin, "from"))
     zones = await hazards_service.zone_lookup(session) if request.hazard_type else None
-    shelter: shelters_service.Shelter | None = None
-    compared = 0
+    inputs = RouteInputs(request, areas, zones, near_origin)
     if request.shelter_id is not None:
         try:
             shelter = await shelters_service.get_shelter(session, request.shelter_id)
@@ -215,19 +229,32 @@ async def plan_route(
             raise NotFound("shelter", "避難所", field="toShelterId") from None
         destination = (shelter.longitude, shelter.latitude)
         region = _region_for(networks, near_origin, destination, "toShelterId")
-    elif request.destination is not None:
+        return replace(inputs, destination=destination, region=region, shelter=shelter)
+    if request.destination is not None:
         destination = _lonlat(request.destination)
         region = _region_for(networks, near_origin, destination, "toPoint")
-    else:
-        assert request.hazard_type is not None  # checked above
-        shelter, region, compared = await _nearest_by_walking(
-            session, settings, near_origin, request, origin, areas, zones
-        )
+        return replace(inputs, destination=destination, region=region)
+    assert request.hazard_type is not None  # checked above
+    candidates = await _nearest_candidates(session, settings, request)
+    return replace(inputs, candidates=tuple(candidates))
+
+
+async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute:
+    """The evacuation route (raises a RoutingError). Needs no database: a request holds no
+    pooled connection while its graph searches run in worker threads."""
+    request = inputs.request
+    speed = walking_speed(settings, request)
+    origin = _lonlat(request.origin)
+    zones = inputs.zones
+    shelter, region, destination = inputs.shelter, inputs.region, inputs.destination
+    if inputs.candidates:
+        shelter, region = await _nearest_by_walking(inputs, origin)
         destination = (shelter.longitude, shelter.latitude)
+    assert region is not None and destination is not None  # route_inputs gave one of them
 
     # The route and the zones it is planned around depend only on its two ends (never on
     # which candidates were compared), so the same route always reports the same zones.
-    avoid = _request_areas(areas)
+    avoid = _request_areas(inputs.areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     engine = region.engine
     route = await _search(
@@ -258,7 +285,7 @@ async def plan_route(
         shelter=shelter,
         crossings=crossings,
         zones_avoided=len(avoid.zone_ids),
-        candidates_compared=compared,
+        candidates_compared=len(inputs.candidates),
     )
 
 
@@ -289,16 +316,10 @@ async def _search(search: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(search, *args)
 
 
-async def _nearest_by_walking(
-    session: AsyncSession,
-    settings: Settings,
-    near_origin: Sequence[tuple[Region, Snap]],
-    request: RouteRequest,
-    origin: tuple[float, float],
-    areas: Sequence[Polygon | MultiPolygon],
-    zones: ZoneLookup | None,
-) -> tuple[shelters_service.Shelter, Region, int]:
-    """Among the nearest designated shelters (straight line), the nearest on foot."""
+async def _nearest_candidates(
+    session: AsyncSession, settings: Settings, request: RouteRequest
+) -> list[shelters_service.NearbyShelter]:
+    """The nearest designated shelters (straight line) to compare on foot; NoShelter if none."""
     lat, lon = request.origin
     open_only = request.open_only
 
@@ -312,6 +333,7 @@ async def _nearest_by_walking(
             exclude_full=True,
             limit=settings.route_shelter_candidates,
             max_distance_m=settings.route_shelter_radius_m,
+            cache_size=settings.nearest_shelter_cache_size,
         )
 
     # Default: once the city has opened shelters nearby (a disaster), only open ones count;
@@ -323,6 +345,7 @@ async def _nearest_by_walking(
         lon=lon,
         radius_m=settings.route_shelter_radius_m,
         hazard_type=request.hazard_type,
+        cache_size=settings.nearest_shelter_cache_size,
     )
     found = await candidates(True) if opened else []
     if not found and open_only is not True:
@@ -338,11 +361,18 @@ async def _nearest_by_walking(
             f"no {which} designated for {hazard.lower()} {within}",
             f"{radius_km}キロメートル以内に{hazard_ja}に対応する{which_ja}避難場所がありません",
         )
+    return found
 
+
+async def _nearest_by_walking(
+    inputs: RouteInputs, origin: tuple[float, float]
+) -> tuple[shelters_service.Shelter, Region]:
+    """Among the candidates, the nearest on foot, and the region it is reached in."""
+    found = inputs.candidates
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
-    avoid = _request_areas(areas)
-    _add_zones(zones, avoid, request.hazard_type, [origin, *points])
-    regions = [region for region, _ in near_origin]
+    avoid = _request_areas(inputs.areas)
+    _add_zones(inputs.zones, avoid, inputs.request.hazard_type, [origin, *points])
+    regions = [region for region, _ in inputs.near_origin]
 
     def walk_costs_from() -> list[list[WalkCost | None]]:
         return [
@@ -363,7 +393,7 @@ async def _nearest_by_walking(
             "近くの避難場所のいずれにも歩いて行ける経路がありません",
         )
     _, best_region, best = min(reachable)
-    return found[best].shelter, regions[best_region], len(found)
+    return found[best].shelter, regions[best_region]
 
 
 def rank_key(cost: WalkCost) -> tuple[int, float]:

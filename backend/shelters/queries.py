@@ -44,6 +44,7 @@ class ShelterQueries:
                     open_only=open_only,
                     limit=first,
                     max_distance_m=max_distance_meters,
+                    cache_size=info.context.settings.nearest_shelter_cache_size,
                 )
         except DomainError as exc:
             raise top_level_error(exc) from exc

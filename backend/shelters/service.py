@@ -11,19 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from geopy.distance import geodesic
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth import service as auth_service
 from ..db.base import utcnow
 from ..errors import Checker, NotFound, ValidationFailed
-from ..geo import check_bbox, check_point, haversine_m_array, padded_box
+from ..geo import check_bbox, check_point
 from ..hazards.types import HazardType
 from ..ingest.files import parse_all_off_loop, unique_paths
 from ..municipalities import service as municipality_service
 from ..principal import Principal, Role
-from . import repository
+from . import nearby, repository
 from .demo import DEMO_ID_PREFIX, DEMO_MUNICIPALITY, demo_shelter_records
 from .importing import StoreReport, store_records
 from .merge import DEFAULT_MERGE_MAX_DISTANCE_M, merge_shelter_records_detailed
@@ -37,13 +35,10 @@ MAX_NEAREST = 50
 MAX_CAPACITY = 100_000
 MAX_MAP_FEATURES = 2_000
 MAX_BBOX_SPAN_DEGREES = 2.0
-# Nearest search: the box starts at this radius and grows by GROWTH until it holds enough.
-START_RADIUS_M = 2_000.0
-GROWTH = 4.0
-MAX_SEARCH_RADIUS_M = 1_000_000.0
-# WGS 84 geodesic and spherical distances differ by < 0.5 %; candidates are ranked by the
-# vectorised haversine and only those within this factor of the k-th get the exact geodesic.
-_ELLIPSOID_MARGIN = 1.01
+MAX_SEARCH_RADIUS_M = nearby.MAX_SEARCH_RADIUS_M
+# Nearest-shelter answers each process keeps per (H3 cell, filter) for the shelters' current
+# data stamp (see nearby.py); callers pass settings.nearest_shelter_cache_size.
+NEAREST_CACHE_SIZE = 4_096
 
 
 class _Unset:
@@ -160,11 +155,6 @@ async def shelter_locations(session: AsyncSession) -> list[tuple[str | None, flo
     return await repository.locations(session)
 
 
-def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(min_lat, min_lon, max_lat, max_lon) holding every point within ``radius_m``."""
-    return padded_box(lat, lon, lat, lon, radius_m * _ELLIPSOID_MARGIN)
-
-
 def _check_nearest(lat: float, lon: float, limit: int, max_distance_m: float | None) -> None:
     checker = Checker()
     check_point(checker, "near", lat, lon)
@@ -196,8 +186,10 @@ async def nearest_shelters(
     exclude_full: bool = False,
     limit: int = 10,
     max_distance_m: float | None = None,
+    cache_size: int = NEAREST_CACHE_SIZE,
 ) -> list[NearbyShelter]:
-    """The ``limit`` shelters nearest to a point (geodesic), filtered in SQL, nearest first."""
+    """The ``limit`` shelters nearest to a point (geodesic), nearest first; answered from
+    the process's cache of candidates per H3 cell unless ``cache_size`` is 0."""
     _check_nearest(lat, lon, limit, max_distance_m)
     where = ShelterFilter(
         hazard_type=hazard_type,
@@ -205,32 +197,16 @@ async def nearest_shelters(
         open_only=open_only,
         exclude_full=exclude_full,
     )
-    cap = max_distance_m or MAX_SEARCH_RADIUS_M
-    radius = min(START_RADIUS_M, cap)
-    while True:
-        # The lat/lon index serves the box; grow it until `limit` shelters lie within the
-        # radius (so none outside the box can be nearer), or the cap is reached.
-        points = await repository.points_in_box(session, _search_box(lat, lon, radius), where)
-        lats = np.fromiter((p[1] for p in points), dtype=float, count=len(points))
-        lons = np.fromiter((p[2] for p in points), dtype=float, count=len(points))
-        spherical = haversine_m_array(lat, lon, lats, lons)
-        if int(np.count_nonzero(spherical <= radius)) >= limit or radius >= cap:
-            break
-        radius = min(radius * GROWTH, cap)
-    if not points:
-        return []
-    order = np.argsort(spherical, kind="stable")
-    kth = spherical[order[min(limit, len(order)) - 1]]
-    exact = sorted(
-        (geodesic((lat, lon), (points[i][1], points[i][2])).meters, points[i][0])
-        for i in order
-        if spherical[i] <= kth * _ELLIPSOID_MARGIN + 1.0
+    found = await nearby.nearest(
+        session,
+        lat=lat,
+        lon=lon,
+        where=where,
+        limit=limit,
+        max_distance_m=max_distance_m,
+        cache_size=cache_size,
     )
-    if max_distance_m is not None:
-        exact = [(d, sid) for d, sid in exact if d <= max_distance_m]
-    exact = exact[:limit]
-    shelters = {s.id: s for s in await repository.get_many(session, [sid for _, sid in exact])}
-    return [NearbyShelter(shelters[sid], distance) for distance, sid in exact]
+    return [NearbyShelter(shelter, distance) for shelter, distance in found]
 
 
 async def any_open_within(
@@ -240,11 +216,14 @@ async def any_open_within(
     lon: float,
     radius_m: float,
     hazard_type: HazardType | None = None,
+    cache_size: int = NEAREST_CACHE_SIZE,
 ) -> bool:
     """Whether an open shelter (for the hazard) lies roughly within the radius (one query;
     the box is a little larger than the circle)."""
     where = ShelterFilter(hazard_type=hazard_type, open_only=True)
-    return await repository.any_in_box(session, _search_box(lat, lon, radius_m), where)
+    return await nearby.any_open_within(
+        session, lat=lat, lon=lon, radius_m=radius_m, where=where, cache_size=cache_size
+    )
 
 
 async def shelters_in_area(
