@@ -36,9 +36,13 @@ def assemble() -> None:
         _assembled = True
 
 
-async def load_resident(session: AsyncSession, principal: Principal) -> Resident:
-    """The signed-in resident's record, created on first sign-in (the context's loader)."""
-    return await residents_service.get_or_create_resident(session, principal)
+async def load_resident(
+    session: AsyncSession, principal: Principal, create: bool
+) -> Resident | None:
+    """The signed-in resident's record (the context's loader); ``create`` on first sign-in."""
+    if create:
+        return await residents_service.get_or_create_resident(session, principal)
+    return await residents_service.find_resident(session, principal)
 
 
 async def load_roles(session: AsyncSession, principal: Principal) -> Principal:

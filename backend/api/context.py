@@ -24,8 +24,9 @@ from .errors import AuthenticationRequired, top_level_error
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
 
-# (session, principal) -> the signed-in resident's record, created on first sign-in.
-ResidentLoader = Callable[[AsyncSession, Principal], Awaitable[ResidentRef]]
+# (session, principal, create) -> the signed-in resident's record; with create=False None
+# when they never signed in before, with create=True created on this first sign-in.
+ResidentLoader = Callable[[AsyncSession, Principal, bool], Awaitable[ResidentRef | None]]
 # (session, principal) -> the principal with the staff roles granted to it.
 RoleLoader = Callable[[AsyncSession, Principal], Awaitable[Principal]]
 
@@ -77,8 +78,15 @@ class Context(BaseContext):
 
     async def _load_resident(self) -> ResidentRef:
         try:
+            # Read first: only a first sign-in writes (on SQLite a write takes the lock).
+            async with self.db.session() as session:
+                found = await self._load_resident_record(session, self.principal, False)
+            if found is not None:
+                return found
             async with self.db.transaction() as session:
-                return await self._load_resident_record(session, self.principal)
+                created = await self._load_resident_record(session, self.principal, True)
+            assert created is not None
+            return created
         except DomainError as exc:
             raise top_level_error(exc) from exc
 

@@ -60,14 +60,28 @@ class PlaceChanges:
     address: Any = UNSET
 
 
-async def get_or_create_resident(session: AsyncSession, principal: Principal) -> Resident:
-    """The signed-in resident's record, created on first sign-in."""
+async def find_resident(session: AsyncSession, principal: Principal) -> Resident | None:
+    """The signed-in resident's record, or None before their first sign-in."""
     if not principal.is_resident or principal.subject is None:
         raise Unauthenticated("a resident sign-in is required", "住民としてのログインが必要です")
-    resident = await repository.by_subject(session, principal.subject)
+    return await repository.by_subject(session, principal.subject)
+
+
+async def get_or_create_resident(session: AsyncSession, principal: Principal) -> Resident:
+    """The signed-in resident's record, created on first sign-in."""
+    resident = await find_resident(session, principal)
     if resident is not None:
         return resident
-    display_name = principal.claims.get("name") or principal.claims.get("nickname")
+    assert principal.subject is not None  # find_resident refused anything else
+    # The IdP's name claim seeds the display name, under the same text rule as the profile.
+    claimed = principal.claims.get("name") or principal.claims.get("nickname")
+    display_name = (
+        clean_text(
+            Checker(), "name", str(claimed)[:NAME_MAX], label_ja="表示名", max_length=NAME_MAX
+        )
+        if claimed
+        else None
+    )
     # ON CONFLICT DO NOTHING: the app fires several requests at once on first launch.
     await repository.insert_if_absent(
         session,
@@ -75,7 +89,7 @@ async def get_or_create_resident(session: AsyncSession, principal: Principal) ->
             "id": uuid.uuid4(),
             "subject": principal.subject,
             "issuer": principal.issuer,
-            "display_name": str(display_name)[:NAME_MAX] if display_name else None,
+            "display_name": display_name,
             "gender": Gender.UNSPECIFIED.value,
             "preferred_language": Language.JA.value,
             "municipality_chosen": False,

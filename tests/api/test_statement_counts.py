@@ -94,6 +94,9 @@ async def test_me_screen_statement_count_does_not_grow(gql, token, engine) -> No
         await gql(me, token=large_token)
     assert len(small) == len(large), (small, large)
     assert len(large) <= 8, large
+    # and a signed-in resident's screen writes nothing (only a first sign-in does)
+    writes = [q for q in large if q.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
 
 
 async def test_family_sharing_screen_statement_count_does_not_grow(gql, token, engine) -> None:  # type: ignore[no-untyped-def]
