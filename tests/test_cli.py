@@ -11,46 +11,22 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from backend.app import create_app
 from backend.auth.tokens import AuthenticationError, TokenVerifier
-from backend.cli import app
 from backend.config import PROJECT_ROOT, Environment, Settings, get_settings
 from backend.principal import PrincipalKind, Role
-from tests.conftest import RollbackDatabase, fresh_database_url
+from tests.cli import fresh_cli_env, invoke, kizuna
+from tests.conftest import RollbackDatabase
 from tests.shared_data import require_shared
-
-runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def cli_env(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    tmp = tmp_path_factory.mktemp("cli")
-    url = asyncio.run(fresh_database_url(database_url, "cli", tmp))
-    env = {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
-    yield env
+    yield asyncio.run(fresh_cli_env(database_url, "cli", tmp_path_factory.mktemp("cli")))
     get_settings.cache_clear()
-
-
-def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = invoke(env, *args)
-    return result.exit_code, result.output
-
-
-def invoke(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
-    """Run the command in-process; the result keeps stdout and stderr apart."""
-    get_settings.cache_clear()  # settings are read once per process; the tests change them
-    try:
-        return runner.invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
 
 
 def run_installed(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 from shapely.geometry import Point
-from typer.testing import CliRunner
 
-from backend.cli import app
 from backend.config import get_settings
 from backend.db.session import Database
 from backend.hazards import service as hazards_service
@@ -20,10 +18,9 @@ from backend.hazards.demo import YUGAWA, demo_feature_collection, demo_hazard_zo
 from backend.hazards.sources import parse_hazard_geojson
 from backend.shelters import service as shelters_service
 from backend.shelters.demo import DEMO_SHELTERS
-from tests.conftest import fresh_database_url
+from tests.cli import fresh_cli_env, kizuna
 from tests.shared_data import require_shared
 
-runner = CliRunner()
 BOWTIE = [[139.90, 37.50], [139.91, 37.51], [139.91, 37.50], [139.90, 37.51], [139.90, 37.50]]
 
 
@@ -32,20 +29,8 @@ def cli_env(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("hazards-cli")
-    url = asyncio.run(fresh_database_url(database_url, "hazards_cli", tmp))
-    env = {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
-    yield env
+    yield asyncio.run(fresh_cli_env(database_url, "hazards_cli", tmp))
     get_settings.cache_clear()
-
-
-def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    get_settings.cache_clear()
-    result = runner.invoke(app, list(args), env=env)
-    return result.exit_code, result.output
 
 
 def in_database(env: dict[str, str], lon: float, lat: float) -> list[tuple[str, int | None]]:
@@ -200,12 +185,7 @@ def test_seed_demo_loads_zones_and_shelters(cli_env: dict[str, str]) -> None:
 
 @pytest.fixture
 def fresh_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    url = asyncio.run(fresh_database_url(database_url, "hazards_demo", tmp_path))
-    yield {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp_path / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
+    yield asyncio.run(fresh_cli_env(database_url, "hazards_demo", tmp_path))
     get_settings.cache_clear()
 
 

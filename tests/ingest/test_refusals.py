@@ -134,8 +134,7 @@ async def test_hazard_problems_name_the_line_and_the_feature(session, tmp_path: 
     ]
     assert error.message_ja.splitlines() == [
         f"{path}: ハザードデータに 2 件の問題があるため取り込めません:",
-        f"{path}（{lines[1]}行目）: "
-        "2件目の地物: 形が多角形ではありません",
+        f"{path}（{lines[1]}行目）: 2件目の地物: 形が多角形ではありません",
         f"{path}（{lines[2]}行目）: 3件目の地物: 洪水のランク 9 が範囲外です（1〜6）",
     ]
     assert english_words(error.message_ja, path) == []

@@ -11,17 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
-from backend.cli import app
-from backend.config import Settings, get_settings
+from backend.config import Settings
 from backend.db.session import Database
-from tests.conftest import GraphQLClient, fresh_database_url
+from tests.cli import fresh_cli_env, kizuna
+from tests.conftest import GraphQLClient
 from tests.shared_data import require_shared
 
-runner = CliRunner()
 LOCATED = re.compile(
     r"located saved places in [\d.]+ s: (\d+) examined, (\d+) changed municipality, "
     r"(\d+) residents' home municipality updated"
@@ -43,15 +41,6 @@ SENDAI_SITES = [
 AIZU_HOME = (37.4947, 139.9297)  # central 会津若松, inside boundaries/07202.json
 
 
-def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    get_settings.cache_clear()  # settings are read once per process; the tests change them
-    try:
-        result = runner.invoke(app, list(args), env=env)
-    finally:
-        get_settings.cache_clear()
-    return result.exit_code, result.output
-
-
 async def run_kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
     """The command runs its own event loop: run it beside the test's."""
     return await asyncio.to_thread(kizuna, env, *args)
@@ -62,12 +51,7 @@ def cli_env(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("municipalities-cli")
-    url = asyncio.run(fresh_database_url(database_url, "municipalities_cli", tmp))
-    env = {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
+    env = asyncio.run(fresh_cli_env(database_url, "municipalities_cli", tmp))
     code, output = kizuna(env, "migrate")
     assert code == 0, output
     yield env

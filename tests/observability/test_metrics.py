@@ -10,18 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
-from backend.cli import app as cli_app
 from backend.config import Environment, Settings, get_settings
 from backend.db.session import Database
 from backend.hazards.demo import demo_feature_collection
 from backend.municipalities import service as municipalities_service
 from backend.observability.metrics import MAX_OTHER_OPERATION_NAMES
 from backend.routing.demo import AIZU_WAKAMATSU_STATION, TSURUGA_CASTLE
-from tests.conftest import GraphQLClient, fresh_database_url
+from tests.cli import fresh_cli_env, invoke
+from tests.conftest import GraphQLClient
 from tests.observability.scrape import scrape, series, value
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,12 +143,7 @@ async def test_pool_usage_is_reported(
 
 @pytest.fixture
 async def cli_env(database_url: str, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
-    url = await fresh_database_url(database_url, "observability_cli", tmp_path)
-    yield {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp_path / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
+    yield await fresh_cli_env(database_url, "observability_cli", tmp_path)
     get_settings.cache_clear()
 
 
@@ -165,9 +159,9 @@ async def test_import_runs_are_timed_and_counted(
     broken.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     before = await scrape(client)
     # when an operator imports both
-    ok = await asyncio.to_thread(kizuna, cli_env, "import", "hazards", str(good), "--type", "flood")
+    ok = await asyncio.to_thread(invoke, cli_env, "import", "hazards", str(good), "--type", "flood")
     failed = await asyncio.to_thread(
-        kizuna, cli_env, "import", "hazards", str(broken), "--type", "flood"
+        invoke, cli_env, "import", "hazards", str(broken), "--type", "flood"
     )
     # then
     assert ok.exit_code == 0, ok.output
@@ -180,11 +174,6 @@ async def test_import_runs_are_timed_and_counted(
     items = "kizuna_import_items_total"
     labels = {"source": "hazards", "item": "zones"}
     assert value(after, items, **labels) - value(before, items, **labels) == len(floods)
-
-
-def kizuna(env: dict[str, str], *args: str) -> Any:
-    get_settings.cache_clear()  # settings are read once per process; the tests change them
-    return CliRunner().invoke(cli_app, list(args), env=env)
 
 
 # --------------------------------------------------------------------------- protection

@@ -21,10 +21,10 @@ from backend.geo import haversine_m_array
 from backend.routing.engine import RoutingEngine
 from backend.routing.graph import WalkGraph
 from backend.routing.osm import build_walk_graph_from_pbf
+from tests.cli import cli_env, invoke, kizuna
 from tests.conftest import GraphQLClient, RollbackDatabase, fresh_database_url
 from tests.routing.test_api import ROUTE, circle
 from tests.shared_data import require_shared
-from tests.test_cli import invoke
 
 SUMMARY = re.compile(r"imported walk graph: (\d+) nodes, (\d+) edges, ([\d.]+) km of ways")
 # Two street points in central Helsinki, ~1 km apart.
@@ -41,19 +41,6 @@ def database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str
     seeded = invoke(cli_env(url, tmp_path_factory.mktemp("seed")), "seed-demo")
     assert seeded.exit_code == 0, seeded.output
     return url
-
-
-def cli_env(database: str, data_dir: Path) -> dict[str, str]:
-    return {
-        "KIZUNA_DATABASE_URL": database,
-        "KIZUNA_DATA_DIR": str(data_dir),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
-
-
-def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = invoke(env, *args)
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 from geopy.distance import geodesic
-from typer.testing import CliRunner
 
-from backend.cli import app
 from backend.config import get_settings
 from backend.db.session import Database
 from backend.municipalities.reference import with_check_digit
 from backend.shelters import service as shelters_service
 from backend.shelters.demo import DEMO_SHELTERS
-from tests.conftest import fresh_database_url
+from tests.cli import fresh_cli_env, kizuna
 from tests.shared_data import require_shared
 
-runner = CliRunner()
 AIZU, KITAKATA = "07202", "07208"
 STORED = re.compile(r"^stored in [\d.]+ s: (.*)$", re.MULTILINE)
 
@@ -34,20 +31,8 @@ def cli_env(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
     tmp = tmp_path_factory.mktemp("shelters-cli")
-    url = asyncio.run(fresh_database_url(database_url, "shelters_cli", tmp))
-    env = {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
-    yield env
+    yield asyncio.run(fresh_cli_env(database_url, "shelters_cli", tmp))
     get_settings.cache_clear()
-
-
-def kizuna(env: dict[str, str], *args: str) -> tuple[int, str]:
-    get_settings.cache_clear()
-    result = runner.invoke(app, list(args), env=env)
-    return result.exit_code, result.output
 
 
 def stored(output: str) -> str:
@@ -204,12 +189,7 @@ def test_unreadable_and_unmatched_paths(cli_env: dict[str, str], tmp_path: Path)
 
 @pytest.fixture
 def fresh_env(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    url = asyncio.run(fresh_database_url(database_url, "shelters_demo", tmp_path))
-    yield {
-        "KIZUNA_DATABASE_URL": url,
-        "KIZUNA_DATA_DIR": str(tmp_path / "state"),
-        "KIZUNA_ENVIRONMENT": "development",
-    }
+    yield asyncio.run(fresh_cli_env(database_url, "shelters_demo", tmp_path))
     get_settings.cache_clear()
 
 
