@@ -27,6 +27,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from backend.municipalities.reference import with_check_digit
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = REPO_ROOT / "backend" / "municipalities" / "japan.csv"
 COLUMNS = (
@@ -111,11 +113,6 @@ HAND_WRITTEN_KANA = {"42209": "つしまし", "42212": "さいかいし"}
 SUFFIX_READINGS = {"市": ("し",), "町": ("まち", "ちょう"), "村": ("むら", "そん"), "区": ("く",)}
 
 
-def check_digit_ok(code6: str) -> bool:
-    total = sum(int(d) * w for d, w in zip(code6[:5], (6, 5, 4, 3, 2), strict=True))
-    return (11 - total % 11) % 10 == int(code6[5])
-
-
 def common_prefix(values: list[str]) -> str:
     """The longest common beginning of the strings."""
     first, last = min(values), max(values)
@@ -180,7 +177,7 @@ def generate(data: Path) -> tuple[list[dict[str, str]], list[str]]:
         by_name = {c["cityName"]: code for code, c in cities.items()}
         wards_of: dict[str, list[str]] = defaultdict(list)
         for code, city in cities.items():
-            if not check_digit_ok(city["code"]) or code[:2] != prefecture_code:
+            if with_check_digit(city["code"][:5]) != city["code"] or code[:2] != prefecture_code:
                 raise SystemExit(f"bad code in the national table: {city}")
             wards_of[designated_city(city["cityName"], by_name) or ""].append(code)
         for code, city in sorted(cities.items()):
