@@ -1,6 +1,6 @@
 """Data stamps: a value the database changes on every write to a table, for caches.
 
-A trigger on the table (see migration 0005) sets its row here to a fresh random value in the
+A trigger on the table (see migration 0006) sets its row here to a fresh random value in the
 writing transaction, so every process sees the change the moment it commits, whoever wrote
 (a request, another worker, the CLI, an import). Random rather than counted: a rolled-back
 write must not leave a value that a later write would reuse. Read the stamp before the data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select
@@ -13,13 +12,6 @@ from .models import HazardZone
 
 # Zone geometry can be large; a few hundred rows per INSERT keeps statements moderate.
 INSERT_CHUNK = 200
-
-
-async def version(session: AsyncSession) -> tuple[int, datetime | None]:
-    """(row count, newest created_at): changes whenever zones are added or removed."""
-    statement = select(func.count(), func.max(HazardZone.created_at)).select_from(HazardZone)
-    count, newest = (await session.execute(statement)).one()
-    return int(count or 0), newest
 
 
 async def all_zones(session: AsyncSession) -> list[Row[Any]]:

@@ -1,10 +1,10 @@
-"""data stamps: a value moved by every write to shelters, for the nearest-shelter cache
+"""data stamps: a value moved by every write to shelters and hazard zones, for caches
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 09:00:00+00:00
 
-On SQLite, a later migration that rebuilds the shelters table in batch mode drops these
+On SQLite, a later migration that rebuilds one of these tables in batch mode drops its
 triggers with the old table: such a migration must create them again (STAMPED_TABLES below).
 """
 
@@ -20,7 +20,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-STAMPED_TABLES = ("shelters",)
+STAMPED_TABLES = ("shelters", "hazard_zones")
 # PostgreSQL: random() has 52 random bits since version 15 (48 before): plenty for a stamp.
 _PG_FUNCTION = """
 CREATE FUNCTION kizuna_restamp() RETURNS trigger LANGUAGE plpgsql AS $$
