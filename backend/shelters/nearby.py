@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.session import READ_BLOCK
 from ..db.versions import data_stamp
-from ..geo import MEAN_EARTH_RADIUS_M, padded_box
+from ..geo import haversine_m_array, padded_box
 from . import repository
 from .models import Shelter
 from .repository import ShelterFilter
@@ -208,7 +208,7 @@ async def _candidates(
         # radius (so none outside the box can be nearer), or the cap is reached.
         points = await repository.points_in_box(session, _search_box(lat, lon, radius), where)
         lats, lons = _coordinates(points)
-        spherical = _haversine_many(lat, lon, lats, lons)
+        spherical = haversine_m_array(lat, lon, lats, lons)
         within = spherical[spherical <= radius]
         reach = outer
         if len(within) >= limit:
@@ -235,7 +235,7 @@ def _ranked(
 ) -> list[tuple[Shelter, float]]:
     if not candidates.shelters:
         return []
-    spherical = _haversine_many(lat, lon, candidates.lats, candidates.lons)
+    spherical = haversine_m_array(lat, lon, candidates.lats, candidates.lons)
     count = len(spherical)
     kth = float(np.partition(spherical, limit - 1)[limit - 1]) if count > limit else math.inf
     exact = sorted(
@@ -257,21 +257,12 @@ def _cell_radius_m(cell: str) -> float:
     c_lat, c_lon = h3.cell_to_latlng(cell)
     corners = np.array(h3.cell_to_boundary(cell))
     # Corners bound a convex cell; 10 % covers the sphere-ellipsoid difference and more.
-    return float(_haversine_many(c_lat, c_lon, corners[:, 0], corners[:, 1]).max()) * 1.1 + 10.0
+    return float(haversine_m_array(c_lat, c_lon, corners[:, 0], corners[:, 1]).max()) * 1.1 + 10.0
 
 
 def _search_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
     """(min_lat, min_lon, max_lat, max_lon) holding every point within ``radius_m``."""
     return padded_box(lat, lon, lat, lon, radius_m * MARGIN)
-
-
-def _haversine_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(lat), np.radians(lats)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    )
-    return 2 * MEAN_EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
 def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
