@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
-DOMAINS = {"residents", "family", "communities", "consent", "hazards", "shelters", "routing"}
+DOMAINS = {
+    "residents", "family", "communities", "consent", "hazards", "shelters", "routing", "alerts",
+    "push",
+}  # fmt: skip
 FOUNDATION = {
     "api", "auth", "db", "municipalities", "errors", "geo", "config", "text", "principal",
     "ingest", "observability",

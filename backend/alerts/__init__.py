@@ -1,0 +1,1 @@
+"""Alerts: warnings and evacuation information from JMA, CAP, L-Alert and city staff."""

@@ -1,0 +1,1 @@
+"""Readers of outside alert formats; each turns one parsed document into ``AlertDraft``s."""
