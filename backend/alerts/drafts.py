@@ -76,7 +76,8 @@ class AreaScheme(StrEnum):
     JMA_PREF = "jma_pref"  # JMA 府県予報区 (e.g. 福島県 070000)
     JMA_OTHER = "jma_other"  # a JMA code Kizuna has no table for (地震/津波予報区, 河川…)
     GEOMETRY = "geometry"  # a polygon or circle (CAP), or a drawn area (staff)
-    TOWN = "town"  # a 町丁目 name of a municipality (L-Alert districts, staff), ``code`` = municipality
+    # A 町丁目 name within a municipality (L-Alert districts, staff); ``code`` = municipality.
+    TOWN = "town"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,8 @@ class AlertDraft:
     body_en: str | None = None
     level: int | None = None  # 警戒レベル 1–5 where the source defines it
     severity: Severity = Severity.UNKNOWN
-    intensity: str | None = None  # highest 震度 for earthquakes ("1"…"4", "5-", "5+", "6-", "6+", "7")
+    # The highest 震度 for earthquakes: "1"…"4", "5-", "5+", "6-", "6+", "7".
+    intensity: str | None = None
     effective_at: datetime | None = None
     expires_at: datetime | None = None
     # source_ids of earlier deliveries this one updates or cancels (CAP references).

@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "backend.consent.models",
     "backend.shelters.models",
     "backend.hazards.models",
+    "backend.push.models",
 )
 
 
