@@ -25,6 +25,9 @@ from ..family.types import FamilyMeFields
 from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
 from ..observability.extensions import schema_extensions
+from ..push.mutations import PushMutations
+from ..push.queries import PushQueries
+from ..push.types import PushMeFields
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..residents.types import ResidentMeFields
@@ -40,7 +43,7 @@ log = logging.getLogger("kizuna.graphql")
 
 
 @strawberry.type(name="Me", description="The signed-in resident's own record.")
-class Me(ResidentMeFields, FamilyMeFields):
+class Me(ResidentMeFields, FamilyMeFields, PushMeFields):
     """Composed from each domain's fields of the signed-in resident."""
 
 
@@ -55,6 +58,7 @@ class Query(
     ShelterQueries,
     HazardQueries,
     RoutingQueries,
+    PushQueries,
 ):
     pass
 
@@ -67,6 +71,7 @@ class Mutation(
     ConsentMutations,
     CommunityMutations,
     ShelterMutations,
+    PushMutations,
 ):
     pass
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, Timestamps, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid).
 SerialId = BigInteger().with_variant(Integer(), "sqlite")
@@ -147,3 +148,20 @@ class DeliveryRecord(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     worker: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Two accounts registering the same token at the same moment: one wins, the other retries.
+describe_unique(
+    "uq_devices_token",
+    field="token",
+    message="this device was registered at the same moment by another request; try again",
+    message_ja="この端末は同時に行われた別の操作で登録されました。もう一度お試しください",
+    columns="devices.token",
+)
+describe_unique(
+    "pk_notification_preferences",
+    field=None,
+    message="the notification settings were changed at the same moment; try again",
+    message_ja="通知の設定が同時に変更されました。もう一度お試しください",
+    columns="notification_preferences.resident_id",
+)
