@@ -26,6 +26,30 @@ async def insert_ignoring_conflicts(
     await session.execute(statement.on_conflict_do_nothing(index_elements=index_elements))
 
 
+async def insert_new(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    index_elements: list[str],
+    returning: str,
+) -> list[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING ``returning``: its values for the new rows.
+
+    Run with executemany like ``upsert`` (insertmanyvalues batches it under the driver's
+    parameter limit); rows that conflicted return nothing.
+    """
+    if not rows:
+        return []
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(table.c[returning])
+    )
+    return list((await session.execute(statement, list(rows))).scalars())
+
+
 async def upsert(
     session: AsyncSession,
     table: Table,

@@ -1,9 +1,8 @@
 """SQL for devices, preferences, the inbox and the writing side of the outbox.
 
-Bulk writes are INSERT … ON CONFLICT DO NOTHING in the dialect's own construct (PostgreSQL
-and SQLite spell it the same way), executed as one executemany per chunk: SQLAlchemy's
-"insertmanyvalues" turns it into multi-row VALUES statements sized under each driver's
-bind-parameter limit, and RETURNING tells which rows were new.
+Bulk writes are INSERT … ON CONFLICT DO NOTHING … RETURNING run as one executemany per
+chunk (``db.dialect.insert_new``): SQLAlchemy's "insertmanyvalues" turns it into multi-row
+VALUES statements under each driver's bind-parameter limit, and RETURNING names the new rows.
 """
 
 from __future__ import annotations
@@ -13,24 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import insert_new, table_of
 from .models import Device, Notification, NotificationPreference, OutboxMessage, OutboxState
 
 # Ids per IN (...) list: far below SQLite's 32,766 and asyncpg's 32,767 bind parameters.
 IN_CHUNK = 2000
-
-
-def _insert(session: AsyncSession, table: Table) -> Any:
-    """The dialect's INSERT construct, which has ``on_conflict_do_nothing``."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"bulk upserts are not written for {dialect}")
 
 
 def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -136,28 +125,22 @@ async def insert_notifications(
     session: AsyncSession, rows: Sequence[dict[str, Any]]
 ) -> set[uuid.UUID]:
     """Insert inbox rows, skipping (resident, dedupe key) pairs that exist; the new ids."""
-    if not rows:
-        return set()
-    statement = (
-        _insert(session, Notification.__table__)
-        .on_conflict_do_nothing(index_elements=["resident_id", "dedupe_key"])
-        .returning(Notification.__table__.c.id)
+    new = await insert_new(
+        session,
+        table_of(Notification),
+        rows,
+        index_elements=["resident_id", "dedupe_key"],
+        returning="id",
     )
-    result = await session.execute(statement, list(rows))
-    return set(result.scalars())
+    return set(new)
 
 
 async def insert_outbox(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Insert outbox rows, skipping idempotency keys that exist; how many were new."""
-    if not rows:
-        return 0
-    statement = (
-        _insert(session, OutboxMessage.__table__)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OutboxMessage.__table__.c.id)
+    new = await insert_new(
+        session, table_of(OutboxMessage), rows, index_elements=["idempotency_key"], returning="id"
     )
-    result = await session.execute(statement, list(rows))
-    return len(result.all())
+    return len(new)
 
 
 async def notifications_page(

@@ -125,14 +125,14 @@ def check_registration(
         checker.add(
             "platform",
             "platform must be ios, android or web",
-            "端末の種類が不正です（iOS、アンドロイド、ウェブのいずれか）",
+            "端末の種類が不正です（アイフォーン等、アンドロイド、ウェブのいずれか）",
         )
     parsed_locale = normalize_locale(locale)
     if parsed_locale is None:
         checker.add(
             "locale",
             "locale must be a language tag such as ja, en or ja-JP",
-            "言語の指定が不正です（例：「ja」「en」「ja-JP」）",
+            "言語の指定が不正です（言語コードの形式で指定してください）",
         )
     version = clean_text(
         checker, "appVersion", app_version, label_ja="アプリの版", max_length=APP_VERSION_MAX
