@@ -250,6 +250,7 @@ class _EvacuationReader:
         code, town_name = municipality
         areas: list[AlertArea] = []
         issued: list[tuple[int, str]] = []
+        problems_before = self.problems.total
         for detail in details:
             sort_element = child(detail, "Sort")
             sort = squeeze(unicodedata.normalize("NFKC", text_of(sort_element) or ""))
@@ -286,6 +287,8 @@ class _EvacuationReader:
                         AreaScheme.MUNICIPALITY, town_name, code=code, level=level, action=action
                     )  # fmt: skip
                 )
+        if self.problems.total > problems_before:
+            return []
         if not areas:
             self.add(self.body, "the evacuation report names no district",
                      "避難情報に対象の地区がありません")  # fmt: skip
