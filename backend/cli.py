@@ -439,6 +439,32 @@ def _shelter_summary(
     return lines
 
 
+@import_app.command("jma-areas")
+def import_jma_areas(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of JMA's area CSV files (jmacode.csv, prefcode.csv...)")
+    ],
+) -> None:
+    """Replace the JMA forecast-area table (予報区 → municipalities) with a folder's CSV files."""
+    from .alerts import jma_areas
+    from .alerts.drafts import AreaScheme
+
+    report = _run_in_session(lambda session: jma_areas.import_jma_areas(session, directory))
+    counts = ", ".join(
+        f"{report.areas.get(scheme, 0):,} {label}"
+        for scheme, label in (
+            (AreaScheme.JMA_CITY, "city areas (二次細分)"),
+            (AreaScheme.JMA_MATOME, "まとめ areas"),
+            (AreaScheme.JMA_FIRST, "一次細分 areas"),
+            (AreaScheme.JMA_PREF, "府県予報区"),
+        )
+    )
+    typer.echo(
+        f"imported JMA areas from {report.files} files: {counts}; "
+        f"{report.rows:,} area-municipality rows (replaced {report.replaced:,})"
+    )
+
+
 @import_app.command("hazards")
 def import_hazards(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],

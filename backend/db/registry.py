@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "backend.shelters.models",
     "backend.hazards.models",
     "backend.push.models",
+    "backend.alerts.jma_areas",
 )
 
 
