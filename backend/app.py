@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .alerts.http import alert_router
 from .api.context import Context
 from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
@@ -107,7 +108,13 @@ def create_app(
             },
         )
 
-    app.add_middleware(BodySizeLimit, limit=settings.max_request_bytes)
+    app.include_router(alert_router(settings, database, verifier))
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_request_bytes,
+        # Alert telegrams are larger than any GraphQL request (a JMA warning: up to ~0.5 MB).
+        path_limits={"/alerts/ingest": settings.alert_max_document_bytes},
+    )
 
     app.add_middleware(RequestContext)
 
@@ -184,17 +191,19 @@ class BodySizeLimit:
     passes the limit, so a hostile client cannot make the server buffer it whole.
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(self.limit)(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit)(scope, receive, send)
             return
         received = 0
         started = False
@@ -204,7 +213,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
@@ -217,7 +226,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(self.limit)(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
 
 
 def _too_large(limit: int) -> JSONResponse:

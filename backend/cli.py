@@ -25,6 +25,11 @@ roads_app = typer.Typer(
     help="Walk graphs for evacuation routes, one per region.", no_args_is_help=True
 )
 app.add_typer(roads_app, name="roads")
+ingest_app = typer.Typer(
+    help="Ingest alert documents (JMA disaster XML, CAP 1.2, L-Alert): store and notify.",
+    no_args_is_help=True,
+)
+app.add_typer(ingest_app, name="ingest")
 
 
 def _fail(message: str) -> NoReturn:
@@ -767,6 +772,78 @@ def roads_remove(
     installed[region].unlink()
     typer.echo(f"removed region {region} ({installed[region]})")
     _report_coverage_change(settings, before, store.load(settings), changed=installed[region])
+
+
+def _ingest_files(paths: list[Path], expect: str) -> None:
+    """Ingest each document on its own (deliveries are independent); exit 1 if any is refused."""
+    from .alerts.drafts import AlertSource
+    from .alerts.ingest import ingest_document
+    from .db.session import Database, RequestDatabase
+    from .errors import DomainError
+
+    settings = get_settings()
+    files = _expand_paths(paths)
+
+    async def main() -> int:
+        await _prepare_database(settings, demo=False)
+        database = Database.from_url(settings.resolved_database_url)
+        refused = 0
+        try:
+            for path in files:
+                try:
+                    # One byte over the cap is enough for the size check to refuse it.
+                    with path.open("rb") as handle:
+                        data = handle.read(settings.alert_max_document_bytes + 1)
+                except OSError as exc:
+                    typer.secho(f"{path}: cannot read: {exc.strerror}", err=True, fg="red")
+                    refused += 1
+                    continue
+                db = RequestDatabase(database.new_session())
+                try:
+                    report = await ingest_document(
+                        db, settings, data, path.name, via="cli", expect=AlertSource(expect)
+                    )
+                except DomainError as exc:
+                    typer.secho(f"{path}: refused: {exc.message}", err=True, fg="red")
+                    refused += 1
+                    continue
+                finally:
+                    await db.close()
+                for draft, outcome in report.outcomes:
+                    state = "duplicate (ignored)" if outcome.duplicate else draft.action.value
+                    typer.echo(
+                        f"{path.name}: {draft.kind.value} {draft.title_ja or ''} "
+                        f"[{draft.status.value}] {state}; areas {len(draft.areas)}; "
+                        f"{outcome.concerned_residents} resident(s) concerned"
+                    )
+        finally:
+            await database.dispose()
+        return refused
+
+    refused = asyncio.run(main())
+    if refused:
+        _fail(f"error: {refused} of {len(files)} document(s) refused")
+
+
+_FILES_ARGUMENT = typer.Argument(help="XML files (quoted globs are expanded)")
+
+
+@ingest_app.command("jma")
+def ingest_jma(paths: Annotated[list[Path], _FILES_ARGUMENT]) -> None:
+    """JMA disaster XML telegrams (気象庁防災情報XML)."""
+    _ingest_files(paths, "jma")
+
+
+@ingest_app.command("cap")
+def ingest_cap(paths: Annotated[list[Path], _FILES_ARGUMENT]) -> None:
+    """OASIS CAP 1.2 messages (bare or in an EDXL-DE envelope)."""
+    _ingest_files(paths, "cap")
+
+
+@ingest_app.command("l-alert")
+def ingest_l_alert(paths: Annotated[list[Path], _FILES_ARGUMENT]) -> None:
+    """L-Alert (公共情報コモンズ) PCXML evacuation information (EDXL-DE, bare or in SOAP)."""
+    _ingest_files(paths, "l_alert")
 
 
 def _run_in_session(fn):

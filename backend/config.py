@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
 
+    # Alerts: the largest alert document accepted (JMA, CAP, L-Alert; bytes), and whether a
+    # staff-authored alert needs a second staff member's approval before it is published.
+    alert_max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    alert_approval_required: bool = False
+    # System clients (comma-separated OAuth2 client ids) allowed to POST alert documents to
+    # /alerts/ingest, e.g. a JMA or L-Alert relay. None may when empty.
+    alert_relay_clients: str = ""
+    # JMA's Atom feed (e.g. https://www.data.jma.go.jp/developer/xml/feed/extra.xml) polled by
+    # `kizuna worker` with If-Modified-Since; none polled when unset.
+    jma_feed_url: str | None = None
+    jma_feed_interval_seconds: float = Field(default=60.0, ge=1.0, le=3_600.0)
+
     # Prometheus metrics at /metrics. In production they are served only to a scraper that
     # sends this token (Authorization: Bearer ...); without one, /metrics is not served.
     metrics_enabled: bool = True
@@ -154,6 +166,10 @@ class Settings(BaseSettings):
     def served_selection(self) -> list[str]:
         """The entries of ``served_municipalities``, e.g. ["07"]."""
         return [entry.strip() for entry in self.served_municipalities.split(",")]
+
+    @property
+    def alert_relay_client_ids(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.alert_relay_clients.split(",") if c.strip())
 
     @property
     def learns_persisted_queries(self) -> bool:

@@ -12,6 +12,8 @@ from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, Sch
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from ..alerts.mutations import AlertMutations
+from ..alerts.queries import AlertQueries
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
 from ..communities.mutations import CommunityMutations
@@ -59,6 +61,7 @@ class Query(
     HazardQueries,
     RoutingQueries,
     PushQueries,
+    AlertQueries,
 ):
     pass
 
@@ -72,6 +75,7 @@ class Mutation(
     CommunityMutations,
     ShelterMutations,
     PushMutations,
+    AlertMutations,
 ):
     pass
 

@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "backend.hazards.models",
     "backend.push.models",
     "backend.alerts.jma_areas",
+    "backend.alerts.models",
 )
 
 

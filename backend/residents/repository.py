@@ -172,3 +172,54 @@ async def set_derived_home_municipalities(
             )
             updated += result.rowcount or 0
     return updated
+
+
+class PlaceSpot(NamedTuple):
+    """A place as area look-ups need it: whose, what, where (no ORM object per row)."""
+
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    kind: str
+    label: str
+    latitude: float
+    longitude: float
+    municipality_code: str | None
+    address: str | None
+
+
+_SPOT_COLUMNS = (
+    Place.id,
+    Place.resident_id,
+    Place.kind,
+    Place.label,
+    Place.latitude,
+    Place.longitude,
+    Place.municipality_code,
+    Place.address,
+)
+# Values per IN list: well under SQLite's and asyncpg's parameter limits.
+_IN_CHUNK = 900
+
+
+async def _spots(session: AsyncSession, column: Any, values: Sequence[Any]) -> list[PlaceSpot]:
+    spots: list[PlaceSpot] = []
+    for start in range(0, len(values), _IN_CHUNK):
+        chunk = list(values[start : start + _IN_CHUNK])
+        rows = await session.execute(select(*_SPOT_COLUMNS).where(column.in_(chunk)))
+        spots.extend(PlaceSpot(*row) for row in rows)
+    return spots
+
+
+async def spots_in_cells(session: AsyncSession, cells: Sequence[int]) -> list[PlaceSpot]:
+    return await _spots(session, Place.h3_res7, cells)
+
+
+async def spots_in_municipalities(session: AsyncSession, codes: Sequence[str]) -> list[PlaceSpot]:
+    return await _spots(session, Place.municipality_code, codes)
+
+
+async def spots_of_residents(
+    session: AsyncSession, resident_ids: Sequence[uuid.UUID], kinds: Sequence[str] | None = None
+) -> list[PlaceSpot]:
+    spots = await _spots(session, Place.resident_id, resident_ids)
+    return spots if kinds is None else [s for s in spots if s.kind in kinds]

@@ -22,6 +22,7 @@ from ..principal import Principal, PrincipalKind, ResidentRef
 from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
+from .repository import PlaceSpot
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
@@ -384,3 +385,20 @@ async def relocate_places(
         moved=sum(len(ids) for ids in moved.values()),
         residents_updated=residents_updated,
     )
+
+
+async def place_spots_in_cells(session: AsyncSession, h3_res7_cells: list[int]) -> list[PlaceSpot]:
+    """Every place whose H3 res-7 cell is one of these (alert targeting)."""
+    return await repository.spots_in_cells(session, h3_res7_cells)
+
+
+async def place_spots_in_municipalities(session: AsyncSession, codes: list[str]) -> list[PlaceSpot]:
+    """Every place located in one of these municipalities (municipality-wide alerts)."""
+    return await repository.spots_in_municipalities(session, codes)
+
+
+async def place_spots_of(
+    session: AsyncSession, resident_ids: list[uuid.UUID], kinds: list[str] | None = None
+) -> list[PlaceSpot]:
+    """The places of these residents (optionally of some kinds only), for area checks."""
+    return await repository.spots_of_residents(session, resident_ids, kinds)

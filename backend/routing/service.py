@@ -25,7 +25,7 @@ from ..errors import Checker, NotFound
 from ..geo import check_point, haversine_m_array, padded_box
 from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo, ZoneLookup
-from ..hazards.sources import InvalidGeometry, count_positions, parse_polygon_geometry
+from ..hazards.sources import parse_client_polygons
 from ..hazards.types import HazardType
 from ..municipalities import service as municipalities_service
 from ..observability.metrics import route_search
@@ -158,32 +158,15 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
             f"{MAX_WALKING_SPEED_MPS} m/s",
             f"歩行速度は{MIN_WALKING_SPEED_MPS}〜{MAX_WALKING_SPEED_MPS} m/sで指定してください",
         )
-    areas: list[Polygon | MultiPolygon] = []
-    if len(request.avoid_geojson) > settings.route_max_avoid_areas:
-        checker.add(
-            "avoid",
-            f"at most {settings.route_max_avoid_areas} avoid areas",
-            f"回避エリアは{settings.route_max_avoid_areas}件までです",
-        )
-    elif sum(map(count_positions, request.avoid_geojson)) > settings.route_max_avoid_vertices:
-        # Counted in the raw GeoJSON: no geometry is built for a request over the cap.
-        checker.add(
-            "avoid",
-            f"avoid areas may have at most {settings.route_max_avoid_vertices} vertices",
-            f"回避エリアの頂点数は合計{settings.route_max_avoid_vertices}までです",
-        )
-    else:
-        for i, geometry in enumerate(request.avoid_geojson):
-            try:
-                # A client's invalid polygon is refused, never repaired: make_valid grows
-                # about n^3.4 (a 101-vertex star took 9 s).
-                polygon, _ = parse_polygon_geometry(geometry, repair=False)
-            except InvalidGeometry as exc:
-                checker.add(
-                    f"avoid[{i}]", f"avoid[{i}]: {exc}", f"回避エリア{i + 1}番目の{exc.message_ja}"
-                )
-                continue
-            areas.append(polygon)
+    areas = parse_client_polygons(
+        checker,
+        "avoid",
+        request.avoid_geojson,
+        max_count=settings.route_max_avoid_areas,
+        max_vertices=settings.route_max_avoid_vertices,
+        label_en="avoid areas",
+        label_ja="回避エリア",
+    )
     checker.raise_if_any()
     return areas
 

@@ -1,0 +1,186 @@
+"""A relay posts alert documents to /alerts/ingest: stored and pushed once, refused clearly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.app import create_app
+from backend.auth.tokens import TokenVerifier
+from backend.config import Settings
+from backend.municipalities import service as municipality_service
+from tests.conftest import GraphQLClient, RollbackDatabase
+from tests.shared_data import require_shared
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "alerts"
+EVACUATION = (EXAMPLES / "aizu-demo-evacuation.cap.xml").read_bytes()
+EMERGENCY = (EXAMPLES / "aizu-demo-emergency.cap.xml").read_bytes()
+RELAY = "test-relay"
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&lol3;</identifier></alert>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&x;</identifier></alert>"""
+ADD_HOME = """
+mutation($input: AddPlaceInput!) {
+  addPlace(input: $input) { errors { code field message messageJa } }
+}"""
+INBOX = "{ me { notifications(first: 10) { edges { node { titleJa bodyJa } } } } }"
+REJECTIONS = "{ alertRejections(first: 10) { via name size reason reasonJa client } }"
+
+
+@pytest.fixture
+async def relay_http(
+    settings: Settings, db: RollbackDatabase, verifier: TokenVerifier
+) -> AsyncIterator[httpx.AsyncClient]:
+    configured = settings.model_copy(update={"alert_relay_clients": RELAY})
+    app = create_app(configured, database=db, verifier=verifier)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kizuna.test") as client:
+        yield client
+
+
+async def post(
+    client: httpx.AsyncClient, body: bytes, token: str | None, **headers: str
+) -> httpx.Response:
+    sent = {"content-type": "application/xml", "x-document-name": "doc.xml", **headers}
+    if token:
+        sent["authorization"] = f"Bearer {token}"
+    return await client.post("/alerts/ingest", content=body, headers=sent)
+
+
+async def test_a_posted_cap_alert_reaches_the_resident_in_its_area_once(
+    relay_http: httpx.AsyncClient, token: Any
+) -> None:
+    gql = GraphQLClient(relay_http)
+    hanako = token("res-posted")
+    home = {"kind": "HOME", "label": "自宅", "latitude": 37.485, "longitude": 139.918}
+    await gql(ADD_HOME, {"input": home}, token=hanako)
+    relay = token("relay", client_id=RELAY)
+    # when the relay posts the evacuation order, then it is stored and one resident is told
+    response = await post(relay_http, EVACUATION, relay)
+    assert response.status_code == 200, response.text
+    [stored] = response.json()["alerts"]
+    assert stored["kind"] == "evacuation" and stored["action"] == "issue"
+    assert stored["duplicate"] is False and stored["concernedResidents"] == 1
+    # when the same document arrives again (a relay retry), then it is ignored
+    again = (await post(relay_http, EVACUATION, relay)).json()["alerts"]
+    assert again[0]["duplicate"] is True and again[0]["concernedResidents"] == 0
+    # when the update raising it to level 5 arrives, then the same alert moves and she hears
+    raised = (await post(relay_http, EMERGENCY, relay)).json()["alerts"]
+    assert raised[0]["id"] == stored["id"] and raised[0]["action"] == "update"
+    inbox = (await gql(INBOX, token=hanako))["data"]["me"]["notifications"]["edges"]
+    bodies = [e["node"]["bodyJa"] for e in inbox]
+    assert len(bodies) == 2
+    assert bodies[0].startswith("自宅が緊急安全確保の対象区域です")
+    assert bodies[1].startswith("自宅が避難指示の対象区域です")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (BILLION_LAUGHS, "DTD"),
+        (EXTERNAL_ENTITY, "DTD"),
+        (b"<alert>not closed", "invalid XML"),
+        (b"<html><body>hello</body></html>", ""),
+    ],
+)
+async def test_hostile_or_unknown_documents_are_refused_and_only_logged(
+    relay_http: httpx.AsyncClient, token: Any, body: bytes, reason: str
+) -> None:
+    gql = GraphQLClient(relay_http)
+    response = await post(relay_http, body, token("relay", client_id=RELAY))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION" and reason in error["message"]
+    assert error["messageJa"]
+    # and staff read the refusal (name, size, reason; never the content) in the log
+    staff = token("staff-aizu", roles=[("city_staff", "07202")])
+    [logged] = (await gql(REJECTIONS, token=staff))["data"]["alertRejections"]
+    assert logged["via"] == "http" and logged["client"] == RELAY
+    assert logged["size"] == len(body) and logged["name"] == "doc.xml"
+    # while a resident may not read that log
+    denied = await gql(REJECTIONS, token=token("res-curious"), expect_errors=True)
+    assert denied["errors"][0]["extensions"]["code"] == "NOT_PERMITTED"
+
+
+async def test_only_a_named_relay_client_may_post(
+    relay_http: httpx.AsyncClient, token: Any
+) -> None:
+    assert (await post(relay_http, EVACUATION, None)).status_code == 401
+    assert (await post(relay_http, EVACUATION, "not-a-token")).status_code == 401
+    assert (await post(relay_http, EVACUATION, token("res-someone"))).status_code == 403
+    other = token("other", client_id="some-other-service")
+    assert (await post(relay_http, EVACUATION, other)).status_code == 403
+    relay = token("relay", client_id=RELAY)
+    wrong_type = await post(relay_http, EVACUATION, relay, **{"content-type": "text/plain"})
+    assert wrong_type.status_code == 415
+    wrong_format = await relay_http.post(
+        "/alerts/ingest?format=rss",
+        content=EVACUATION,
+        headers={"content-type": "application/xml", "authorization": f"Bearer {relay}"},
+    )
+    assert wrong_format.status_code == 400
+    # a CAP document posted as JMA is refused, naming both formats
+    as_jma = await relay_http.post(
+        "/alerts/ingest?format=jma",
+        content=EVACUATION,
+        headers={"content-type": "application/xml", "authorization": f"Bearer {relay}"},
+    )
+    assert as_jma.status_code == 422 and "CAP" in as_jma.json()["error"]["message"]
+
+
+async def test_an_oversized_document_is_refused_before_it_is_read(
+    relay_http: httpx.AsyncClient, token: Any, settings: Settings
+) -> None:
+    huge = b"<a>" + b"x" * settings.alert_max_document_bytes + b"</a>"
+    response = await post(relay_http, huge, token("relay", client_id=RELAY))
+    assert response.status_code == 413
+
+
+EARTHQUAKE = "32-35_08_07_240613_VXSE53.xml"  # 震度2 observed in 福島市 (0720100)
+PREFERENCES = """
+mutation($input: UpdateNotificationPreferencesInput!) {
+  updateNotificationPreferences(input: $input) {
+    preferences { earthquakeMinIntensity } errors { code field message messageJa }
+  }
+}"""
+MY_ALERTS = "{ myAlerts { places { kind alerts { kind intensity titleJa } } } }"
+
+
+async def test_a_jma_earthquake_reaches_only_those_who_asked_for_small_quakes(
+    relay_http: httpx.AsyncClient, token: Any, session: Any
+) -> None:
+    # given the real boundary of 福島市 and two residents living there
+    await municipality_service.import_boundary(
+        session, Path(require_shared("boundaries", "07201.json"))
+    )
+    await session.commit()
+    gql = GraphQLClient(relay_http)
+    keen, default = token("res-keen"), token("res-default")
+    home = {"kind": "HOME", "label": "自宅", "latitude": 37.7608, "longitude": 140.4747}
+    for who in (keen, default):
+        await gql(ADD_HOME, {"input": home}, token=who)
+    # and one of them wants earthquake information from 震度1 up (the default is 3)
+    body = await gql(PREFERENCES, {"input": {"earthquakeMinIntensity": "1"}}, token=keen)
+    assert body["data"]["updateNotificationPreferences"]["errors"] == []
+    # when JMA's 震源・震度に関する情報 with 震度2 in 福島市 is posted
+    telegram = require_shared("jma-xml", EARTHQUAKE).read_bytes()
+    response = await post(relay_http, telegram, token("relay", client_id=RELAY))
+    assert response.status_code == 200, response.text
+    [stored] = response.json()["alerts"]
+    assert stored["kind"] == "earthquake" and stored["concernedResidents"] == 2
+    # then both see it over their home, with the 震度 observed there
+    for who in (keen, default):
+        [place] = (await gql(MY_ALERTS, token=who))["data"]["myAlerts"]["places"]
+        assert place["alerts"][0]["kind"] == "EARTHQUAKE"
+    # and only the one who asked for small quakes has it in the inbox
+    keen_inbox = (await gql(INBOX, token=keen))["data"]["me"]["notifications"]["edges"]
+    assert [e["node"]["titleJa"] for e in keen_inbox] == ["震源・震度情報"]
+    assert (await gql(INBOX, token=default))["data"]["me"]["notifications"]["edges"] == []
