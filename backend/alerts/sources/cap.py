@@ -139,6 +139,14 @@ MUNICIPALITY_GEOCODE_NAMES = frozenset(
     }
 )
 
+# geocodes Kizuna writes (``alerts.cap_out``) and reads back to the same area scheme: a 町丁目
+# (areaDesc) of the municipality whose JIS X 0402 code is the value, and JMA area codes.
+TOWN_GEOCODE_NAME = "JIS X 0402 town"
+JMA_GEOCODE_NAMES = frozenset(
+    s.value
+    for s in (AreaScheme.JMA_CITY, AreaScheme.JMA_MATOME, AreaScheme.JMA_FIRST, AreaScheme.JMA_PREF)
+)
+
 _schemas = threading.local()
 
 
@@ -564,13 +572,17 @@ class _AlertReader:
     def _geocode(self, element: Element, description: str) -> AlertArea | None:
         name = child_text(element, "valueName") or ""
         value = child_text(element, "value") or ""
-        if re.sub(r"[\s_\-]", "", name).lower() in MUNICIPALITY_GEOCODE_NAMES:
+        town = name == TOWN_GEOCODE_NAME
+        if town or re.sub(r"[\s_\-]", "", name).lower() in MUNICIPALITY_GEOCODE_NAMES:
             code = municipality_code(value)
             if code is None:
                 message, message_ja = bad_municipality_code(value)
                 self.add(element, message, message_ja)
                 return None
-            return AlertArea(AreaScheme.MUNICIPALITY, description, code=code)
+            scheme = AreaScheme.TOWN if town else AreaScheme.MUNICIPALITY
+            return AlertArea(scheme, description, code=code)
+        if name in JMA_GEOCODE_NAMES or name == AreaScheme.JMA_OTHER.value:
+            return AlertArea(AreaScheme(name), description, code=value)
         # A code Kizuna has no table for (FIPS, SAME, EMMA...): kept with its scheme's name.
         return AlertArea(AreaScheme.JMA_OTHER, description, code=f"{name}:{value}")
 
