@@ -48,7 +48,6 @@ from .common import (
     child,
     child_text,
     children,
-    descendants,
     hardened_parser,
     local_name,
     lxml_tree,
@@ -654,10 +653,3 @@ def _kind_and_level(
 
 def _with_ids(draft: AlertDraft, *, source_id: str, event_key: str) -> AlertDraft:
     return replace(draft, source_id=source_id, event_key=event_key)
-
-
-def cap_alert_elements(root: Element) -> list[Element]:
-    """The CAP alerts of a tree: the root itself or those nested in it (an envelope)."""
-    if root.tag == CAP_ALERT:
-        return [root]
-    return [e for e in descendants(root, "alert") if e.tag == CAP_ALERT]
