@@ -264,3 +264,14 @@ def test_caps_on_districts_are_counted_first(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(lalert, "MAX_DISTRICTS", 2)
     [problem] = refused(document(envelope(("EvacuationOrder", report(3, ORDER))))).problems
     assert problem.message == "2 details with 3 districts, the limits are 50 and 2"
+
+
+def test_a_plain_edxl_target_area_beside_the_commons_one_is_passed_over() -> None:
+    plain = "<edxlde:targetArea><edxlde:circle>37.49,139.93 10</edxlde:circle></edxlde:targetArea>"
+    # given the report of 喜多方市 (072087) relayed with a plain EDXL-DE target area first
+    distribution = envelope(("EvacuationOrder", report(3, ORDER)), target="072087").replace(
+        "<commons:targetArea>", plain + "<commons:targetArea>"
+    )
+    [draft] = parse_alert_document(document(distribution), "two-targets.xml")
+    # then the municipality is the one of commons:targetArea
+    assert {area.code for area in draft.areas} == {"07208"}

@@ -48,7 +48,6 @@ from .common import (
     child,
     child_text,
     children,
-    descendants,
     hardened_parser,
     local_name,
     lxml_tree,
@@ -68,8 +67,8 @@ MAX_INFOS = 16
 MAX_AREAS = 200  # in one message, all info blocks together
 MAX_SHAPES_PER_AREA = 100  # polygons and circles of one area
 MAX_GEOCODES_PER_AREA = 1_000
-MAX_VERTICES_PER_POLYGON = 10_000
-MAX_VERTICES = 100_000  # in one message
+MAX_VERTICES_PER_POLYGON = 5_000
+MAX_VERTICES = 50_000  # in one message (a 5,000-point star takes GEOS 0.1 s to find invalid)
 MAX_REFERENCES = 100
 MAX_PARAMETERS = 100
 MAX_CIRCLE_RADIUS_KM = 1_000.0
@@ -137,6 +136,14 @@ MUNICIPALITY_GEOCODE_NAMES = frozenset(
         "市区町村コード",
         "市町村コード",
     }
+)
+
+# geocodes Kizuna writes (``alerts.cap_out``) and reads back to the same area scheme: a 町丁目
+# (areaDesc) of the municipality whose JIS X 0402 code is the value, and JMA area codes.
+TOWN_GEOCODE_NAME = "JIS X 0402 town"
+JMA_GEOCODE_NAMES = frozenset(
+    s.value
+    for s in (AreaScheme.JMA_CITY, AreaScheme.JMA_MATOME, AreaScheme.JMA_FIRST, AreaScheme.JMA_PREF)
 )
 
 _schemas = threading.local()
@@ -564,13 +571,17 @@ class _AlertReader:
     def _geocode(self, element: Element, description: str) -> AlertArea | None:
         name = child_text(element, "valueName") or ""
         value = child_text(element, "value") or ""
-        if re.sub(r"[\s_\-]", "", name).lower() in MUNICIPALITY_GEOCODE_NAMES:
+        town = name == TOWN_GEOCODE_NAME
+        if town or re.sub(r"[\s_\-]", "", name).lower() in MUNICIPALITY_GEOCODE_NAMES:
             code = municipality_code(value)
             if code is None:
                 message, message_ja = bad_municipality_code(value)
                 self.add(element, message, message_ja)
                 return None
-            return AlertArea(AreaScheme.MUNICIPALITY, description, code=code)
+            scheme = AreaScheme.TOWN if town else AreaScheme.MUNICIPALITY
+            return AlertArea(scheme, description, code=code)
+        if name in JMA_GEOCODE_NAMES or name == AreaScheme.JMA_OTHER.value:
+            return AlertArea(AreaScheme(name), description, code=value)
         # A code Kizuna has no table for (FIPS, SAME, EMMA...): kept with its scheme's name.
         return AlertArea(AreaScheme.JMA_OTHER, description, code=f"{name}:{value}")
 
@@ -642,10 +653,3 @@ def _kind_and_level(
 
 def _with_ids(draft: AlertDraft, *, source_id: str, event_key: str) -> AlertDraft:
     return replace(draft, source_id=source_id, event_key=event_key)
-
-
-def cap_alert_elements(root: Element) -> list[Element]:
-    """The CAP alerts of a tree: the root itself or those nested in it (an envelope)."""
-    if root.tag == CAP_ALERT:
-        return [root]
-    return [e for e in descendants(root, "alert") if e.tag == CAP_ALERT]

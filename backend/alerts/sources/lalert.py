@@ -110,11 +110,12 @@ def read_envelope(
     doc: XmlDocument, root: Element, content: Element | None, problems: Problems
 ) -> Envelope:
     """The envelope's facts for the report in ``content`` (a contentObject), checking codes."""
-    target = child(root, "targetArea")
+    # L-Alert's commons:targetArea may follow a plain EDXL-DE edxlde:targetArea.
+    targets = children(root, "targetArea")
+    target = next((t for t in targets if child(t, "jisX0402") is not None), None)
     code = None
-    if target is not None:
-        for element in children(target, "jisX0402"):
-            code = _six_digit_code(doc, element, problems) or code
+    for element in children(target, "jisX0402") if target is not None else ():
+        code = code or _six_digit_code(doc, element, problems)
     sent_element = child(root, "dateTimeSent")
     return Envelope(
         distribution_id=child_text(root, "distributionID"),
