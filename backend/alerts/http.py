@@ -1,5 +1,7 @@
 """HTTP endpoints of alerts: a relay posts telegrams in; active alerts go out as a CAP feed.
 
+``GET /cap/alerts.atom`` lists the active actual alerts, each entry a CAP 1.2 document.
+
 ``POST /alerts/ingest`` takes one XML document (JMA disaster XML, CAP 1.2, EDXL-DE, L-Alert
 PCXML, bare or in SOAP) from a system client named in ``KIZUNA_ALERT_RELAY_CLIENTS``. The body
 is capped before it is read whole; a refused document is answered 422 with its reason (and
@@ -9,7 +11,7 @@ kept in the rejection log), never a 500.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..api.ids import encode_id
 from ..auth.tokens import AuthenticationError, TokenVerifier
@@ -17,6 +19,7 @@ from ..config import Settings
 from ..db.session import Database, RequestDatabase
 from ..errors import DomainError
 from .drafts import AlertSource
+from .feed import active_alerts_feed
 from .ingest import ingest_document
 
 XML_TYPES = {
@@ -94,5 +97,18 @@ def alert_router(settings: Settings, database: Database, verifier: TokenVerifier
                 ],
             }
         )
+
+    @router.get("/cap/alerts.atom")
+    async def cap_feed(request: Request) -> Response:
+        """Active alerts as CAP 1.2 in Atom: public information, no sign-in."""
+        db = RequestDatabase(database.new_session())
+        try:
+            async with db.session() as session:
+                body = await active_alerts_feed(
+                    session, str(request.url), f"kizuna@{request.url.hostname or 'localhost'}"
+                )
+        finally:
+            await db.close()
+        return Response(content=body, media_type="application/atom+xml; charset=utf-8")
 
     return router

@@ -70,7 +70,7 @@ class Alert(UUIDPrimaryKey, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Counts issues after a lift or cancel: residents hear of a re-issued alert again.
     generation: Mapped[int] = mapped_column(Integer, default=1)
-    last_source_id: Mapped[str] = mapped_column(String(300))
+    last_source_id: Mapped[str] = mapped_column(String(300), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     drafted_by: Mapped[str | None] = mapped_column(String(255))
     approved_by: Mapped[str | None] = mapped_column(String(255))

@@ -46,6 +46,20 @@ async def by_event(session: AsyncSession, source: str, event_key: str) -> Alert 
     )
 
 
+async def by_last_source(
+    session: AsyncSession, source: str, source_ids: Sequence[str]
+) -> Alert | None:
+    """The alert whose latest delivery is one of these (a CAP Update naming its predecessor)."""
+    if not source_ids:
+        return None
+    return await session.scalar(
+        select(Alert)
+        .where(Alert.source == source, Alert.last_source_id.in_(list(source_ids)))
+        .order_by(Alert.updated_at.desc())
+        .limit(1)
+    )
+
+
 async def get(session: AsyncSession, alert_id: uuid.UUID) -> Alert | None:
     return await session.get(Alert, alert_id)
 

@@ -187,6 +187,9 @@ async def store(
         return StoreOutcome(existing_receipt.alert_id, duplicate=True)
     now = utcnow()
     alert = await repository.by_event(session, draft.source.value, draft.event_key)
+    if alert is None and draft.references:
+        # A chain A <- B <- C where C names only B: B's alert is found by its delivery.
+        alert = await repository.by_last_source(session, draft.source.value, draft.references)
     outcome = StoreOutcome(alert.id if alert else None)
 
     if draft.action is AlertAction.CANCEL:
@@ -200,7 +203,10 @@ async def store(
         return outcome
 
     if alert is None:
-        if draft.action is AlertAction.LIFT:
+        only_lifts = bool(prepared.areas) and all(
+            p.area.action is AlertAction.LIFT for p in prepared.areas
+        )
+        if draft.action is AlertAction.LIFT or only_lifts:
             # Lifting what was never received: remember the delivery, store nothing.
             await repository.add_receipt(session, receipt_key, None, via, sha256)
             return outcome

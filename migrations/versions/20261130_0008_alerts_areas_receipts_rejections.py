@@ -72,6 +72,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source', 'event_key', name=op.f('uq_alerts_source_event_key'))
     )
     with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alerts_last_source_id'), ['last_source_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_municipality_code'), ['municipality_code'], unique=False)
         batch_op.create_index('ix_alerts_state_status', ['state', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_updated_at'), ['updated_at'], unique=False)
@@ -152,6 +153,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_updated_at'))
         batch_op.drop_index('ix_alerts_state_status')
         batch_op.drop_index(batch_op.f('ix_alerts_municipality_code'))
+        batch_op.drop_index(batch_op.f('ix_alerts_last_source_id'))
 
     op.drop_table('alerts')
     with op.batch_alter_table('alert_rejections', schema=None) as batch_op:

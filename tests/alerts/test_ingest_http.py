@@ -75,9 +75,15 @@ async def test_a_posted_cap_alert_reaches_the_resident_in_its_area_once(
     # when the update raising it to level 5 arrives, then the same alert moves and she hears
     raised = (await post(relay_http, EMERGENCY, relay)).json()["alerts"]
     assert raised[0]["id"] == stored["id"] and raised[0]["action"] == "update"
+    # and an update naming only the previous update still lands on the first alert
+    third = EMERGENCY.replace(b"evacuation-2<", b"evacuation-3<").replace(
+        b"evacuation-1,2026-11-30T09:00:00+09:00", b"evacuation-2,2026-11-30T10:00:00+09:00"
+    )
+    chained = (await post(relay_http, third, relay)).json()["alerts"]
+    assert chained[0]["id"] == stored["id"] and chained[0]["duplicate"] is False
     inbox = (await gql(INBOX, token=hanako))["data"]["me"]["notifications"]["edges"]
     bodies = [e["node"]["bodyJa"] for e in inbox]
-    assert len(bodies) == 2
+    assert len(bodies) == 2  # level 5 again: nothing new to tell
     assert bodies[0].startswith("自宅が緊急安全確保の対象区域です")
     assert bodies[1].startswith("自宅が避難指示の対象区域です")
 
@@ -184,3 +190,39 @@ async def test_a_jma_earthquake_reaches_only_those_who_asked_for_small_quakes(
     keen_inbox = (await gql(INBOX, token=keen))["data"]["me"]["notifications"]["edges"]
     assert [e["node"]["titleJa"] for e in keen_inbox] == ["震源・震度情報"]
     assert (await gql(INBOX, token=default))["data"]["me"]["notifications"]["edges"] == []
+
+
+async def test_active_alerts_are_published_as_a_cap_atom_feed(
+    relay_http: httpx.AsyncClient, token: Any
+) -> None:
+    from lxml import etree
+
+    from backend.alerts.sources.cap import cap_schema
+    from backend.alerts.sources.cap_feed import cap_feed_entries
+
+    gql = GraphQLClient(relay_http)
+    staff = token("staff-aizu", roles=[("city_staff", "07202")])
+    # given an evacuation order posted by a relay and an exercise issued by staff
+    assert (await post(relay_http, EVACUATION, token("relay", client_id=RELAY))).status_code == 200
+    exercise = {
+        "municipalityCode": "07202", "kind": "NOTICE", "wholeMunicipality": True,
+        "headlineJa": "訓練です", "exercise": True,
+    }  # fmt: skip
+    issue = """mutation($input: StaffAlertInput!) {
+      issueAlert(input: $input) { errors { code field message messageJa } } }"""
+    assert (await gql(issue, {"input": exercise}, token=staff))["data"]["issueAlert"][
+        "errors"
+    ] == []
+    # when a signage system reads the feed (no sign-in)
+    response = await relay_http.get("/cap/alerts.atom")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    entries = cap_feed_entries(response.content, "alerts.atom")
+    # then it holds the actual alert only, as CAP that validates against the OASIS schema
+    assert len(entries) == 1 and entries[0].cap is not None
+    document = etree.fromstring(entries[0].cap)
+    assert cap_schema().validate(document), cap_schema().error_log
+    ns = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+    assert document.findtext("cap:status", namespaces=ns) == "Actual"
+    polygon = document.findtext("cap:info/cap:area/cap:polygon", namespaces=ns)
+    assert polygon is not None and polygon.startswith("37.483,139.915")  # latitude first
