@@ -105,9 +105,7 @@ class FcmGateway:
             log.warning("FCM access token refresh failed: %s", exc)
             return [SendResult(Outcome.RETRY, error_code="UNAUTHENTICATED")] * len(messages)
         size = min(FCM_MAX_BATCH, self._part)
-        chunks = [
-            list(messages[start : start + size]) for start in range(0, len(messages), size)
-        ]
+        chunks = [list(messages[start : start + size]) for start in range(0, len(messages), size)]
         answers = await asyncio.gather(*(self._send_part(chunk) for chunk in chunks))
         return list(itertools.chain.from_iterable(answers))
 

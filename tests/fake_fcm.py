@@ -283,8 +283,8 @@ class FakeFcm:
         message = payload.get("message", {})
         token = message.get("token", "")
         reply = self._reply_for(token)
-        if reply.delay:
-            await asyncio.sleep(reply.delay)
+        # Counted on arrival: a message whose sender dies (or times out) while FCM is slow to
+        # answer may still reach the phone, and counts as sent.
         with self._lock:
             if self.record:
                 self.received.append(Received(token, message, time.time(), reply.status))
@@ -293,6 +293,8 @@ class FakeFcm:
             number = self.total
         if self._shared_count is not None:
             self._shared_count.value += 1
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
         if reply.status != 200:
             extra = {"Retry-After": reply.retry_after} if reply.retry_after else {}
             return reply.status, extra, _dumps(reply.body())

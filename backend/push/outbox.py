@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.dialect import table_of
@@ -70,7 +70,7 @@ async def claim(
             await session.execute(
                 select(_OUTBOX.c.id)
                 .where(_OUTBOX.c.state == _PENDING, _OUTBOX.c.next_attempt_at <= now)
-                .order_by(_OUTBOX.c.next_attempt_at)
+                .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
@@ -195,8 +195,3 @@ async def add_records(
     ]
     await session.execute(insert(_DELIVERIES), rows)
 
-
-async def counts_by_state(session: AsyncSession) -> dict[str, int]:
-    """How many outbox rows are in each state (for the CLI's summary)."""
-    rows = await session.execute(select(_OUTBOX.c.state, func.count()).group_by(_OUTBOX.c.state))
-    return {state: count for state, count in rows.tuples()}
