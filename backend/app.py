@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -24,6 +25,9 @@ from .db.session import Database, RequestDatabase
 from .observability import request_id_var
 from .observability.asgi import install_observability
 from .principal import Principal
+
+if TYPE_CHECKING:
+    from .push.worker import InProcessWorker
 
 log = logging.getLogger("kizuna.http")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -48,8 +52,13 @@ def create_app(
     *,
     database: Database | None = None,
     verifier: TokenVerifier | None = None,
+    push_worker: bool = False,
 ) -> FastAPI:
-    """The Kizuna ASGI app; tests pass their own database and verifier."""
+    """The Kizuna ASGI app; tests pass their own database and verifier.
+
+    ``push_worker``: deliver the push outbox from this process too (`kizuna serve` in
+    development, so an alert reaches the log or FCM without a separate `kizuna worker`).
+    """
     settings = settings or get_settings()
     assemble()
     problems = settings.production_problems()
@@ -60,7 +69,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        delivery = _start_push_worker(settings, database) if push_worker else None
         yield
+        if delivery is not None:
+            await delivery.close()
         await verifier.aclose()
         await database.dispose()
 
@@ -133,6 +145,18 @@ def create_app(
 
     install_observability(app, settings)
     return app
+
+
+def _start_push_worker(settings: Settings, database: Database) -> InProcessWorker:
+    from .push.worker import InProcessWorker, OutboxWorker, WorkerOptions, gateway_from_settings
+
+    worker = OutboxWorker(
+        database, gateway_from_settings(settings), WorkerOptions.from_settings(settings)
+    )
+    delivery = InProcessWorker(worker)
+    delivery.start()
+    log.info("push outbox worker started in process", extra={"gateway": worker.gateway.name})
+    return delivery
 
 
 class RequestContext:
@@ -250,4 +274,5 @@ def create_worker_app() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings.log_level, json_output=settings.log_json)
-    return create_app(settings)
+    # Every worker process of the server delivers too (leases keep them apart).
+    return create_app(settings, push_worker=settings.runs_push_worker_in_process)

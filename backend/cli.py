@@ -1,4 +1,4 @@
-"""The ``kizuna`` command: serve, migrate, seed-demo, dev-token, roles and imports."""
+"""The ``kizuna`` command: serve, worker, migrate, seed-demo, dev-token, roles and imports."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from .config import Settings, get_settings
+from .config import Environment, Settings, get_settings
 
 if TYPE_CHECKING:
+    from .push.worker import BatchReport
     from .routing.network import RoadNetworks
     from .routing.service import StoredPoints
     from .shelters.service import ShelterImportReport
@@ -123,6 +124,9 @@ def serve(
     _echo_road_state(settings)
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
+    if settings.runs_push_worker_in_process:
+        gateway = "FCM" if settings.fcm_credentials_file else "the log (no FCM credentials)"
+        typer.echo(f"push: this process delivers the outbox to {gateway}")
     if settings.is_development:
         typer.echo(
             f"sign in for local development: {_command()} dev-token demo-hanako "
@@ -131,7 +135,8 @@ def serve(
     if workers == 1:
         from .app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        app_ = create_app(settings, push_worker=settings.runs_push_worker_in_process)
+        uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
         return
     # Route searches are CPU-bound Python: a burst of requests needs one process per core.
     # Each worker builds its own app (database pool, walk graph) from the same environment.
@@ -144,6 +149,79 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Deliver what is due now, then exit")
+    ] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(min=1, max=5_000, help="Messages claimed per batch (default 500)"),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Batches in flight in this process")
+    ] = None,
+) -> None:
+    """Deliver the push outbox: FCM with KIZUNA_FCM_CREDENTIALS_FILE, else to the log."""
+    from .observability import configure_logging
+    from .observability.multiprocess import share_metrics_directory
+
+    settings = get_settings()
+    # Before prometheus_client is imported: the server on this data directory shows the
+    # worker's counters too.
+    share_metrics_directory(settings, fresh=False)
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    if settings.fcm_credentials_file is None:
+        if settings.environment is Environment.PRODUCTION:
+            _fail(
+                "error: KIZUNA_FCM_CREDENTIALS_FILE is not set: in production the worker "
+                "refuses to write push messages to the log instead of sending them"
+            )
+        _warn("no KIZUNA_FCM_CREDENTIALS_FILE: push messages go to the log (LogGateway)")
+    elif not settings.fcm_credentials_file.is_file():
+        _fail(f"error: KIZUNA_FCM_CREDENTIALS_FILE: {settings.fcm_credentials_file}: no such file")
+    totals = asyncio.run(
+        _run_worker(settings, once=once, batch_size=batch_size, concurrency=concurrency)
+    )
+    typer.echo(
+        f"push outbox: {totals.sent} sent, {totals.retried} to retry, "
+        f"{totals.invalid_token} invalid tokens, {totals.failed} failed, "
+        f"{totals.gave_up} given up, {totals.device_inactive} for inactive devices"
+    )
+
+
+async def _run_worker(
+    settings: Settings, *, once: bool, batch_size: int | None, concurrency: int | None
+) -> BatchReport:
+    import signal
+
+    from .assembly import assemble
+    from .db.session import Database
+    from .push.worker import OutboxWorker, WorkerOptions, gateway_from_settings
+
+    assemble()
+    database = Database.from_url(settings.resolved_database_url)
+    gateway = gateway_from_settings(settings)
+    options = WorkerOptions.from_settings(settings, batch_size=batch_size, concurrency=concurrency)
+    push_worker = OutboxWorker(database, gateway, options)
+    typer.echo(
+        f"push worker {push_worker.name}: gateway {gateway.name}, batches of "
+        f"{options.batch_size}, {options.concurrency} in flight, database {_safe_url(settings)}",
+        err=True,
+    )
+    try:
+        if once:
+            return await push_worker.drain()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await push_worker.run(stop)
+    finally:
+        await gateway.aclose()
+        await database.dispose()
 
 
 @app.command("dev-token")

@@ -129,6 +129,33 @@ class Settings(BaseSettings):
     # standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables turn it on as well.
     otel_endpoint: str | None = None
 
+    # Push delivery (FCM HTTP v1 through firebase-admin). Without a service-account file the
+    # worker writes messages to the log instead (LogGateway); the in-app inbox works either way.
+    fcm_credentials_file: Path | None = None
+    # Default: the project_id of the service-account file.
+    fcm_project_id: str | None = None
+    # Replaces https://fcm.googleapis.com, e.g. a local fake FCM server (tests, benchmarks);
+    # the OAuth token request goes to the token_uri of the service-account file.
+    fcm_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/.*)?$")
+    fcm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Outbox worker (`kizuna worker`): rows claimed per batch (one FCM call takes 500) and
+    # batches in flight per process.
+    push_batch_size: int = Field(default=500, ge=1, le=5_000)
+    push_concurrency: int = Field(default=2, ge=1, le=64)
+    # A claimed batch belongs to its worker this long; a killed worker's rows are claimable
+    # again after it. Must outlast a batch's send (the FCM timeout) with room to record it.
+    push_lease_seconds: float = Field(default=60.0, ge=1, le=3_600)
+    push_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Retries: exponential backoff from the base, with jitter, at least Retry-After; a message
+    # is given up (DEAD) after this many attempts.
+    push_max_attempts: int = Field(default=10, ge=1, le=100)
+    push_retry_base_seconds: float = Field(default=2.0, gt=0, le=3_600)
+    push_retry_max_seconds: float = Field(default=900.0, gt=0, le=86_400)
+    # How long FCM keeps a message for a device that is offline.
+    push_ttl_seconds: int = Field(default=86_400, ge=0, le=28 * 86_400)
+    # `kizuna serve` runs an outbox worker in its process; unset: only in development.
+    push_worker_in_process: bool | None = None
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -161,6 +188,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kizuna.sqlite3').resolve()}"
+
+    @property
+    def runs_push_worker_in_process(self) -> bool:
+        """Whether `kizuna serve` delivers the outbox itself (development by default)."""
+        if self.push_worker_in_process is not None:
+            return self.push_worker_in_process
+        return self.is_development
 
     @property
     def served_selection(self) -> list[str]:

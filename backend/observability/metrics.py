@@ -1,5 +1,5 @@
 """Prometheus metrics: HTTP requests, GraphQL operations and their errors, route searches,
-imports and the database pool.
+imports, push delivery and the database pool.
 
 Every label value is bounded: HTTP paths are route templates, methods a fixed set, GraphQL
 operation names those of the app's documents plus a few first-seen others (clients choose
@@ -85,6 +85,24 @@ IMPORT_ITEMS = Counter(
     "kizuna_import_items",
     "What successful import runs brought in (e.g. shelters: rows and shelters)",
     ["source", "item"],
+)
+
+PUSH_MESSAGES = Counter(
+    "kizuna_push_messages",
+    "Outbox messages handed to the push gateway, by gateway (fcm, log) and outcome (sent, "
+    "retry, invalid_token, failed)",
+    ["gateway", "outcome"],
+)
+PUSH_DROPPED = Counter(
+    "kizuna_push_dropped",
+    "Outbox messages given up without a send (device inactive) or after the last attempt",
+    ["reason"],
+)
+PUSH_BATCH_SECONDS = Histogram(
+    "kizuna_push_batch_duration_seconds",
+    "Outbox batches: claim, send through the gateway and record, by gateway",
+    ["gateway"],
+    buckets=_FAST + (10.0, 30.0, 60.0),
 )
 
 
