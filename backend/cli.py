@@ -197,6 +197,7 @@ async def _run_worker(
 ) -> BatchReport:
     import signal
 
+    from .alerts.poller import FeedPoller
     from .assembly import assemble
     from .db.session import Database
     from .push.worker import OutboxWorker, WorkerOptions, gateway_from_settings
@@ -211,15 +212,25 @@ async def _run_worker(
         f"{options.batch_size}, {options.concurrency} in flight, database {_safe_url(settings)}",
         err=True,
     )
+    poller = FeedPoller(database, settings)
+    if poller.configured:
+        feeds = [settings.jma_feed_url or "", *settings.cap_feed_url_list]
+        typer.echo(f"alert feeds polled: {', '.join(f for f in feeds if f)}", err=True)
     try:
         if once:
+            if poller.configured:
+                await poller.poll_once()
             return await push_worker.drain()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if poller.configured:
+            _totals, _ = await asyncio.gather(push_worker.run(stop), poller.run(stop))
+            return _totals
         return await push_worker.run(stop)
     finally:
+        await poller.aclose()
         await gateway.aclose()
         await database.dispose()
 

@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # JMA's Atom feed (e.g. https://www.data.jma.go.jp/developer/xml/feed/extra.xml) polled by
     # `kizuna worker` with If-Modified-Since; none polled when unset.
     jma_feed_url: str | None = None
+    # Atom or RSS index feeds of CAP alerts (comma-separated URLs), polled the same way.
+    cap_feed_urls: str = ""
     jma_feed_interval_seconds: float = Field(default=60.0, ge=1.0, le=3_600.0)
 
     # Prometheus metrics at /metrics. In production they are served only to a scraper that
@@ -200,6 +202,10 @@ class Settings(BaseSettings):
     def served_selection(self) -> list[str]:
         """The entries of ``served_municipalities``, e.g. ["07"]."""
         return [entry.strip() for entry in self.served_municipalities.split(",")]
+
+    @property
+    def cap_feed_url_list(self) -> list[str]:
+        return [url.strip() for url in self.cap_feed_urls.split(",") if url.strip()]
 
     @property
     def alert_relay_client_ids(self) -> frozenset[str]:

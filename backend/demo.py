@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .alerts import service as alerts_service
+from .alerts.sources.edxl import parse_alert_document
 from .auth import service as auth_service
 from .communities import service as communities_service
 from .communities.models import CommunityKind
@@ -17,6 +20,7 @@ from .consent.service import Recipient
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant
+from .push import service as push_service
 from .residents import service as residents_service
 from .residents.models import PlaceKind, Resident
 from .shelters import service as shelters_service
@@ -70,6 +74,9 @@ DEMO_RESIDENTS = (
     ),
 )
 DEMO_HOME_ADDRESS = "会津若松市門田町（架空）"
+# A fictional FCM registration token of Hanako's phone (never accepted by FCM).
+DEMO_DEVICE_TOKEN = "demo-device-hanako-0000000000000000000000000000"
+DEMO_ALERT = Path(__file__).with_name("alerts") / "examples" / "aizu-demo-evacuation.cap.xml"
 # The town association (町内会) of the demo family's street, led by demo-leader. Members who
 # consented share these items with its leaders for the community_safety purpose.
 DEMO_COMMUNITY = "門田町デモ町内会（架空）"
@@ -158,7 +165,26 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     # Synthetic hazard zones and shelters, so the map has something to show.
     await hazards_service.load_demo_zones(session)
     await shelters_service.load_demo_shelters(session)
+    await _seed_alert(session, residents)
     return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]
+
+
+async def _seed_alert(session: AsyncSession, residents: dict[str, Resident]) -> None:
+    """Hanako's phone, and a fictional evacuation order (CAP) over the family's street,
+    ingested like any alert: it lands in the inbox of Hanako, Taro and the leader, and the
+    development server's in-process worker "pushes" it to Hanako's phone through the log."""
+    await push_service.register_device(
+        session,
+        residents["demo-hanako"].id,
+        DEMO_DEVICE_TOKEN,
+        "android",
+        "ja-JP",
+        "1.0.0-demo",
+    )
+    data = DEMO_ALERT.read_bytes()
+    prepared = alerts_service.prepare(parse_alert_document(data, DEMO_ALERT.name))
+    for item in prepared:
+        await alerts_service.store(session, item, via="demo")
 
 
 async def _seed_community(session: AsyncSession, residents: dict[str, Resident]) -> None:

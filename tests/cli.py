@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from typer.testing import CliRunner, Result
@@ -31,9 +32,15 @@ async def fresh_cli_env(database_url: str, suffix: str, folder: Path) -> dict[st
 def invoke(env: dict[str, str], *args: str) -> Result:
     """Run the command in-process; the result keeps stdout and stderr apart."""
     get_settings.cache_clear()  # settings are read once per process; the tests change them
+    # Commands such as `worker` route logging to their stderr, which the runner closes after
+    # the run: put the test process's logging back, or later log lines fail on a closed file.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     try:
         return runner.invoke(app, list(args), env=env)
     finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
         get_settings.cache_clear()
 
 

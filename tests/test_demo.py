@@ -86,3 +86,27 @@ async def test_a_demo_member_is_not_shown_the_roster(
     # when she asks for the roster, then she gets nothing
     body = await gql(ROSTER, {"id": community["id"]}, token=hanako)
     assert body["data"]["communityRoster"] is None
+
+
+async def test_the_demo_evacuation_order_is_in_the_family_inbox_and_over_their_home(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # when Hanako opens the app after `kizuna serve`
+    hanako = token("demo-hanako")
+    body = await gql(
+        "{ myAlerts { highestLevel places { kind } alerts { titleJa source } } "
+        "me { devices { platform } notifications(first: 5) { unreadCount edges { node { "
+        "category bodyJa } } } } }",
+        token=hanako,
+    )
+    data = body["data"]
+    # then the fictional evacuation order concerns her home (level 4) and her phone is there
+    assert data["myAlerts"]["highestLevel"] == 4
+    assert data["myAlerts"]["alerts"] == [{"titleJa": "避難指示", "source": "CAP"}]
+    assert data["me"]["devices"] == [{"platform": "ANDROID"}]
+    [note] = [e["node"] for e in data["me"]["notifications"]["edges"]]
+    assert note["category"] == "EMERGENCY" and note["bodyJa"].startswith("自宅が避難指示")
+    # and Yuki, whose only place (her school) is outside the area, sees her parents' home
+    yuki = (await gql("{ myAlerts { places { familyMemberName } } }", token=token("demo-yuki")))
+    names = sorted(p["familyMemberName"] for p in yuki["data"]["myAlerts"]["places"])
+    assert names == ["会津 太郎", "会津 花子"]

@@ -13,7 +13,7 @@ from tests.alerts.lalert_documents import Detail, document, envelope, report
 from tests.cli import fresh_cli_env, kizuna
 from tests.shared_data import require_shared
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "alerts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "backend" / "alerts" / "examples"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from backend.municipalities import service as municipality_service
 from tests.conftest import GraphQLClient, RollbackDatabase
 from tests.shared_data import require_shared
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "alerts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "backend" / "alerts" / "examples"
 EVACUATION = (EXAMPLES / "aizu-demo-evacuation.cap.xml").read_bytes()
 EMERGENCY = (EXAMPLES / "aizu-demo-emergency.cap.xml").read_bytes()
 RELAY = "test-relay"
