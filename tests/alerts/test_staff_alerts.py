@@ -300,3 +300,83 @@ async def test_family_sees_alerts_over_a_consenting_members_home(
     # and the leader of their town association (not family) sees only their own home
     leader = (await gql(MY_ALERTS, token=token("demo-leader")))["data"]["myAlerts"]
     assert [p["familyMemberName"] for p in leader["places"]] == [None]
+
+
+async def test_a_member_who_stops_sharing_family_safety_drops_out_and_reads_are_logged(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # given an evacuation order over the demo family's home
+    body = await gql(ISSUE, {"input": evacuation()}, token=token("demo-staff"))
+    assert body["data"]["issueAlert"]["errors"] == []
+    yuki = token("demo-yuki")
+    await gql(MY_ALERTS, token=yuki)
+    # then Hanako's access log shows that Yuki read her (name) for family_safety
+    hanako = token("demo-hanako")
+    log = await gql(
+        "{ myDataAccessLog(first: 20) { edges { node { viewerSubject purposeCode itemCodes } } } }",
+        token=hanako,
+    )
+    reads = [e["node"] for e in log["data"]["myDataAccessLog"]["edges"]]
+    assert {
+        "viewerSubject": "demo-yuki",
+        "purposeCode": "family_safety",
+        "itemCodes": ["name"],
+    } in reads
+    # when Hanako revokes her family_safety consent
+    consents = await gql("{ myConsents { id purposeCode } }", token=hanako)
+    [grant] = [c for c in consents["data"]["myConsents"] if c["purposeCode"] == "family_safety"]
+    revoked = await gql(
+        "mutation($input: RevokeConsentInput!) { revokeConsent(input: $input) { "
+        "errors { code field message messageJa } } }",
+        {"input": {"consentId": grant["id"]}},
+        token=hanako,
+    )
+    assert revoked["data"]["revokeConsent"]["errors"] == []
+    # then Yuki no longer sees Hanako's home under the order (Taro's still shows)
+    mine = (await gql(MY_ALERTS, token=yuki))["data"]["myAlerts"]
+    assert [p["familyMemberName"] for p in mine["places"]] == ["会津 太郎"]
+
+
+APPROVE = """
+mutation($id: ID!) {
+  approveAlert(id: $id) { alert { id state } errors { code field message messageJa } }
+}"""
+
+
+@pytest.fixture
+async def approval_gql(settings: Settings, db: Any, verifier: Any) -> Any:
+    import httpx
+
+    from backend.app import create_app
+
+    configured = settings.model_copy(update={"alert_approval_required": True})
+    app = create_app(configured, database=db, verifier=verifier)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://kizuna.test"
+    ) as client:
+        yield GraphQLClient(client)
+
+
+async def test_with_approval_required_one_drafts_and_another_publishes(
+    approval_gql: GraphQLClient, token: Any, staff: str
+) -> None:
+    gql = approval_gql
+    resident = token("res-approval")
+    await add_home(gql, resident, JUST_INSIDE)
+    # when one staff member drafts an evacuation order
+    drafted = (await gql(ISSUE, {"input": evacuation()}, token=staff))["data"]["issueAlert"]
+    alert = drafted["alert"]
+    assert alert["state"] == "PENDING_APPROVAL"
+    # then no resident is concerned or told yet
+    assert (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]["alerts"] == []
+    assert (await gql(ALERT, {"id": alert["id"]}, token=resident))["data"]["alert"] is None
+    # and the drafter cannot approve their own draft
+    own = await gql(APPROVE, {"id": alert["id"]}, token=staff)
+    assert own["data"]["approveAlert"]["errors"][0]["code"] == "NOT_PERMITTED"
+    # when a colleague approves it, then it is published and the resident is told
+    colleague = token("staff-aizu-2", roles=[("city_admin", AIZU)])
+    approved = await gql(APPROVE, {"id": alert["id"]}, token=colleague)
+    assert approved["data"]["approveAlert"]["alert"]["state"] == "ACTIVE"
+    assert (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]["highestLevel"] == 4
+    inbox = (await gql(INBOX, token=resident))["data"]["me"]["notifications"]["edges"]
+    assert [e["node"]["titleJa"] for e in inbox] == ["避難指示"]
