@@ -194,4 +194,3 @@ async def add_records(
         for a in attempts
     ]
     await session.execute(insert(_DELIVERIES), rows)
-

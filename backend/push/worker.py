@@ -102,6 +102,7 @@ def gateway_from_settings(settings: Settings) -> PushGateway:
         project_id=settings.fcm_project_id,
         endpoint=settings.fcm_endpoint,
         timeout_seconds=settings.fcm_timeout_seconds,
+        max_in_flight=settings.fcm_max_in_flight,
     )
 
 
