@@ -295,6 +295,9 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> BatchReport:
         """Deliver until ``stop`` is set, polling every ``poll_seconds`` while idle."""
+        # TODO(push): once push.service.deactivate_stale_devices (tokens unused for 270 days)
+        # is merged, call it from here about once a day: the worker is what runs on a
+        # schedule, and the sweep is one UPDATE, cheap to repeat from several workers.
 
         async def loop(index: int) -> None:
             owner = f"{self.name}/{index}"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from backend.db.base import utcnow
 from backend.db.session import Database
@@ -116,18 +117,26 @@ async def test_a_non_emergency_goes_out_at_normal_priority(
     assert received.message["data"]["category"] == "advisory"
 
 
+def pushed(outcome: str) -> float:
+    """The push counter of the metrics (0 before the first message of that outcome)."""
+    labels = {"gateway": "fcm", "outcome": outcome}
+    return REGISTRY.get_sample_value("kizuna_push_messages_total", labels) or 0.0
+
+
 async def test_unregistered_token_deactivates_the_device(
     db: Database, fake: FakeFcm, gateway: FcmGateway
 ) -> None:
     # given: two messages, one for a token FCM no longer knows
     queued = by_token(await queue_messages(db, 2, prefix="u"))
     fake.script("u-000000", Reply.unregistered())
+    sent_before, invalid_before = pushed("sent"), pushed("invalid_token")
 
     # when
     report = await OutboxWorker(db, gateway, FAST_RETRY).drain()
 
     # then
     assert (report.sent, report.invalid_token) == (1, 1)
+    assert (pushed("sent") - sent_before, pushed("invalid_token") - invalid_before) == (1, 1)
     gone = queued["u-000000"]
     rows = await outbox_rows(db)
     assert rows[gone.outbox_id].state == OutboxState.DEAD.value
