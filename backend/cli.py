@@ -169,10 +169,6 @@ def worker(
     from .observability.multiprocess import share_metrics_directory
 
     settings = get_settings()
-    # Before prometheus_client is imported: the server on this data directory shows the
-    # worker's counters too.
-    share_metrics_directory(settings, fresh=False)
-    configure_logging(settings.log_level, json_output=settings.log_json)
     if settings.fcm_credentials_file is None:
         if settings.environment is Environment.PRODUCTION:
             _fail(
@@ -182,6 +178,10 @@ def worker(
         _warn("no KIZUNA_FCM_CREDENTIALS_FILE: push messages go to the log (LogGateway)")
     elif not settings.fcm_credentials_file.is_file():
         _fail(f"error: KIZUNA_FCM_CREDENTIALS_FILE: {settings.fcm_credentials_file}: no such file")
+    # Before prometheus_client is imported: the server on this data directory shows the
+    # worker's counters too.
+    share_metrics_directory(settings, fresh=False)
+    configure_logging(settings.log_level, json_output=settings.log_json)
     totals = asyncio.run(
         _run_worker(settings, once=once, batch_size=batch_size, concurrency=concurrency)
     )

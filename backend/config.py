@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # the OAuth token request goes to the token_uri of the service-account file.
     fcm_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/.*)?$")
     fcm_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Requests in flight per worker process (FCM answers over one HTTP/2 connection; a
+    # plain-HTTP endpoint such as the fake server needs one connection per request).
+    fcm_max_in_flight: int = Field(default=64, ge=1, le=1_000)
     # Outbox worker (`kizuna worker`): rows claimed per batch (one FCM call takes 500) and
     # batches in flight per process.
     push_batch_size: int = Field(default=500, ge=1, le=5_000)

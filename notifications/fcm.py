@@ -89,9 +89,9 @@ class FcmGateway:
         )
         self._refresh_lock = asyncio.Lock()
         # send_each_async starts every message of its list at once. The HTTP client's pool
-        # (100 connections) queues the rest and scans that queue for every request, which
-        # grows with the square of the queue (500 at once: 100x slower than 50 at a time);
-        # so a batch goes out in parts, a few parts at a time.
+        # (100 connections) queues the rest and scans queue and connections for every
+        # request: 500 at once sent ~100 messages/s here, 64 at a time ~500/s, 8 ~800/s
+        # (against the local fake); so a batch goes out in parts, a few parts at a time.
         self._part = max(1, min(FCM_MAX_BATCH, max_in_flight // 2))
         self._in_flight = asyncio.Semaphore(max(1, max_in_flight // self._part))
 

@@ -113,6 +113,17 @@ async def claim(
     return [Claimed(*tuple(row)) for row in rows]
 
 
+async def renew_lease(
+    session: AsyncSession, *, owner: str, ids: Sequence[int], lease_until: datetime
+) -> None:
+    """Extend ``owner``'s lease on rows it still holds."""
+    await session.execute(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.lease_owner == owner)
+        .values(lease_until=lease_until, next_attempt_at=lease_until)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """A delivery record: one hand-over of one message to the gateway."""
@@ -194,4 +205,3 @@ async def add_records(
         for a in attempts
     ]
     await session.execute(insert(_DELIVERIES), rows)
-

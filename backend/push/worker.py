@@ -25,7 +25,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
@@ -102,6 +102,7 @@ def gateway_from_settings(settings: Settings) -> PushGateway:
         project_id=settings.fcm_project_id,
         endpoint=settings.fcm_endpoint,
         timeout_seconds=settings.fcm_timeout_seconds,
+        max_in_flight=settings.fcm_max_in_flight,
     )
 
 
@@ -176,7 +177,8 @@ class OutboxWorker:
             self.totals.add(report)
             return report
         messages = [message_for(row, ttl_seconds=self.options.ttl_seconds) for row in claimed]
-        results = await self._send(messages)
+        async with self._lease_kept(owner, [row.outbox_id for row in claimed]):
+            results = await self._send(messages)
         await self._record(owner, claimed, results, report)
         metrics.PUSH_BATCH_SECONDS.labels(self.gateway.name).observe(time.perf_counter() - started)
         self.totals.add(report)
@@ -203,6 +205,33 @@ class OutboxWorker:
         if inactive:
             metrics.PUSH_DROPPED.labels("device_inactive").inc(len(inactive))
         return [row for row in rows if row.device_active]
+
+    @contextlib.asynccontextmanager
+    async def _lease_kept(self, owner: str, ids: list[int]) -> AsyncIterator[None]:
+        """Renew the batch's lease every third of it while the send runs: a slow FCM (many
+        requests near their timeout) must not hand the batch to another worker, while a
+        killed worker's batch still comes free one lease after its last renewal."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.options.lease_seconds / 3)
+                lease_until = utcnow() + timedelta(seconds=self.options.lease_seconds)
+                try:
+                    async with self.database.session() as session:
+                        await session.connection(execution_options={WRITES: True})
+                        await outbox.renew_lease(
+                            session, owner=owner, ids=ids, lease_until=lease_until
+                        )
+                except Exception:  # the next renewal may succeed; the lease covers a miss
+                    log.warning("push lease renewal failed", exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _send(self, messages: list[PushMessage]) -> list[SendResult]:
         try:
@@ -294,6 +323,9 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> BatchReport:
         """Deliver until ``stop`` is set, polling every ``poll_seconds`` while idle."""
+        # TODO(push): once push.service.deactivate_stale_devices (tokens unused for 270 days)
+        # is merged, call it from here about once a day: the worker is what runs on a
+        # schedule, and the sweep is one UPDATE, cheap to repeat from several workers.
 
         async def loop(index: int) -> None:
             owner = f"{self.name}/{index}"

@@ -6,18 +6,20 @@ service's ``notify()`` would write them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
 from backend.db.dialect import table_of
 from backend.db.migrate import upgrade
-from backend.db.session import Database
+from backend.db.session import WRITES, Database
 from backend.principal import Principal, PrincipalKind
 from backend.push.models import (
     DeliveryRecord,
@@ -38,8 +40,17 @@ async def delivery_database(base_url: str, suffix: str, folder: Path) -> Databas
     return database
 
 
-async def clear_push_tables(database: Database) -> None:
+@asynccontextmanager
+async def writing(database: Database) -> AsyncIterator[AsyncSession]:
+    """A write transaction that takes SQLite's write lock first, as the app's do: a deferred
+    one that reads, then writes while a worker commits, fails at once (WAL snapshot)."""
     async with database.session() as session:
+        await session.connection(execution_options={WRITES: True})
+        yield session
+
+
+async def clear_push_tables(database: Database) -> None:
+    async with writing(database) as session:
         for model in (DeliveryRecord, OutboxMessage, Notification, Device):
             await session.execute(delete(table_of(model)))
 
@@ -67,7 +78,7 @@ async def queue_messages(
     queued: list[Queued] = []
     now = utcnow()
     run = uuid.uuid4().hex[:8]
-    async with database.session() as session:
+    async with writing(database) as session:
         for start in range(0, count, per_resident):
             principal = Principal(kind=PrincipalKind.RESIDENT, subject=f"push-{run}-{start}")
             resident = await residents_service.get_or_create_resident(session, principal)
@@ -150,7 +161,7 @@ async def device(database: Database, device_id: uuid.UUID) -> Device:
 
 async def make_due(database: Database, ids: Sequence[int], when: datetime | None = None) -> None:
     """Move the next attempt of these rows to ``when`` (default: now), as time passing would."""
-    async with database.session() as session:
+    async with writing(database) as session:
         await session.execute(
             update(table_of(OutboxMessage))
             .where(table_of(OutboxMessage).c.id.in_(list(ids)))

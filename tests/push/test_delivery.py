@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from backend.db.base import utcnow
 from backend.db.session import Database
@@ -116,18 +117,26 @@ async def test_a_non_emergency_goes_out_at_normal_priority(
     assert received.message["data"]["category"] == "advisory"
 
 
+def pushed(outcome: str) -> float:
+    """The push counter of the metrics (0 before the first message of that outcome)."""
+    labels = {"gateway": "fcm", "outcome": outcome}
+    return REGISTRY.get_sample_value("kizuna_push_messages_total", labels) or 0.0
+
+
 async def test_unregistered_token_deactivates_the_device(
     db: Database, fake: FakeFcm, gateway: FcmGateway
 ) -> None:
     # given: two messages, one for a token FCM no longer knows
     queued = by_token(await queue_messages(db, 2, prefix="u"))
     fake.script("u-000000", Reply.unregistered())
+    sent_before, invalid_before = pushed("sent"), pushed("invalid_token")
 
     # when
     report = await OutboxWorker(db, gateway, FAST_RETRY).drain()
 
     # then
     assert (report.sent, report.invalid_token) == (1, 1)
+    assert (pushed("sent") - sent_before, pushed("invalid_token") - invalid_before) == (1, 1)
     gone = queued["u-000000"]
     rows = await outbox_rows(db)
     assert rows[gone.outbox_id].state == OutboxState.DEAD.value
@@ -281,9 +290,9 @@ async def test_more_than_one_fcm_call_per_batch(
 
 
 async def test_an_expired_lease_lets_another_worker_send(
-    db: Database, fake: FakeFcm, gateway: FcmGateway, tmp_path: Path
+    db: Database, fake: FakeFcm, tmp_path: Path
 ) -> None:
-    # given: a worker that claims a batch and hangs in the send (FCM answers after 30 s)
+    # given: a worker that claims a batch and dies in the send (FCM is slow to answer)
     queued = await queue_messages(db, 10, prefix="lease")
     fake.default = Reply.ok(delay=30)
     patient = FcmGateway(
@@ -292,20 +301,21 @@ async def test_an_expired_lease_lets_another_worker_send(
         timeout_seconds=60,
     )
     lease = WorkerOptions(batch_size=10, concurrency=1, lease_seconds=1.0)
-    stuck = asyncio.create_task(OutboxWorker(db, patient, lease, name="stuck").run_batch())
+    dying = asyncio.create_task(OutboxWorker(db, patient, lease, name="dying").run_batch())
     while not all(row.lease_owner for row in (await outbox_rows(db)).values()):
-        assert not stuck.done()
+        assert not dying.done()
         await asyncio.sleep(0.05)
-    owners = {row.lease_owner for row in (await outbox_rows(db)).values()}
-    assert len(owners) == 1 and owners.pop().startswith("stuck/")  # type: ignore[union-attr]
+    owners = {row.lease_owner or "" for row in (await outbox_rows(db)).values()}
+    assert len(owners) == 1 and owners.pop().startswith("dying/")
+    dying.cancel()  # no record, no more lease renewals: as if its process were killed
+    await asyncio.gather(dying, return_exceptions=True)
 
     # when: another worker tries at once, and again once the lease has run out
     fake.default = Reply.ok()
-    other = OutboxWorker(db, gateway, lease, name="other")
+    other = OutboxWorker(db, patient, lease, name="other")
     assert (await other.drain()).claimed == 0
     await asyncio.sleep(1.1)
     report = await other.drain()
-    stuck.cancel()
     await patient.aclose()
 
     # then
@@ -315,6 +325,30 @@ async def test_an_expired_lease_lets_another_worker_send(
     assert all(rows[q.outbox_id].attempts == 2 for q in queued)
     records = await delivery_records(db)
     assert {r.worker.split("/")[0] for r in records if r.worker} == {"other"}
+
+
+async def test_a_slow_send_keeps_its_lease(db: Database, fake: FakeFcm, tmp_path: Path) -> None:
+    # given: FCM takes 2.5 s to answer, and leases last 0.9 s unless renewed
+    await queue_messages(db, 5, prefix="slowlease")
+    fake.default = Reply.ok(delay=2.5)
+    patient = FcmGateway(
+        credentials_file=fake.write_service_account(tmp_path / "patient.json"),
+        endpoint=fake.url,
+        timeout_seconds=10,
+    )
+    lease = WorkerOptions(batch_size=10, concurrency=1, lease_seconds=0.9)
+    slow = asyncio.create_task(OutboxWorker(db, patient, lease, name="slow").run_batch())
+
+    # when: another worker looks for due rows long after the first lease would have ended
+    await asyncio.sleep(2.0)
+    other = await OutboxWorker(db, patient, lease, name="other").drain()
+    report = await slow
+
+    # then: the slow worker kept its batch, and each message went out once
+    assert other.claimed == 0
+    assert report.sent == 5
+    assert set(fake.delivered().values()) == {1}
+    await patient.aclose()
 
 
 async def test_workers_running_at_once_send_each_message_once(

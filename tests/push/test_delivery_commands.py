@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from backend.app import create_app
-from backend.config import Environment, Settings
+from backend.config import PROJECT_ROOT, Environment, Settings
 from backend.db.session import Database
 from backend.push.models import OutboxState
 from tests.cli import cli_env, invoke
@@ -47,6 +50,19 @@ def url_of(db: Database) -> str:
     return db.engine.url.render_as_string(hide_password=False)
 
 
+def run_worker(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`kizuna worker` in its own process (it sets up logging for the whole process)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KIZUNA_")}
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", "worker", *args],
+        cwd=PROJECT_ROOT,
+        env={**clean, **env, "KIZUNA_LOG_JSON": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 async def test_worker_once_delivers_what_is_due_to_the_log(db: Database, tmp_path: Path) -> None:
     # given
     await queue_messages(db, 30, prefix="cli")
@@ -54,12 +70,13 @@ async def test_worker_once_delivers_what_is_due_to_the_log(db: Database, tmp_pat
 
     # when
     result = await asyncio.to_thread(
-        invoke, env, "worker", "--once", "--batch-size", "7", "--concurrency", "2"
+        run_worker, env, "--once", "--batch-size", "7", "--concurrency", "2"
     )
 
     # then
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.stderr
     assert "push messages go to the log" in result.stderr
+    assert "push (log gateway)" in result.stderr  # one log line per message
     assert "push outbox: 30 sent, 0 to retry" in result.stdout
     rows = await outbox_rows(db)
     assert {row.state for row in rows.values()} == {OutboxState.SENT.value}
