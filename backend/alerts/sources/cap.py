@@ -478,9 +478,12 @@ class _AlertReader:
                 shape = self._circle(circle)
                 if shape is not None:
                     areas.append(AlertArea(AreaScheme.GEOMETRY, description, geometry=shape))
+            # Geocodes beside a polygon or circle name the same area more coarsely (the
+            # municipality it lies in): the shape is what residents are targeted by.
+            shaped = len(areas) > before
             for geocode in children(area, "geocode"):
                 found = self._geocode(geocode, description)
-                if found is not None:
+                if found is not None and not shaped:
                     areas.append(found)
             if len(areas) == before:  # only a description: kept by its name
                 areas.append(AlertArea(AreaScheme.JMA_OTHER, description))
