@@ -37,9 +37,12 @@ from ..db.base import utcnow
 from ..db.session import WRITES, Database
 from ..observability import metrics
 from . import outbox
+from . import service as push_service
 from .models import NotificationCategory
 
 log = logging.getLogger("kizuna.push.worker")
+# Devices unused for 270 days are looked for this often (and once when a worker starts).
+STALE_SWEEP_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -322,10 +325,24 @@ class OutboxWorker:
         return self.totals
 
     async def run(self, stop: asyncio.Event) -> BatchReport:
-        """Deliver until ``stop`` is set, polling every ``poll_seconds`` while idle."""
-        # TODO(push): once push.service.deactivate_stale_devices (tokens unused for 270 days)
-        # is merged, call it from here about once a day: the worker is what runs on a
-        # schedule, and the sweep is one UPDATE, cheap to repeat from several workers.
+        """Deliver until ``stop`` is set, polling every ``poll_seconds`` while idle.
+
+        Alongside, once at start and then every STALE_SWEEP_SECONDS, devices unused for 270
+        days are deactivated: the worker is what runs on a schedule, and the sweep is cheap
+        to repeat from several workers.
+        """
+
+        async def sweep() -> None:
+            while not stop.is_set():
+                try:
+                    async with self.database.session() as session:
+                        await session.connection(execution_options={WRITES: True})
+                        count = await push_service.deactivate_stale_devices(session, utcnow())
+                    if count:
+                        log.info("stale devices deactivated", extra={"devices": count})
+                except Exception:  # the database went away: try at the next sweep
+                    log.exception("stale-device sweep failed")
+                await _wait(stop, STALE_SWEEP_SECONDS)
 
         async def loop(index: int) -> None:
             owner = f"{self.name}/{index}"
@@ -342,7 +359,7 @@ class OutboxWorker:
                     idle = True
                     await _wait(stop, self.options.poll_seconds)
 
-        await asyncio.gather(*(loop(i) for i in range(self.options.concurrency)))
+        await asyncio.gather(sweep(), *(loop(i) for i in range(self.options.concurrency)))
         return self.totals
 
     async def _any_due(self) -> bool:

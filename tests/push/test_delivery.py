@@ -398,3 +398,35 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
         assert step / 2 <= delay <= step
     assert retry_delay(1, base=2, cap=60, retry_after=90, rng=rng) == 90
     assert len({round(retry_delay(3, base=2, cap=60), 6) for _ in range(20)}) > 1
+
+
+async def test_a_running_worker_deactivates_devices_unused_for_270_days(db: Database) -> None:
+    from sqlalchemy import update
+
+    from backend.db.dialect import table_of
+    from backend.push.models import Device
+    from tests.push.delivery_helpers import writing
+
+    # given two devices, one last seen 271 days ago, one yesterday
+    [old, recent] = await queue_messages(db, 2, per_resident=1)
+    async with writing(db) as session:
+        for queued, age in ((old, 271), (recent, 1)):
+            await session.execute(
+                update(table_of(Device))
+                .where(Device.id == queued.device_id)
+                .values(last_seen_at=utcnow() - timedelta(days=age))
+            )
+    # when a worker runs (its sweep runs once at start)
+    worker = OutboxWorker(db, LogGateway(), FAST_RETRY)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(100):
+        if not (await device(db, old.device_id)).active:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    # then the stale device is deactivated as stale and the recent one still receives
+    stale = await device(db, old.device_id)
+    assert (stale.active, stale.deactivated_reason) == (False, "stale")
+    assert (await device(db, recent.device_id)).active

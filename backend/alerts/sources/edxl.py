@@ -9,7 +9,6 @@ a SOAP 1.1 envelope (L-Alert's ``publish`` message), an OASIS EDXL-DE 1.0 distri
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from xml.etree.ElementTree import Element
 
@@ -27,6 +26,7 @@ from .common import (
     local_name,
     namespace,
 )
+from .jma import parse_jma
 
 EDXL_NS = "urn:oasis:names:tc:emergency:EDXL:DE:1.0"
 EDXL_DISTRIBUTION = f"{{{EDXL_NS}}}EDXLDistribution"
@@ -145,19 +145,6 @@ def _edxl(doc: XmlDocument, root: Element, data: bytes, problems: Problems) -> l
 
 
 def _jma(doc: XmlDocument, root: Element, problems: Problems) -> list[AlertDraft]:
-    """A JMA telegram, read by the JMA reader (``sources/jma.py``, written separately)."""
-    try:
-        jma = importlib.import_module(f"{__package__}.jma")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.jma":
-            raise
-        # TODO(lead): backend/alerts/sources/jma.py (parse_jma(doc, problems)) comes from the
-        # JMA helper's branch; once merged, JMA telegrams are read here with no change.
-        problems.fail(
-            doc.line(root),
-            "JMA disaster XML is not supported by this build",
-            "気象庁防災情報XMLにはまだ対応していません",
-        )
+    """A JMA telegram, read by the JMA reader."""
     telegram = doc if root is doc.root else XmlDocument(root, doc.lines)
-    drafts: list[AlertDraft] = jma.parse_jma(telegram, problems)
-    return drafts
+    return parse_jma(telegram, problems)
