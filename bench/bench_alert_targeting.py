@@ -32,11 +32,11 @@ import cProfile
 import io
 import math
 import pstats
-import re
 import statistics
 import sys
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,8 +50,9 @@ import shapely
 from h3.api import basic_int
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -75,6 +76,7 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.session import Database  # noqa: E402
 from backend.residents import service as residents_service  # noqa: E402
 from backend.residents.models import Place, Resident  # noqa: E402
+from backend.residents.repository import _SPOT_COLUMNS, PlaceSpot  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCRATCH = "kizuna_bench_targeting"
@@ -450,29 +452,67 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
-async def explain_cells(database: Database, cells: Sequence[int]) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the statement spots_in_cells sends (one IN list here)."""
-    statement = select(
-        Place.id,
-        Place.resident_id,
-        Place.kind,
-        Place.label,
-        Place.latitude,
-        Place.longitude,
-        Place.municipality_code,
-        Place.address,
-    ).where(Place.h3_res7.in_(list(cells)))
-    compiled = statement.compile(
-        dialect=database.engine.dialect, compile_kwargs={"literal_binds": True}
-    )
-    async with database.session() as session:
-        result = await session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))
-        lines = [row[0] for row in result]
-    # The cell list itself says nothing: shorten it.
-    return [
-        re.sub(r"\{[0-9,]{40,}\}|\([0-9, ]{40,}\)", f"{{…{len(cells)} cells}}", line)
-        for line in lines
-    ]
+_PIN_SQL = "SELECT id, resident_id, kind, h3_res7{} FROM places WHERE h3_res7 = ANY($1::bigint[])"
+
+
+async def explain_cells(dsn: str, interior: list[int], edge: list[int]) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the two statements pins_in_cells sends."""
+    connection = await asyncpg.connect(dsn)
+    lines = []
+    try:
+        for label, cells, extra in (
+            ("interior cells", interior, ""),
+            ("edge cells", edge, ", latitude, longitude"),
+        ):
+            if not cells:
+                continue
+            lines.append(f"-- {label} ({len(cells)}): {_PIN_SQL.format(extra)}")
+            rows = await connection.fetch(
+                "EXPLAIN (ANALYZE, BUFFERS) " + _PIN_SQL.format(extra), cells
+            )
+            lines.extend(row[0] for row in rows)
+    finally:
+        await connection.close()
+    return lines
+
+
+async def places_in_areas_before(session: AsyncSession, covers: list[AreaCover]) -> list[Any]:
+    """places_in_areas as on main before this change (151e071), for polygon areas: every
+    column of every place in the cells (IN lists of 900 through the ORM session), the cell
+    recomputed from lat/lon, the exact test in edge cells."""
+    by_id = {c.area_id: c for c in covers}
+    areas_by_cell: dict[int, list[tuple[uuid.UUID, bool]]] = defaultdict(list)
+    for area_id, cell, interior in await alerts_repository.cell_links(session, list(by_id)):
+        areas_by_cell[cell].append((area_id, interior))
+    cells = sorted(areas_by_cell)
+    spots: list[PlaceSpot] = []
+    for start in range(0, len(cells), 900):
+        rows = await session.execute(
+            select(*_SPOT_COLUMNS).where(Place.h3_res7.in_(cells[start : start + 900]))
+        )
+        spots.extend(PlaceSpot(*row) for row in rows)
+    found: list[Any] = []
+    edge: dict[uuid.UUID, list[PlaceSpot]] = defaultdict(list)
+    for spot in spots:
+        cell = h3.str_to_int(h3.latlng_to_cell(spot.latitude, spot.longitude, 7))
+        for area_id, interior in areas_by_cell.get(cell, ()):
+            if interior:
+                found.append((spot, area_id))
+            else:
+                edge[area_id].append(spot)
+
+    def exact() -> list[Any]:
+        hits = []
+        for area_id, candidates in edge.items():
+            geometry = shapely.from_geojson(by_id[area_id].geometry_geojson)
+            xs = np.fromiter((s.longitude for s in candidates), float, len(candidates))
+            ys = np.fromiter((s.latitude for s in candidates), float, len(candidates))
+            inside = shapely.intersects_xy(geometry, xs, ys)
+            hits.extend((s, area_id) for s, ok in zip(candidates, inside, strict=True) if ok)
+        return hits
+
+    found.extend(await asyncio.to_thread(exact))
+    return found
 
 
 @dataclass
@@ -483,11 +523,14 @@ class Scenario:
     prepare_s: float = 0.0
     store_s: float = 0.0
     target_times: list[float] = field(default_factory=list)
+    before_times: list[float] = field(default_factory=list)
     cells: int = 0
     interior: int = 0
     exact_tests: int = 0
-    places: set[uuid.UUID] = field(default_factory=set)
-    residents: set[uuid.UUID] = field(default_factory=set)
+    # ids as bytes: a set of uuid.UUID objects would be walked by every full collection
+    places: set[bytes] = field(default_factory=set)
+    residents: set[bytes] = field(default_factory=set)
+    same_before: bool = False
     steps: dict[str, tuple[float, int | None]] = field(default_factory=dict)
     plan: list[str] = field(default_factory=list)
     profile: str = ""
@@ -497,6 +540,10 @@ class Scenario:
     @property
     def target_s(self) -> float:
         return statistics.median(self.target_times)
+
+    @property
+    def before_s(self) -> float:
+        return statistics.median(self.before_times)
 
 
 async def breakdown(
@@ -508,43 +555,38 @@ async def breakdown(
         started = time.perf_counter()
         links = await alerts_repository.cell_links(session, [c.area_id for c in covers])
         steps["cell links (SQL)"] = (time.perf_counter() - started, len(links))
-        cells = sorted({cell for _, cell, _ in links})
+        interior = sorted({cell for _, cell, inside in links if inside})
+        edge = sorted({cell for _, cell, inside in links if not inside})
         started = time.perf_counter()
-        spots = await residents_service.place_spots_in_cells(session, cells)
-        steps["places in cells: SQL + rows → PlaceSpot"] = (
+        pins = await residents_service.place_pins_in_cells(session, interior, positions=False)
+        steps["interior cells: SQL → PlacePin (4 columns)"] = (
             time.perf_counter() - started,
-            len(spots),
+            len(pins),
         )
+        started = time.perf_counter()
+        pins = await residents_service.place_pins_in_cells(session, edge, positions=True)
+        steps["edge cells: SQL → PlacePin (6 columns)"] = (time.perf_counter() - started, len(pins))
     connection = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()
-        await connection.fetch(
-            "SELECT id, resident_id, kind, label, latitude, longitude, municipality_code, address"
-            " FROM places WHERE h3_res7 = ANY($1::bigint[])",
-            cells,
-        )
-        steps["  the same rows, bare asyncpg"] = (time.perf_counter() - started, None)
+        await connection.fetch(_PIN_SQL.format(""), interior)
+        await connection.fetch(_PIN_SQL.format(", latitude, longitude"), edge)
+        steps["  both, bare asyncpg (no SQLAlchemy)"] = (time.perf_counter() - started, None)
         started = time.perf_counter()
         await connection.fetch(
-            "SELECT count(*) FROM places WHERE h3_res7 = ANY($1::bigint[])", cells
+            "SELECT count(*) FROM places WHERE h3_res7 = ANY($1::bigint[])", interior + edge
         )
         steps["  count(*) only (the server's share)"] = (time.perf_counter() - started, None)
     finally:
         await connection.close()
-    started = time.perf_counter()
-    for spot in spots:
-        h3.str_to_int(h3.latlng_to_cell(spot.latitude, spot.longitude, 7))
-    steps["h3 cell of every place (Python)"] = (time.perf_counter() - started, None)
-    edge_cells = {cell for _, cell, interior in links if not interior}
-    edge = [s for s in spots if basic_int.latlng_to_cell(s.latitude, s.longitude, 7) in edge_cells]
     geometry = shapely.from_geojson(covers[0].geometry_geojson)
     started = time.perf_counter()
-    xs = np.fromiter((s.longitude for s in edge), float, len(edge))
-    ys = np.fromiter((s.latitude for s in edge), float, len(edge))
+    xs = np.fromiter((p.longitude for p in pins), float, len(pins))
+    ys = np.fromiter((p.latitude for p in pins), float, len(pins))
     shapely.intersects_xy(geometry, xs, ys)
     steps["exact test of edge-cell places (numpy + shapely)"] = (
         time.perf_counter() - started,
-        len(edge),
+        len(pins),
     )
     return steps
 
@@ -574,11 +616,18 @@ async def target(
     for _ in range(args.repeat):
         async with database.session() as session:
             started = time.perf_counter()
-            concerns = await places_in_areas(session, covers)
+            reaches = await places_in_areas(session, covers)
             scenario.target_times.append(time.perf_counter() - started)
-    scenario.places = {c.spot.id for c in concerns}
-    scenario.residents = {c.spot.resident_id for c in concerns}
-    del concerns
+    scenario.places = {r.place_id.bytes for r in reaches}
+    scenario.residents = {r.resident_id.bytes for r in reaches}
+    del reaches
+    for _ in range(args.repeat):
+        async with database.session() as session:
+            started = time.perf_counter()
+            before = await places_in_areas_before(session, covers)
+            scenario.before_times.append(time.perf_counter() - started)
+    scenario.same_before = {spot.id.bytes for spot, _ in before} == scenario.places
+    del before
     edge_cells = [cell for cell, inside in cells if not inside]
     async with database.session() as session:
         scenario.exact_tests = int(
@@ -587,7 +636,7 @@ async def target(
             )
             or 0
         )
-    scenario.plan = await explain_cells(database, [cell for cell, _ in cells])
+    scenario.plan = await explain_cells(dsn, [cell for cell, inside in cells if inside], edge_cells)
     scenario.steps = await breakdown(database, covers, dsn)
     if args.profile:
         profiler = cProfile.Profile()
@@ -643,8 +692,8 @@ def naive(scenario: Scenario, rows: list[Any], lons: np.ndarray, lats: np.ndarra
     scenario.base["loop"] = (time.perf_counter() - started) * len(rows) / sample
     assert loop == mask[:sample].tolist(), "the per-point loop and contains_xy disagree"
     inside = np.flatnonzero(mask).tolist()
-    places = {rows[i][0] for i in inside}
-    residents = {rows[i][1] for i in inside}
+    places = {rows[i][0].bytes for i in inside}
+    residents = {rows[i][1].bytes for i in inside}
     scenario.same = places == scenario.places and residents == scenario.residents
     if not scenario.same:
         print(
@@ -744,6 +793,10 @@ def report(
         [f"{ms(s.target_s)}; {ms(s.target_times[0])}" for s in scenarios],
     )
     row(
+        "places_in_areas before this change (median)",
+        [ms(s.before_s) for s in scenarios],
+    )
+    row(
         f"**targeting: prepare + places_in_areas** (target < {TARGET_SECONDS:.0f} s)",
         [
             f"**{ms(s.prepare_s + s.target_s)}** "
@@ -791,6 +844,12 @@ def report(
     )
     found.append(
         ["exact point tests (places in edge cells)", *[f"{s.exact_tests:,}" for s in scenarios]]
+    )
+    found.append(
+        [
+            "same places as before this change",
+            *["yes" if s.same_before else "NO" for s in scenarios],
+        ]
     )
     found.append(
         [
