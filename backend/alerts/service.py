@@ -46,7 +46,7 @@ from .messages import (
 )
 from .models import Alert, AlertAreaRow, AlertRejection, AlertState
 from .repository import AreaCover
-from .targeting import Concern, areas_at_places, places_in_areas
+from .targeting import Reach, areas_at_places, places_in_areas
 
 STAFF_ROLES = (Role.CITY_STAFF, Role.CITY_ADMIN)
 # Lifting these is news worth a push (避難指示の解除); other lifts only show in the app.
@@ -330,12 +330,12 @@ async def _notify(
     notices: list[push_service.Notice] = []
     kind = AlertKind(alert.kind)
     if issued and alert.state == AlertState.ACTIVE.value:
-        concerns = await places_in_areas(session, [_cover(r) for r in issued])
-        for resident_id, found in _by_resident(concerns).items():
-            levels = [c.area.level for c in found if c.area.level is not None]
+        reaches = await places_in_areas(session, [_cover(r) for r in issued])
+        for resident_id, found in _by_resident(reaches).items():
+            levels = [r.area.level for r in found if r.area.level is not None]
             level = max(levels) if levels else alert.level
-            intensity = _max_intensity([c.area.intensity for c in found]) or alert.intensity
-            kinds = [c.spot.kind for c in found]
+            intensity = _max_intensity([r.area.intensity for r in found]) or alert.intensity
+            kinds = [r.kind for r in found]
             category = category_of(kind, level)
             if category == push_service.NotificationCategory.EARTHQUAKE.value and not intensity:
                 # 震源に関する情報 carries no 震度 to filter by: it is general information.
@@ -356,9 +356,9 @@ async def _notify(
                 )
             )
     if lifted and kind in _PUSHED_LIFTS:
-        concerns = await places_in_areas(session, [_cover(r) for r in lifted])
-        for resident_id, found in _by_resident(concerns).items():
-            kinds = [c.spot.kind for c in found]
+        reaches = await places_in_areas(session, [_cover(r) for r in lifted])
+        for resident_id, found in _by_resident(reaches).items():
+            kinds = [r.kind for r in found]
             notices.append(
                 push_service.Notice(
                     resident_id=resident_id,
@@ -392,10 +392,10 @@ def _data(alert: Alert, level: int | None) -> dict[str, str]:
     return data
 
 
-def _by_resident(concerns: Sequence[Concern]) -> dict[uuid.UUID, list[Concern]]:
-    grouped: dict[uuid.UUID, list[Concern]] = defaultdict(list)
-    for concern in concerns:
-        grouped[concern.spot.resident_id].append(concern)
+def _by_resident(reaches: Sequence[Reach]) -> dict[uuid.UUID, list[Reach]]:
+    grouped: dict[uuid.UUID, list[Reach]] = defaultdict(list)
+    for reach in reaches:
+        grouped[reach.resident_id].append(reach)
     return grouped
 
 

@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import h3
 import numpy as np
@@ -23,7 +24,7 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..residents import service as residents_service
-from ..residents.service import PlaceSpot
+from ..residents.service import PlacePin, PlaceSpot
 from . import repository
 from .areas import CELL_RESOLUTION
 from .repository import AreaCover
@@ -40,10 +41,19 @@ class Concern:
     area: AreaCover
 
 
-def _inside(geojson: str, spots: Sequence[PlaceSpot]) -> list[bool]:
+class Reach(NamedTuple):
+    """One place lying in one area of an alert, as telling its resident needs it."""
+
+    place_id: uuid.UUID
+    resident_id: uuid.UUID
+    kind: str
+    area: AreaCover
+
+
+def _inside(geojson: str, points: Sequence[PlaceSpot] | Sequence[PlacePin]) -> list[bool]:
     geometry = shape(json.loads(geojson))
-    lons = np.fromiter((s.longitude for s in spots), float, len(spots))
-    lats = np.fromiter((s.latitude for s in spots), float, len(spots))
+    lons = np.fromiter((s.longitude for s in points), float, len(points))
+    lats = np.fromiter((s.latitude for s in points), float, len(points))
     return [bool(v) for v in shapely.intersects_xy(geometry, lons, lats)]
 
 
@@ -66,15 +76,36 @@ async def _exact(
     return run() if total <= _INLINE_TESTS else await asyncio.to_thread(run)
 
 
+async def _exact_pins(candidates: dict[uuid.UUID, tuple[AreaCover, list[PlacePin]]]) -> list[Reach]:
+    """Keep the edge-cell places that really lie in their area's polygon."""
+
+    def run() -> list[Reach]:
+        found = []
+        for area, pins in candidates.values():
+            if area.geometry_geojson is None or not pins:
+                continue
+            for pin, inside in zip(pins, _inside(area.geometry_geojson, pins), strict=True):
+                if inside:
+                    found.append(Reach(pin.id, pin.resident_id, pin.kind, area))
+        return found
+
+    total = sum(len(pins) for _, pins in candidates.values())
+    return run() if total <= _INLINE_TESTS else await asyncio.to_thread(run)
+
+
 def _town_matches(spot: PlaceSpot, town: str) -> bool:
     return not town or (spot.address is not None and town in spot.address)
 
 
-async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> list[Concern]:
-    """Every place lying in any of these areas (one Concern per place and area)."""
+async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> list[Reach]:
+    """Every place lying in any of these areas (one Reach per place and area).
+
+    Polygon areas read only what telling residents needs: whose place, what kind, its cell,
+    and the position only in edge cells, where the exact test needs it.
+    """
     by_id = {a.area_id: a for a in areas}
     area_ids = list(by_id)
-    concerns: list[Concern] = []
+    reaches: list[Reach] = []
 
     links = await repository.municipality_links(session, area_ids)
     towns_by_code: dict[str, list[tuple[uuid.UUID, str]]] = defaultdict(list)
@@ -89,24 +120,28 @@ async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> 
             for area_id, town in towns_by_code.get(spot.municipality_code or "", ()):
                 if area_id not in seen and _town_matches(spot, town):
                     seen.add(area_id)
-                    concerns.append(Concern(spot, by_id[area_id]))
+                    reaches.append(Reach(spot.id, spot.resident_id, spot.kind, by_id[area_id]))
 
-    cells = await repository.cell_links(session, area_ids)
-    areas_by_cell: dict[int, list[tuple[uuid.UUID, bool]]] = defaultdict(list)
-    for area_id, cell, interior in cells:
-        areas_by_cell[cell].append((area_id, interior))
-    if areas_by_cell:
-        spots = await residents_service.place_spots_in_cells(session, sorted(areas_by_cell))
-        edge: dict[uuid.UUID, tuple[AreaCover, list[PlaceSpot]]] = {}
-        for spot in spots:
-            cell = h3.str_to_int(h3.latlng_to_cell(spot.latitude, spot.longitude, CELL_RESOLUTION))
-            for area_id, interior in areas_by_cell.get(cell, ()):
-                if interior:
-                    concerns.append(Concern(spot, by_id[area_id]))
-                else:
-                    edge.setdefault(area_id, (by_id[area_id], []))[1].append(spot)
-        concerns.extend(await _exact(edge))
-    return concerns
+    # cell -> the areas it lies wholly inside / the areas whose edge crosses it
+    interior_of: dict[int, list[AreaCover]] = defaultdict(list)
+    edge_of: dict[int, list[AreaCover]] = defaultdict(list)
+    for area_id, cell, interior in await repository.cell_links(session, area_ids):
+        (interior_of if interior else edge_of)[cell].append(by_id[area_id])
+    if interior_of:
+        pins = await residents_service.place_pins_in_cells(
+            session, sorted(interior_of), positions=False
+        )
+        for pin in pins:
+            for area in interior_of[pin.h3_res7]:
+                reaches.append(Reach(pin.id, pin.resident_id, pin.kind, area))
+    if edge_of:
+        pins = await residents_service.place_pins_in_cells(session, sorted(edge_of), positions=True)
+        edge: dict[uuid.UUID, tuple[AreaCover, list[PlacePin]]] = {}
+        for pin in pins:
+            for area in edge_of[pin.h3_res7]:
+                edge.setdefault(area.area_id, (area, []))[1].append(pin)
+        reaches.extend(await _exact_pins(edge))
+    return reaches
 
 
 async def areas_at_places(session: AsyncSession, spots: Iterable[PlaceSpot]) -> list[Concern]:

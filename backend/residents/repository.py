@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, CursorResult, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import insert_ignoring_conflicts, table_of
+from ..db.dialect import insert_ignoring_conflicts, one_of, table_of
 from .models import Place, Resident
 
 
@@ -210,8 +210,46 @@ async def _spots(session: AsyncSession, column: Any, values: Sequence[Any]) -> l
     return spots
 
 
-async def spots_in_cells(session: AsyncSession, cells: Sequence[int]) -> list[PlaceSpot]:
-    return await _spots(session, Place.h3_res7, cells)
+class PlacePin(NamedTuple):
+    """A place as polygon targeting needs it: whose, what, its H3 res-7 cell, and its position
+    only where an exact test follows (None otherwise)."""
+
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    kind: str
+    h3_res7: int
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+_PIN_COLUMNS = (Place.id, Place.resident_id, Place.kind, Place.h3_res7)
+
+
+async def pins_in_cells(
+    session: AsyncSession, cells: Sequence[int], *, positions: bool
+) -> list[PlacePin]:
+    """Places whose res-7 cell is one of ``cells``, with their position when ``positions``.
+
+    Hundreds of thousands of rows for a large alert: few columns, one statement on
+    PostgreSQL (an array parameter), and Core rows (no ORM result processing).
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    step = max(1, len(cells)) if postgres else _IN_CHUNK
+    connection = await session.connection()
+    pins: list[PlacePin] = []
+    for start in range(0, len(cells), step):
+        where = one_of(session, Place.h3_res7, list(cells[start : start + step]))
+        if positions:
+            rows = await connection.execute(
+                select(*_PIN_COLUMNS, Place.latitude, Place.longitude).where(where)
+            )
+            pins.extend(PlacePin(i, r, k, c, lat, lon) for i, r, k, c, lat, lon in rows)
+        else:
+            pins.extend(
+                PlacePin(i, r, k, c)
+                for i, r, k, c in await connection.execute(select(*_PIN_COLUMNS).where(where))
+            )
+    return pins
 
 
 async def spots_in_municipalities(session: AsyncSession, codes: Sequence[str]) -> list[PlaceSpot]:

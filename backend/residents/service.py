@@ -22,7 +22,7 @@ from ..principal import Principal, PrincipalKind, ResidentRef
 from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
-from .repository import PlaceSpot
+from .repository import PlacePin, PlaceSpot
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
@@ -387,9 +387,11 @@ async def relocate_places(
     )
 
 
-async def place_spots_in_cells(session: AsyncSession, h3_res7_cells: list[int]) -> list[PlaceSpot]:
-    """Every place whose H3 res-7 cell is one of these (alert targeting)."""
-    return await repository.spots_in_cells(session, h3_res7_cells)
+async def place_pins_in_cells(
+    session: AsyncSession, h3_res7_cells: list[int], *, positions: bool
+) -> list[PlacePin]:
+    """Every place whose H3 res-7 cell is one of these, lean (polygon alert targeting)."""
+    return await repository.pins_in_cells(session, h3_res7_cells, positions=positions)
 
 
 async def place_spots_in_municipalities(session: AsyncSession, codes: list[str]) -> list[PlaceSpot]:

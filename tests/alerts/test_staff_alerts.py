@@ -6,8 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import h3
 import pytest
+from shapely.geometry import shape
 
+from backend.alerts.areas import prepare_areas
+from backend.alerts.drafts import AlertArea, AreaScheme
 from backend.config import Settings
 from backend.demo import seed_demo
 from backend.municipalities import service as municipality_service
@@ -153,6 +157,40 @@ async def test_a_resident_with_two_places_in_the_area_gets_one_message_naming_bo
     # and myAlerts lists both places at level 4
     mine = (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]
     assert sorted(p["kind"] for p in mine["places"]) == ["HOME", "WORKPLACE"]
+
+
+async def test_places_deep_inside_a_large_area_and_in_two_overlapping_areas_are_told_once(
+    gql: GraphQLClient, token: Any, staff: str
+) -> None:
+    # given a large area over most of the city (whole H3 cells lie inside it: no exact test
+    # there) holding the small square, a home deep inside the large area only, a home in
+    # both, and a home outside both
+    big = {
+        "type": "Polygon",
+        "coordinates": [[[139.85, 37.44], [139.99, 37.44], [139.99, 37.53], [139.85, 37.53],
+                         [139.85, 37.44]]],
+    }  # fmt: skip
+    deep_at = (37.46, 139.87)
+    [prepared] = prepare_areas((AlertArea(AreaScheme.GEOMETRY, "big", geometry=shape(big)),))
+    interior = {cell for cell, inside in prepared.cells if inside}
+    assert h3.str_to_int(h3.latlng_to_cell(*deep_at, 7)) in interior
+    assert h3.str_to_int(h3.latlng_to_cell(*JUST_INSIDE, 7)) in interior
+    deep, both, outside = token("res-deep"), token("res-both"), token("res-out")
+    await add_home(gql, deep, deep_at)
+    await add_home(gql, both, JUST_INSIDE)
+    await add_home(gql, outside, (37.55, 139.92))
+    # when staff issue one order for both areas
+    body = await gql(ISSUE, {"input": evacuation(areas=[big, SQUARE])}, token=staff)
+    assert body["data"]["issueAlert"]["errors"] == []
+    # then the two homes inside hear of it once each, naming the home; the one outside not
+    for who in (deep, both):
+        inbox = (await gql(INBOX, token=who))["data"]["me"]["notifications"]
+        [note] = [e["node"] for e in inbox["edges"]]
+        assert note["bodyJa"].startswith("自宅が避難指示の対象区域です")
+        mine = (await gql(MY_ALERTS, token=who))["data"]["myAlerts"]
+        assert mine["highestLevel"] == 4 and len(mine["places"]) == 1
+    empty = (await gql(INBOX, token=outside))["data"]["me"]["notifications"]
+    assert empty["edges"] == []
 
 
 async def test_raising_and_lifting_moves_the_level_and_then_clears_it(
