@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +117,7 @@ async def fill(database: Database, messages: int) -> None:
             )
 
 
-async def reset(database: Database) -> None:
+async def reset(database: Database, *, due: bool = True) -> None:
     """Every row pending again, no records: the next run starts from the same outbox."""
     async with database.session() as session:
         await session.execute(delete(table_of(DeliveryRecord)))
@@ -123,7 +125,7 @@ async def reset(database: Database) -> None:
             update(OUTBOX).values(
                 state="pending",
                 attempts=0,
-                next_attempt_at=utcnow(),
+                next_attempt_at=utcnow() + timedelta(days=0 if due else 1),
                 lease_owner=None,
                 lease_until=None,
                 sent_at=None,
@@ -144,6 +146,12 @@ async def progress(database: Database) -> tuple[int, int]:
         return int(touched or 0), int(sent or 0)
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (the workers once they have exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A worker process (Popen returns at once: nothing to wait for on the event loop)."""
     return subprocess.Popen(
@@ -153,8 +161,9 @@ def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 async def run_workers(
     database: Database, env: dict[str, str], workers: int, messages: int, args: argparse.Namespace
-) -> tuple[float, float]:
-    """Seconds from the first claim to all SENT, and wall seconds including start-up."""
+) -> tuple[float, float, float]:
+    """Seconds from the first claim to all SENT, wall seconds including start-up, and the
+    workers' CPU seconds."""
     command = [
         sys.executable,
         "-m",
@@ -166,15 +175,16 @@ async def run_workers(
         "--concurrency",
         str(args.concurrency),
     ]
+    before = _children_cpu()
     started = time.perf_counter()
     processes = [start(command, env) for _ in range(workers)]
-    first = None
+    first = None if messages else started
     while True:
         touched, sent = await progress(database)
         now = time.perf_counter()
         if first is None and touched:
             first = now
-        if sent >= messages:
+        if sent >= messages and (messages or all(p.poll() is not None for p in processes)):
             break
         failed = [p for p in processes if p.poll() not in (None, 0)]
         if failed or (all(p.poll() == 0 for p in processes) and sent < messages):
@@ -185,7 +195,7 @@ async def run_workers(
     for process in processes:
         process.wait(60)
     assert first is not None
-    return done - first, done - started
+    return done - first, done - started, _children_cpu() - before
 
 
 def start_fake(processes: int, credentials: Path) -> tuple[subprocess.Popen[str], str]:
@@ -246,14 +256,20 @@ async def main(args: argparse.Namespace) -> None:
                 env["KIZUNA_FCM_ENDPOINT"] = fake_url
                 if args.max_in_flight:
                     env["KIZUNA_FCM_MAX_IN_FLIGHT"] = str(args.max_in_flight)
+            # What a worker process costs with nothing to do (imports, credentials, connecting):
+            # subtracted, so the CPU figures say what each message costs the worker.
+            await reset(database, due=False)
+            _, _, startup_cpu = await run_workers(database, env, 1, 0, args)
             for workers in (int(w) for w in args.workers.split(",")):
                 await reset(database)
-                seconds, wall = await run_workers(database, env, workers, args.messages, args)
-                rows.append((gateway, workers, seconds, wall))
+                seconds, wall, cpu = await run_workers(database, env, workers, args.messages, args)
+                per_message = max(0.0, cpu - workers * startup_cpu) / args.messages
+                rows.append((gateway, workers, seconds, per_message))
                 print(
                     f"  {gateway:>3} gateway, {workers} worker(s): {args.messages / seconds:>8,.0f}"
                     f" messages/s ({seconds:.2f} s from first claim to all SENT; "
-                    f"{wall:.2f} s with process start-up)",
+                    f"{wall:.2f} s with process start-up); worker CPU "
+                    f"{per_message * 1e6:,.0f} us a message",
                     flush=True,
                 )
             if fake is not None:
@@ -265,10 +281,14 @@ async def main(args: argparse.Namespace) -> None:
             fake.terminate()
         await database.dispose()
     print()
-    print("| gateway | workers | messages/s | seconds |")
-    print("|---|---|---|---|")
-    for gateway, workers, seconds, _wall in rows:
-        print(f"| {gateway} | {workers} | {args.messages / seconds:,.0f} | {seconds:.2f} |")
+    print("| gateway | workers | messages/s | seconds | worker CPU a message | per worker core |")
+    print("|---|---|---|---|---|---|")
+    for gateway, workers, seconds, per_message in rows:
+        core = f"{1 / per_message:,.0f}/s" if per_message else "-"
+        print(
+            f"| {gateway} | {workers} | {args.messages / seconds:,.0f} | {seconds:.2f} | "
+            f"{per_message * 1e6:,.0f} us | {core} |"
+        )
     if args.gateways.count("fcm"):
         print(
             f"fcm: firebase-admin against the fake FCM server in {args.fake_processes} "

@@ -167,6 +167,8 @@ class FakeFcm:
     project_id: str = "kizuna-test"
     record: bool = True  # keep every message (tests); benchmarks only count
     default: Reply = field(default_factory=Reply.ok)
+    # (n, reply): unscripted sends after the first n are answered with ``reply`` instead.
+    after: tuple[int, Reply] | None = None
     received: list[Received] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     tokens_issued: int = 0
@@ -201,6 +203,8 @@ class FakeFcm:
         with self._lock:
             queue = self._scripts.get(token)
             if not queue:
+                if self.after is not None and self.total >= self.after[0]:
+                    return self.after[1]
                 return self.default
             return queue.popleft() if len(queue) > 1 else queue[0]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.dialect import table_of
@@ -65,50 +65,46 @@ async def claim(
     lease's end: the rows of a worker killed mid-batch come due again exactly then, and the
     claim query needs no lease condition beyond the (state, next_attempt_at) index.
     """
-    ids = list(
-        (
-            await session.execute(
-                select(_OUTBOX.c.id)
-                .where(_OUTBOX.c.state == _PENDING, _OUTBOX.c.next_attempt_at <= now)
-                .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
+    due = (
+        select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.state == _PENDING, _OUTBOX.c.next_attempt_at <= now)
+        # Index order, so the scan stops after ``limit`` rows (adding a tie-breaker such as
+        # id made PostgreSQL sort every due row on every claim).
+        .order_by(_OUTBOX.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    lease = {
+        "lease_owner": owner,
+        "lease_until": lease_until,
+        "next_attempt_at": lease_until,
+        # Counted at the claim: a message whose send kills the worker still runs out.
+        "attempts": _OUTBOX.c.attempts + 1,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip: lock, lease and read the batch in a single statement.
+        picked = due.cte("due")
+        leased = (
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id == picked.c.id)
+            .values(**lease)
+            .returning(
+                _OUTBOX.c.id, _OUTBOX.c.attempts, _OUTBOX.c.notification_id, _OUTBOX.c.device_id
+            )
+            .cte("leased")
+        )
+        rows = await session.execute(
+            _batch(leased.c.id, leased.c.attempts, leased.c.notification_id, leased.c.device_id)
+        )
+        return [Claimed(*tuple(row)) for row in rows]
+    ids = list((await session.execute(due)).scalars())
     if not ids:
         return []
-    await session.execute(
-        update(_OUTBOX)
-        .where(_OUTBOX.c.id.in_(ids))
-        .values(
-            lease_owner=owner,
-            lease_until=lease_until,
-            next_attempt_at=lease_until,
-            # Counted at the claim: a message whose send kills the worker still runs out.
-            attempts=_OUTBOX.c.attempts + 1,
-        )
-    )
+    await session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(ids)).values(**lease))
     rows = await session.execute(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.attempts,
-            OutboxMessage.notification_id,
-            Device.id,
-            Device.token,
-            Device.locale,
-            Device.active,
-            Notification.category,
-            Notification.title_ja,
-            Notification.body_ja,
-            Notification.title_en,
-            Notification.body_en,
-            Notification.data,
-        )
-        .join(Device, Device.id == OutboxMessage.device_id)
-        .join(Notification, Notification.id == OutboxMessage.notification_id)
-        .where(OutboxMessage.id.in_(ids))
-        .order_by(OutboxMessage.id)
+        _batch(
+            _OUTBOX.c.id, _OUTBOX.c.attempts, _OUTBOX.c.notification_id, _OUTBOX.c.device_id
+        ).where(_OUTBOX.c.id.in_(ids))
     )
     return [Claimed(*tuple(row)) for row in rows]
 
@@ -121,6 +117,30 @@ async def renew_lease(
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(ids), _OUTBOX.c.lease_owner == owner)
         .values(lease_until=lease_until, next_attempt_at=lease_until)
+    )
+
+
+def _batch(outbox_id: Any, attempts: Any, notification_id: Any, device_id: Any) -> Select[Any]:
+    """The claimed rows with their device and notification, in outbox order."""
+    return (
+        select(
+            outbox_id,
+            attempts,
+            notification_id,
+            Device.id,
+            Device.token,
+            Device.locale,
+            Device.active,
+            Notification.category,
+            Notification.title_ja,
+            Notification.body_ja,
+            Notification.title_en,
+            Notification.body_en,
+            Notification.data,
+        )
+        .join(Device, Device.id == device_id)
+        .join(Notification, Notification.id == notification_id)
+        .order_by(outbox_id)
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import insert_new, table_of
+from ..db.dialect import insert_new, one_of, table_of
 from .models import Device, Notification, NotificationPreference, OutboxMessage, OutboxState
 
 # Ids per IN (...) list: far below SQLite's 32,766 and asyncpg's 32,767 bind parameters.
@@ -51,7 +51,7 @@ async def active_device_ids_of_residents(
     for chunk in _chunks(resident_ids):
         rows = await session.execute(
             select(Device.resident_id, Device.id).where(
-                Device.resident_id.in_(chunk), Device.active.is_(True)
+                one_of(session, Device.resident_id, chunk), Device.active.is_(True)
             )
         )
         found.extend((r, d) for r, d in rows)
@@ -111,7 +111,7 @@ async def preferences_of(
                 NotificationPreference.advisories,
                 NotificationPreference.city_notices,
                 NotificationPreference.earthquake_min_intensity,
-            ).where(NotificationPreference.resident_id.in_(chunk))
+            ).where(one_of(session, NotificationPreference.resident_id, chunk))
         )
         for resident_id, advisories, city_notices, minimum in rows:
             found[resident_id] = (advisories, city_notices, minimum)
