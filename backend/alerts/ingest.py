@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..config import Settings
 from ..db.session import RequestDatabase
-from ..errors import DomainError, ValidationFailed
+from ..errors import Conflict, DomainError, ValidationFailed
 from . import repository
 from .drafts import AlertDraft, AlertSource
 from .service import PreparedDraft, StoreOutcome, prepare, store
@@ -102,8 +102,14 @@ async def ingest_document(
         log.info("alert document refused", extra={"document": name, "reason": exc.message})
         raise
     for item in prepared:
-        async with db.transaction() as session:
-            outcome = await store(session, item, via=via, sha256=sha256)
+        try:
+            async with db.transaction() as session:
+                outcome = await store(session, item, via=via, sha256=sha256)
+        except Conflict:
+            # Another process stored this alert at the same moment: once more, it finds
+            # the alert (or the receipt) and updates or ignores as usual.
+            async with db.transaction() as session:
+                outcome = await store(session, item, via=via, sha256=sha256)
         report.outcomes.append((item.draft, outcome))
     log.info(
         "alert document ingested",

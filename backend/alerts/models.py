@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 
 
 class AlertState(StrEnum):
@@ -153,3 +154,14 @@ class AlertRejection(UUIDPrimaryKey, Base):
     reason: Mapped[str] = mapped_column(Text)
     reason_ja: Mapped[str] = mapped_column(Text)
     client: Mapped[str | None] = mapped_column(String(255))
+
+
+# Two deliveries of one new alert stored at the same moment (two relays, a relay and the
+# feed): the loser's transaction fails here, and ingest retries it, finding the receipt.
+describe_unique(
+    "uq_alerts_source_event_key",
+    field=None,
+    message="the same alert was being stored at the same moment; try again",
+    message_ja="同じ警報が同時に登録されていました。もう一度お試しください",
+    columns="alerts.source, alerts.event_key",
+)

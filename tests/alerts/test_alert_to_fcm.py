@@ -92,3 +92,24 @@ async def test_an_alert_reaches_fcm_for_exactly_the_devices_inside(
     assert ja.message["notification"]["body"].startswith("自宅が避難指示の対象区域です")
     assert en.message["notification"]["body"].startswith("Your home is in the area of")
     assert fake.sends_to(PEOPLE["outside"][1]) == []
+
+
+async def test_the_same_new_alert_delivered_twice_at_once_is_stored_once(
+    database: Database, settings: Settings
+) -> None:
+    import asyncio
+
+    # given a new alert that two relays deliver at the same moment
+    document = ORDER.replace(b"evacuation-1<", b"evacuation-race<")
+
+    async def deliver(name: str) -> list[bool]:
+        db = RequestDatabase(database.new_session())
+        try:
+            report = await ingest_document(db, settings, document, name, via="test")
+        finally:
+            await db.close()
+        return [outcome.duplicate for _, outcome in report.outcomes]
+
+    # when both are ingested concurrently, then neither fails and exactly one stores it
+    first, second = await asyncio.gather(deliver("a.xml"), deliver("b.xml"))
+    assert sorted(first + second) == [False, True]
