@@ -92,6 +92,7 @@ async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) 
         municipality_codes=None,
         limit=MAX_FEED_ALERTS,
         before=None,
+        unexpired=True,
     )
     version = (feed_url, len(alerts), *((a.id, a.version) for a in alerts))
     with _cache_lock:

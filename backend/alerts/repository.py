@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.base import utcnow
 from ..db.dialect import insert_ignoring_conflicts, table_of
 from .drafts import AlertStatus
 from .models import (
@@ -160,8 +161,14 @@ def _live_areas() -> Any:
             AlertAreaRow.active.is_(True),
             Alert.state == AlertState.ACTIVE.value,
             Alert.status == AlertStatus.ACTUAL.value,
+            _unexpired(),
         )
     )
+
+
+def _unexpired() -> Any:
+    # A CAP alert past its <expires> concerns nobody any more, though nobody lifted it.
+    return or_(Alert.expires_at.is_(None), Alert.expires_at > utcnow())
 
 
 async def live_areas_in_municipalities(
@@ -210,9 +217,12 @@ async def list_alerts(
     municipality_codes: Sequence[str] | None,
     limit: int,
     before: tuple[datetime, uuid.UUID] | None,
+    unexpired: bool = False,
 ) -> list[Alert]:
     """Alerts newest first; ``municipality_codes`` keeps those owned by or covering them."""
     statement = select(Alert)
+    if unexpired:
+        statement = statement.where(_unexpired())
     if states:
         statement = statement.where(Alert.state.in_(list(states)))
     if statuses:

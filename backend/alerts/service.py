@@ -290,7 +290,12 @@ async def store(
     await session.flush()
     await repository.add_receipt(session, receipt_key, alert.id, via, sha256)
 
-    if alert.status == AlertStatus.ACTUAL.value and alert.state != "pending_approval":
+    expired = alert.expires_at is not None and alert.expires_at <= now
+    if (
+        alert.status == AlertStatus.ACTUAL.value
+        and alert.state != "pending_approval"
+        and not expired
+    ):
         outcome.concerned_residents = await _notify(session, alert, issued, lifted)
     return outcome
 

@@ -226,3 +226,26 @@ async def test_active_alerts_are_published_as_a_cap_atom_feed(
     assert document.findtext("cap:status", namespaces=ns) == "Actual"
     polygon = document.findtext("cap:info/cap:area/cap:polygon", namespaces=ns)
     assert polygon is not None and polygon.startswith("37.483,139.915")  # latitude first
+
+
+async def test_an_alert_past_its_expiry_concerns_nobody_and_leaves_the_feed(
+    relay_http: httpx.AsyncClient, token: Any
+) -> None:
+    gql = GraphQLClient(relay_http)
+    resident = token("res-expired")
+    home = {"kind": "HOME", "label": "自宅", "latitude": 37.485, "longitude": 139.918}
+    await gql(ADD_HOME, {"input": home}, token=resident)
+    # given a CAP order that expired before it arrived (a relay delivering late)
+    late = EVACUATION.replace(b"evacuation-1<", b"evacuation-late<").replace(
+        b"<senderName>", b"<expires>2026-11-30T09:30:00+09:00</expires><senderName>"
+    )
+    response = await post(relay_http, late, token("relay", client_id=RELAY))
+    assert response.status_code == 200, response.text
+    # then it is stored but nobody is told, concerned, or shown it in the public feed
+    assert response.json()["alerts"][0]["concernedResidents"] == 0
+    assert (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]["places"] == []
+    assert (await gql(INBOX, token=resident))["data"]["me"]["notifications"]["edges"] == []
+    from backend.alerts.sources.cap_feed import cap_feed_entries
+
+    feed = (await relay_http.get("/cap/alerts.atom")).content
+    assert cap_feed_entries(feed, "alerts.atom") == []
