@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -46,6 +47,14 @@ class NotificationCategory(StrEnum):
     ADVISORY = "advisory"  # 注意報 and other information
     EARTHQUAKE = "earthquake"  # seismic intensity information (filtered by the chosen 震度)
     CITY_NOTICE = "city_notice"  # the city's non-emergency notices
+
+
+# Claim order of the outbox by category: emergencies, then warnings, then the rest.
+PRIORITY = {
+    NotificationCategory.EMERGENCY: 0,
+    NotificationCategory.WARNING: 1,
+}
+OTHER_PRIORITY = 2
 
 
 class OutboxState(StrEnum):
@@ -121,6 +130,8 @@ class OutboxMessage(Base):
     # One push per (notification, device), however often it is enqueued.
     idempotency_key: Mapped[str] = mapped_column(String(250), unique=True)
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING.value)
+    # 0 first: when a disaster fills the outbox, evacuation orders overtake advisories.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
@@ -128,7 +139,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
-    __table_args__ = (Index("ix_push_outbox_claim", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_push_outbox_claim", "state", "priority", "next_attempt_at"),)
 
 
 class DeliveryRecord(Base):

@@ -68,9 +68,10 @@ async def claim(
     due = (
         select(_OUTBOX.c.id)
         .where(_OUTBOX.c.state == _PENDING, _OUTBOX.c.next_attempt_at <= now)
-        # Index order, so the scan stops after ``limit`` rows (adding a tie-breaker such as
-        # id made PostgreSQL sort every due row on every claim).
-        .order_by(_OUTBOX.c.next_attempt_at)
+        # Index order (state, priority, next_attempt_at), so the scan stops after ``limit``
+        # rows: emergencies first, then the oldest due (a tie-breaker such as id made
+        # PostgreSQL sort every due row on every claim).
+        .order_by(_OUTBOX.c.priority, _OUTBOX.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

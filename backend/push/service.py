@@ -30,6 +30,8 @@ from ..errors import Checker, LimitExceeded, NotFound, ValidationFailed
 from ..text import clean_text
 from . import repository
 from .models import (
+    OTHER_PRIORITY,
+    PRIORITY,
     Device,
     Notification,
     NotificationCategory,
@@ -460,6 +462,7 @@ async def _notify_chunk(
             "device_id": device_id,
             "idempotency_key": f"{row['dedupe_key']}:{device_id}",
             "state": OutboxState.PENDING.value,
+            "priority": PRIORITY.get(NotificationCategory(row["category"]), OTHER_PRIORITY),
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,

@@ -75,6 +75,7 @@ def upgrade() -> None:
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=250), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.SmallInteger(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
@@ -87,7 +88,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_push_outbox_idempotency_key'))
     )
     with op.batch_alter_table('push_outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_push_outbox_claim', ['state', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_push_outbox_claim', ['state', 'priority', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_push_outbox_device_id'), ['device_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_push_outbox_notification_id'), ['notification_id'], unique=False)
 

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from backend.alerts.ingest import ingest_document
 from backend.config import Settings
 from backend.db.session import Database, RequestDatabase
 from backend.principal import Principal, PrincipalKind
 from backend.push import service as push_service
+from backend.push.models import OutboxMessage
 from backend.push.worker import OutboxWorker, WorkerOptions
 from backend.residents import service as residents_service
 from backend.residents.models import PlaceKind
@@ -82,6 +84,10 @@ async def test_an_alert_reaches_fcm_for_exactly_the_devices_inside(
         report = await ingest_document(db, settings, ORDER, "order.xml", via="test")
         await db.close()
         assert report.concerned_residents == 2
+        # and its two pushes wait at the emergency priority, ahead of anything less urgent
+        async with database.session() as session:
+            priorities = (await session.scalars(select(OutboxMessage.priority))).all()
+        assert priorities == [0, 0]
         await worker.drain()
     finally:
         await gateway.aclose()

@@ -430,3 +430,38 @@ async def test_a_running_worker_deactivates_devices_unused_for_270_days(db: Data
     stale = await device(db, old.device_id)
     assert (stale.active, stale.deactivated_reason) == (False, "stale")
     assert (await device(db, recent.device_id)).active
+
+
+async def test_emergencies_are_claimed_before_advisories_queued_earlier(db: Database) -> None:
+    from backend.push import outbox
+    from tests.push.delivery_helpers import writing
+
+    # given advisories queued first and an evacuation order queued after them
+    advisories = await queue_messages(
+        db, 3, category=NotificationCategory.ADVISORY, prefix="adv", per_resident=3
+    )
+    emergency = await queue_messages(db, 1, prefix="emg", per_resident=1)
+    # (written through notify() the rows carry the category's priority; here, set it)
+    from sqlalchemy import update
+
+    from backend.db.dialect import table_of
+    from backend.push.models import OutboxMessage
+
+    async with writing(db) as session:
+        await session.execute(
+            update(table_of(OutboxMessage))
+            .where(OutboxMessage.id.in_([q.outbox_id for q in advisories]))
+            .values(priority=2)
+        )
+        await session.execute(
+            update(table_of(OutboxMessage))
+            .where(OutboxMessage.id == emergency[0].outbox_id)
+            .values(priority=0)
+        )
+    # when a worker claims one message, then it is the evacuation order
+    async with writing(db) as session:
+        now = utcnow()
+        [claimed] = await outbox.claim(
+            session, owner="w", now=now, lease_until=now + timedelta(seconds=30), limit=1
+        )
+    assert claimed.outbox_id == emergency[0].outbox_id
