@@ -335,7 +335,7 @@ async def _notify(
             levels = [r.area.level for r in found if r.area.level is not None]
             level = max(levels) if levels else alert.level
             intensity = _max_intensity([r.area.intensity for r in found]) or alert.intensity
-            kinds = [r.kind for r in found]
+            kinds = [k for r in found for k in r.kinds]
             category = category_of(kind, level)
             if category == push_service.NotificationCategory.EARTHQUAKE.value and not intensity:
                 # 震源に関する情報 carries no 震度 to filter by: it is general information.
@@ -358,7 +358,7 @@ async def _notify(
     if lifted and kind in _PUSHED_LIFTS:
         reaches = await places_in_areas(session, [_cover(r) for r in lifted])
         for resident_id, found in _by_resident(reaches).items():
-            kinds = [r.kind for r in found]
+            kinds = [k for r in found for k in r.kinds]
             notices.append(
                 push_service.Notice(
                     resident_id=resident_id,

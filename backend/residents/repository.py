@@ -6,10 +6,23 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CursorResult, false, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CursorResult,
+    all_,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import insert_ignoring_conflicts, one_of, table_of
+from ..db.dialect import fetch_plain, insert_ignoring_conflicts, one_of, table_of
 from .models import Place, Resident
 
 
@@ -210,46 +223,73 @@ async def _spots(session: AsyncSession, column: Any, values: Sequence[Any]) -> l
     return spots
 
 
-class PlacePin(NamedTuple):
-    """A place as polygon targeting needs it: whose, what, its H3 res-7 cell, and its position
-    only where an exact test follows (None otherwise)."""
+class PlacePoint(NamedTuple):
+    """A place as the exact point-in-polygon test needs it: whose, what, where."""
 
-    id: uuid.UUID
     resident_id: uuid.UUID
     kind: str
-    h3_res7: int
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: float
+    longitude: float
 
 
-_PIN_COLUMNS = (Place.id, Place.resident_id, Place.kind, Place.h3_res7)
+async def kinds_in_cells(
+    session: AsyncSession,
+    cells7: Sequence[int],
+    cells9: Sequence[int],
+    within7: Sequence[int],
+) -> dict[uuid.UUID, list[str]]:
+    """Per resident, the kinds of their places whose res-7 cell is one of ``cells7``, or whose
+    res-9 cell is one of ``cells9`` while their res-7 cell is one of ``within7``.
 
-
-async def pins_in_cells(
-    session: AsyncSession, cells: Sequence[int], *, positions: bool
-) -> list[PlacePin]:
-    """Places whose res-7 cell is one of ``cells``, with their position when ``positions``.
-
-    Hundreds of thousands of rows for a large alert: few columns, one statement on
-    PostgreSQL (an array parameter), and Core rows (no ORM result processing).
+    Hundreds of thousands of places for a large alert: on PostgreSQL one statement (arrays
+    as parameters) fetched by the driver. Grouped here, not in SQL: GROUP BY resident sorts
+    as many rows as it returns and is slower than this loop.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    step = max(1, len(cells)) if postgres else _IN_CHUNK
-    connection = await session.connection()
-    pins: list[PlacePin] = []
-    for start in range(0, len(cells), step):
-        where = one_of(session, Place.h3_res7, list(cells[start : start + step]))
-        if positions:
-            rows = await connection.execute(
-                select(*_PIN_COLUMNS, Place.latitude, Place.longitude).where(where)
-            )
-            pins.extend(PlacePin(i, r, k, c, lat, lon) for i, r, k, c, lat, lon in rows)
+    columns = (Place.resident_id, Place.kind)
+    rows: Sequence[Sequence[Any]]
+    if session.get_bind().dialect.name == "postgresql":
+        in_cells9 = and_(
+            one_of(session, Place.h3_res9, cells9), one_of(session, Place.h3_res7, within7)
+        )
+        where = or_(one_of(session, Place.h3_res7, cells7), in_cells9)
+        rows = await fetch_plain(session, select(*columns).where(where))
+    else:
+        rows, within = [], set(within7)
+        for start in range(0, len(cells7), _IN_CHUNK):
+            chunk = list(cells7[start : start + _IN_CHUNK])
+            rows.extend(await session.execute(select(*columns).where(Place.h3_res7.in_(chunk))))
+        for start in range(0, len(cells9), _IN_CHUNK):
+            chunk = list(cells9[start : start + _IN_CHUNK])
+            statement = select(*columns, Place.h3_res7).where(Place.h3_res9.in_(chunk))
+            rows.extend(row[:2] for row in await session.execute(statement) if row[2] in within)
+    kinds: dict[uuid.UUID, list[str]] = {}
+    for resident_id, kind in rows:
+        if resident_id in kinds:
+            kinds[resident_id].append(kind)
         else:
-            pins.extend(
-                PlacePin(i, r, k, c)
-                for i, r, k, c in await connection.execute(select(*_PIN_COLUMNS).where(where))
-            )
-    return pins
+            kinds[resident_id] = [kind]
+    return kinds
+
+
+async def points_in_cells(
+    session: AsyncSession, cells7: Sequence[int], except9: Sequence[int]
+) -> list[PlacePoint]:
+    """Places whose res-7 cell is one of ``cells7`` and whose res-9 cell is none of ``except9``."""
+    columns = (Place.resident_id, Place.kind, Place.latitude, Place.longitude)
+    if session.get_bind().dialect.name == "postgresql":
+        excluded = bindparam(None, list(except9), type_=postgresql.ARRAY(BigInteger))
+        statement = select(*columns).where(
+            one_of(session, Place.h3_res7, cells7), Place.h3_res9 != all_(excluded)
+        )
+        return [PlacePoint(*row) for row in await fetch_plain(session, statement)]
+    excluded_cells = set(except9)
+    points: list[PlacePoint] = []
+    for start in range(0, len(cells7), _IN_CHUNK):
+        chunk = list(cells7[start : start + _IN_CHUNK])
+        placed = select(*columns, Place.h3_res9).where(Place.h3_res7.in_(chunk))
+        rows = await session.execute(placed)
+        points.extend(PlacePoint(*row[:4]) for row in rows if row[4] not in excluded_cells)
+    return points
 
 
 async def spots_in_municipalities(session: AsyncSession, codes: Sequence[str]) -> list[PlaceSpot]:
