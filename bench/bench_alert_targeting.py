@@ -457,15 +457,15 @@ def ms(seconds: float) -> str:
 
 
 # The two statements places_in_areas sends per polygon area on PostgreSQL (as the repository
-# builds them): per resident the kinds of the places known to be inside, then the places left
-# for the exact test.
+# builds them): the residents and kinds of the places known to be inside, then the places
+# left for the exact test, each as one row of arrays.
 _KINDS_SQL = (
-    "SELECT resident_id, array_agg(kind) FROM places WHERE h3_res7 = ANY($1::bigint[])"
-    " OR (h3_res9 = ANY($2::bigint[]) AND h3_res7 = ANY($3::bigint[])) GROUP BY resident_id"
+    "SELECT array_agg(resident_id), array_agg(kind) FROM places WHERE h3_res7 = ANY($1::bigint[])"
+    " OR (h3_res9 = ANY($2::bigint[]) AND h3_res7 = ANY($3::bigint[]))"
 )
 _POINTS_SQL = (
-    "SELECT resident_id, kind, latitude, longitude FROM places"
-    " WHERE h3_res7 = ANY($1::bigint[]) AND h3_res9 <> ALL($2::bigint[])"
+    "SELECT array_agg(resident_id), array_agg(kind), array_agg(latitude), array_agg(longitude)"
+    " FROM places WHERE h3_res7 = ANY($1::bigint[]) AND h3_res9 <> ALL($2::bigint[])"
 )
 
 
@@ -601,7 +601,7 @@ async def breakdown(
         kinds = await residents_service.place_kinds_in_cells(
             session, interior, inside9, within7=edge
         )
-        steps["places inside: SQL → kinds per resident"] = (
+        steps["places inside: SQL (2 arrays) → kinds per resident"] = (
             time.perf_counter() - started,
             len(kinds),
         )
@@ -609,16 +609,19 @@ async def breakdown(
         points = await residents_service.place_points_in_cells(
             session, edge, except9=inside9 + outside9
         )
-        steps["places left: SQL → PlacePoint (4 columns)"] = (
+        steps["places left: SQL → PlacePoints (4 arrays)"] = (
             time.perf_counter() - started,
-            len(points),
+            len(points.kinds),
         )
     connection = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()
         await connection.fetch(_KINDS_SQL, *cells.kinds_args())
         await connection.fetch(_POINTS_SQL, *cells.points_args())
-        steps["  both, bare asyncpg (no SQLAlchemy)"] = (time.perf_counter() - started, None)
+        steps["  both statements alone, bare asyncpg (no grouping)"] = (
+            time.perf_counter() - started,
+            None,
+        )
         started = time.perf_counter()
         await connection.fetch(
             "SELECT count(*) FROM places WHERE h3_res7 = ANY($1::bigint[])", interior + edge
@@ -631,12 +634,12 @@ async def breakdown(
         await connection.close()
     geometry = shapely.from_geojson(geojson)
     started = time.perf_counter()
-    xs = np.fromiter((p.longitude for p in points), float, len(points))
-    ys = np.fromiter((p.latitude for p in points), float, len(points))
+    xs = np.array(points.longitudes, float)
+    ys = np.array(points.latitudes, float)
     shapely.intersects_xy(geometry, xs, ys)
     steps["exact test of the places left (numpy + shapely)"] = (
         time.perf_counter() - started,
-        len(points),
+        len(points.kinds),
     )
     return steps, cells
 
@@ -668,8 +671,13 @@ async def target(
             started = time.perf_counter()
             reaches = await places_in_areas(session, covers)
             scenario.target_times.append(time.perf_counter() - started)
-    scenario.places = Counter((r.resident_id.bytes, k) for r in reaches for k in r.kinds)
-    scenario.residents = {r.resident_id.bytes for r in reaches}
+    scenario.places = Counter(
+        (resident_id.bytes, kind)
+        for reach in reaches
+        for resident_id, kinds in reach.kinds_by_resident.items()
+        for kind in kinds
+    )
+    scenario.residents = {resident_id for resident_id, _ in scenario.places}
     del reaches
     for _ in range(args.repeat):
         async with database.session() as session:
@@ -682,7 +690,7 @@ async def target(
     del before
     scenario.steps, refined = await breakdown(database, covers, dsn)
     scenario.inside9, scenario.outside9 = len(refined.inside9), len(refined.outside9)
-    scenario.exact_tests = scenario.steps["places left: SQL → PlacePoint (4 columns)"][1] or 0
+    scenario.exact_tests = scenario.steps["places left: SQL → PlacePoints (4 arrays)"][1] or 0
     scenario.plan = await explain_cells(dsn, refined)
     if args.profile:
         profiler = cProfile.Profile()

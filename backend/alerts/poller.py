@@ -153,9 +153,7 @@ class FeedPoller:
             except Exception:  # the database went away: log, wait, try again
                 log.exception("alert feed poll failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    stop.wait(), timeout=self.settings.jma_feed_interval_seconds
-                )
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.jma_feed_interval_seconds)
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -25,7 +25,7 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..residents import service as residents_service
-from ..residents.service import PlacePoint, PlaceSpot
+from ..residents.service import PlacePoints, PlaceSpot
 from . import repository
 from .areas import CELL_RESOLUTION, refine_edge
 from .repository import AreaCover
@@ -46,16 +46,15 @@ class Concern:
 
 
 class Reach(NamedTuple):
-    """A resident with places in one area of an alert, as telling them needs it: the kinds of
-    those places (a home and a school: ["home", "school"]; a place found both by its
-    municipality and by the area's polygon is named twice)."""
+    """The residents with places in one area of an alert, as telling them needs it: per
+    resident the kinds of those places (a home and a school: ["home", "school"]; a place found
+    both by its municipality and by the area's polygon is named twice)."""
 
-    resident_id: uuid.UUID
-    kinds: list[str]
     area: AreaCover
+    kinds_by_resident: dict[uuid.UUID, list[str]]
 
 
-def _inside(geojson: str, points: Sequence[PlaceSpot] | Sequence[PlacePoint]) -> list[bool]:
+def _inside(geojson: str, points: Sequence[PlaceSpot]) -> list[bool]:
     geometry = shape(json.loads(geojson))
     lons = np.fromiter((s.longitude for s in points), float, len(points))
     lats = np.fromiter((s.latitude for s in points), float, len(points))
@@ -81,15 +80,18 @@ async def _exact(
     return run() if total <= _INLINE_TESTS else await asyncio.to_thread(run)
 
 
-async def _exact_points(geojson: str, points: list[PlacePoint]) -> list[PlacePoint]:
-    """The points that really lie in the area's polygon."""
+async def _exact_points(geojson: str, points: PlacePoints) -> list[bool]:
+    """For each point, whether it really lies in the area's polygon."""
 
-    def run() -> list[PlacePoint]:
-        return [p for p, inside in zip(points, _inside(geojson, points), strict=True) if inside]
+    def run() -> list[bool]:
+        geometry = shapely.from_geojson(geojson)
+        lons = np.array(points.longitudes, float)
+        lats = np.array(points.latitudes, float)
+        return [bool(v) for v in shapely.intersects_xy(geometry, lons, lats).tolist()]
 
-    if not points:
+    if not points.kinds:
         return []
-    return run() if len(points) <= _INLINE_TESTS else await asyncio.to_thread(run)
+    return run() if len(points.kinds) <= _INLINE_TESTS else await asyncio.to_thread(run)
 
 
 def _town_matches(spot: PlaceSpot, town: str) -> bool:
@@ -97,7 +99,7 @@ def _town_matches(spot: PlaceSpot, town: str) -> bool:
 
 
 async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> list[Reach]:
-    """Every resident with places in any of these areas (one Reach per resident and area).
+    """Every resident with places in these areas: one Reach per area that has any.
 
     Polygon areas read only what telling residents needs: per resident the kinds of their
     places known to be inside, and positions only for the places the exact test decides.
@@ -136,19 +138,18 @@ async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> 
         points = await residents_service.place_points_in_cells(
             session, edge, except9=inside9 + outside9
         )
-        for point in await _exact_points(geojson, points):
-            kinds.setdefault(point.resident_id, []).append(point.kind)
+        inside = await _exact_points(geojson, points)
+        for resident_id, kind, yes in zip(points.resident_ids, points.kinds, inside, strict=True):
+            if yes:
+                kinds.setdefault(resident_id, []).append(kind)
         if area_id not in found:
             found[area_id] = kinds
             continue
         # An area named by code may carry a polygon too: its residents are found either way.
         for resident_id, place_kinds in kinds.items():
             found[area_id].setdefault(resident_id, []).extend(place_kinds)
-    return [
-        Reach(resident_id, place_kinds, by_id[area_id])
-        for area_id, residents in found.items()
-        for resident_id, place_kinds in residents.items()
-    ]
+    # One mapping per area, not an object per resident: a large area has 200,000 of them.
+    return [Reach(by_id[area_id], residents) for area_id, residents in found.items() if residents]
 
 
 async def areas_at_places(session: AsyncSession, spots: Iterable[PlaceSpot]) -> list[Concern]:

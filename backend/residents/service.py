@@ -22,7 +22,7 @@ from ..principal import Principal, PrincipalKind, ResidentRef
 from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
-from .repository import PlacePoint, PlaceSpot
+from .repository import PlacePoints, PlaceSpot
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
@@ -397,7 +397,7 @@ async def place_kinds_in_cells(
 
 async def place_points_in_cells(
     session: AsyncSession, cells7: list[int], *, except9: list[int]
-) -> list[PlacePoint]:
+) -> PlacePoints:
     """Places in these res-7 cells but in none of ``except9``, with their position (polygon
     alert targeting: the places left for the exact test)."""
     return await repository.points_in_cells(session, cells7, except9)
