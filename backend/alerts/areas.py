@@ -127,11 +127,11 @@ def refine_edge(geojson: str, edge_cells: Sequence[int]) -> tuple[list[int], lis
     children = [
         c for cell in edge_cells for c in basic_int.cell_to_children(cell, REFINED_RESOLUTION)
     ]
-    if not children:
-        return [], []
     # (lat, lng) boundaries as (lng, lat) closed rings; a res-9 cell is a hexagon unless it
     # is one of the twelve pentagons, which lie in the oceans (those stay unclassified).
     hexagons = [c for c in children if not basic_int.is_pentagon(c)]
+    if not hexagons:
+        return [], []
     rings = np.array([basic_int.cell_to_boundary(c) for c in hexagons])[:, :, ::-1]
     cells = shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1))
     # Prepared here, in the thread that uses it: prepared geometries are not thread-safe.
