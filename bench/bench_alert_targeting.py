@@ -17,11 +17,13 @@ later run with the same --residents reuses the fill instead of writing it again)
    vertices), its width chosen so that it covers about 10 % of the places. Stored with
    ``alerts.service.store`` as an exercise (nobody is notified); then timed apart:
    ``prepare`` (area -> H3 res-7 cells, interior/edge) and ``places_in_areas`` over the
-   stored area (cells -> places; exact test only in edge cells).
+   stored area (edge cells refined to res-9 cells; cells -> residents and the kinds of their
+   places; exact test only for places in res-9 cells the boundary crosses).
 3. Baselines in the same run: one SELECT of every place's id, resident and lon/lat, then
    ``shapely.contains_xy`` over all of them, and a per-point ``polygon.contains(Point)`` loop
-   timed on a 100,000-point sample and scaled up. The recipient sets must be equal.
-Also prints EXPLAIN (ANALYZE, BUFFERS) of the cells query and where the targeting time goes.
+   timed on a 100,000-point sample and scaled up. The recipients and the kinds of their places
+   found must be equal (targeting names no place ids: the notices need residents and kinds).
+Also prints EXPLAIN (ANALYZE, BUFFERS) of the cells queries and where the targeting time goes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.alerts import repository as alerts_repository  # noqa: E402
 from backend.alerts import service as alerts_service  # noqa: E402
+from backend.alerts.areas import refine_edge  # noqa: E402
 from backend.alerts.drafts import (  # noqa: E402
     AlertAction,
     AlertArea,
@@ -453,24 +456,47 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
-_PIN_SQL = "SELECT id, resident_id, kind, h3_res7{} FROM places WHERE h3_res7 = ANY($1::bigint[])"
+# The two statements places_in_areas sends per polygon area on PostgreSQL (as the repository
+# builds them): the residents and kinds of the places known to be inside, then the places
+# left for the exact test, each as one row of arrays.
+_KINDS_SQL = (
+    "SELECT array_agg(resident_id), array_agg(kind) FROM places WHERE h3_res7 = ANY($1::bigint[])"
+    " OR (h3_res9 = ANY($2::bigint[]) AND h3_res7 = ANY($3::bigint[]))"
+)
+_POINTS_SQL = (
+    "SELECT array_agg(resident_id), array_agg(kind), array_agg(latitude), array_agg(longitude)"
+    " FROM places WHERE h3_res7 = ANY($1::bigint[]) AND h3_res9 <> ALL($2::bigint[])"
+)
 
 
-async def explain_cells(dsn: str, interior: list[int], edge: list[int]) -> list[str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the two statements pins_in_cells sends."""
+@dataclass
+class Cells:
+    """An area's cells as places_in_areas uses them."""
+
+    interior: list[int]
+    edge: list[int]
+    inside9: list[int]
+    outside9: list[int]
+
+    def kinds_args(self) -> tuple[list[int], list[int], list[int]]:
+        return self.interior, self.inside9, self.edge
+
+    def points_args(self) -> tuple[list[int], list[int]]:
+        return self.edge, self.inside9 + self.outside9
+
+
+async def explain_cells(dsn: str, cells: Cells) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the two statements places_in_areas sends."""
     connection = await asyncpg.connect(dsn)
     lines = []
     try:
-        for label, cells, extra in (
-            ("interior cells", interior, ""),
-            ("edge cells", edge, ", latitude, longitude"),
+        for label, sql, args in (
+            ("places inside, by resident", _KINDS_SQL, cells.kinds_args()),
+            ("places for the exact test", _POINTS_SQL, cells.points_args()),
         ):
-            if not cells:
-                continue
-            lines.append(f"-- {label} ({len(cells)}): {_PIN_SQL.format(extra)}")
-            rows = await connection.fetch(
-                "EXPLAIN (ANALYZE, BUFFERS) " + _PIN_SQL.format(extra), cells
-            )
+            sizes = "/".join(str(len(a)) for a in args)
+            lines.append(f"-- {label} (cells {sizes}): {sql}")
+            rows = await connection.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
             # The cell list itself says nothing: shorten it.
             lines.extend(re.sub(r"\{[0-9,]{40,}\}", "{…}", row[0]) for row in rows)
     finally:
@@ -528,9 +554,12 @@ class Scenario:
     before_times: list[float] = field(default_factory=list)
     cells: int = 0
     interior: int = 0
+    inside9: int = 0
+    outside9: int = 0
     exact_tests: int = 0
-    # ids as bytes: a set of uuid.UUID objects would be walked by every full collection
-    places: set[bytes] = field(default_factory=set)
+    # (resident, kind) -> places; ids as bytes: uuid.UUID objects would be walked by every
+    # full collection
+    places: Counter[tuple[bytes, str]] = field(default_factory=Counter)
     residents: set[bytes] = field(default_factory=set)
     same_before: bool = False
     steps: dict[str, tuple[float, int | None]] = field(default_factory=dict)
@@ -550,9 +579,11 @@ class Scenario:
 
 async def breakdown(
     database: Database, covers: list[AreaCover], dsn: str
-) -> dict[str, tuple[float, int | None]]:
+) -> tuple[dict[str, tuple[float, int | None]], Cells]:
     """Where places_in_areas spends its time, step by step (same statements, timed apart)."""
     steps: dict[str, tuple[float, int | None]] = {}
+    geojson = covers[0].geometry_geojson
+    assert geojson is not None
     async with database.session() as session:
         started = time.perf_counter()
         links = await alerts_repository.cell_links(session, [c.area_id for c in covers])
@@ -560,37 +591,57 @@ async def breakdown(
         interior = sorted({cell for _, cell, inside in links if inside})
         edge = sorted({cell for _, cell, inside in links if not inside})
         started = time.perf_counter()
-        pins = await residents_service.place_pins_in_cells(session, interior, positions=False)
-        steps["interior cells: SQL → PlacePin (4 columns)"] = (
+        inside9, outside9 = refine_edge(geojson, edge)
+        steps["edge res-7 cells → res-9 children inside / outside"] = (
             time.perf_counter() - started,
-            len(pins),
+            len(inside9) + len(outside9),
+        )
+        cells = Cells(interior, edge, inside9, outside9)
+        started = time.perf_counter()
+        kinds = await residents_service.place_kinds_in_cells(
+            session, interior, inside9, within7=edge
+        )
+        steps["places inside: SQL (2 arrays) → kinds per resident"] = (
+            time.perf_counter() - started,
+            len(kinds),
         )
         started = time.perf_counter()
-        pins = await residents_service.place_pins_in_cells(session, edge, positions=True)
-        steps["edge cells: SQL → PlacePin (6 columns)"] = (time.perf_counter() - started, len(pins))
+        points = await residents_service.place_points_in_cells(
+            session, edge, except9=inside9 + outside9
+        )
+        steps["places left: SQL → PlacePoints (4 arrays)"] = (
+            time.perf_counter() - started,
+            len(points.kinds),
+        )
     connection = await asyncpg.connect(dsn)
     try:
         started = time.perf_counter()
-        await connection.fetch(_PIN_SQL.format(""), interior)
-        await connection.fetch(_PIN_SQL.format(", latitude, longitude"), edge)
-        steps["  both, bare asyncpg (no SQLAlchemy)"] = (time.perf_counter() - started, None)
+        await connection.fetch(_KINDS_SQL, *cells.kinds_args())
+        await connection.fetch(_POINTS_SQL, *cells.points_args())
+        steps["  both statements alone, bare asyncpg (no grouping)"] = (
+            time.perf_counter() - started,
+            None,
+        )
         started = time.perf_counter()
         await connection.fetch(
             "SELECT count(*) FROM places WHERE h3_res7 = ANY($1::bigint[])", interior + edge
         )
-        steps["  count(*) only (the server's share)"] = (time.perf_counter() - started, None)
+        steps["  count(*) of the places in the res-7 cells (the server's share)"] = (
+            time.perf_counter() - started,
+            None,
+        )
     finally:
         await connection.close()
-    geometry = shapely.from_geojson(covers[0].geometry_geojson)
+    geometry = shapely.from_geojson(geojson)
     started = time.perf_counter()
-    xs = np.fromiter((p.longitude for p in pins), float, len(pins))
-    ys = np.fromiter((p.latitude for p in pins), float, len(pins))
+    xs = np.array(points.longitudes, float)
+    ys = np.array(points.latitudes, float)
     shapely.intersects_xy(geometry, xs, ys)
-    steps["exact test of edge-cell places (numpy + shapely)"] = (
+    steps["exact test of the places left (numpy + shapely)"] = (
         time.perf_counter() - started,
-        len(pins),
+        len(points.kinds),
     )
-    return steps
+    return steps, cells
 
 
 async def target(
@@ -615,31 +666,38 @@ async def target(
     async with database.session() as session:
         areas = await alerts_service.areas_of(session, [outcome.alert_id])
     covers = [AreaCover(a.id, a.alert_id, a.level, a.intensity, a.geometry_geojson) for a in areas]
+    reaches: list[Any] = []
     for _ in range(args.repeat):
+        # Not kept alive while timing the next run: a caller drops it once notified, and
+        # 200,000 residents' results would make the collector's full passes longer.
+        del reaches
         async with database.session() as session:
             started = time.perf_counter()
             reaches = await places_in_areas(session, covers)
             scenario.target_times.append(time.perf_counter() - started)
-    scenario.places = {r.place_id.bytes for r in reaches}
-    scenario.residents = {r.resident_id.bytes for r in reaches}
+    scenario.places = Counter(
+        (resident_id.bytes, kind)
+        for reach in reaches
+        for resident_id, kinds in reach.kinds_by_resident.items()
+        for kind in kinds
+    )
+    scenario.residents = {resident_id for resident_id, _ in scenario.places}
     del reaches
+    before: list[Any] = []
     for _ in range(args.repeat):
+        del before
         async with database.session() as session:
             started = time.perf_counter()
             before = await places_in_areas_before(session, covers)
             scenario.before_times.append(time.perf_counter() - started)
-    scenario.same_before = {spot.id.bytes for spot, _ in before} == scenario.places
+    scenario.same_before = (
+        Counter((spot.resident_id.bytes, spot.kind) for spot, _ in before) == scenario.places
+    )
     del before
-    edge_cells = [cell for cell, inside in cells if not inside]
-    async with database.session() as session:
-        scenario.exact_tests = int(
-            await session.scalar(
-                select(func.count()).select_from(Place).where(Place.h3_res7.in_(edge_cells))
-            )
-            or 0
-        )
-    scenario.plan = await explain_cells(dsn, [cell for cell, inside in cells if inside], edge_cells)
-    scenario.steps = await breakdown(database, covers, dsn)
+    scenario.steps, refined = await breakdown(database, covers, dsn)
+    scenario.inside9, scenario.outside9 = len(refined.inside9), len(refined.outside9)
+    scenario.exact_tests = scenario.steps["places left: SQL → PlacePoints (4 arrays)"][1] or 0
+    scenario.plan = await explain_cells(dsn, refined)
     if args.profile:
         profiler = cProfile.Profile()
         async with database.session() as session:
@@ -663,12 +721,13 @@ async def coordinates(dsn: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 async def load_every_place(database: Database) -> tuple[float, list[Any], np.ndarray, np.ndarray]:
-    """(b), first step: one SELECT of every place (id, resident, lon/lat) and numpy arrays."""
+    """(b), first step: one SELECT of every place (id, resident, kind, lon/lat) and numpy
+    arrays."""
     async with database.session() as session:
         started = time.perf_counter()
         rows = (
             await session.execute(
-                select(Place.id, Place.resident_id, Place.longitude, Place.latitude)
+                select(Place.id, Place.resident_id, Place.longitude, Place.latitude, Place.kind)
             )
         ).all()
         lons = np.fromiter((r[2] for r in rows), float, len(rows))
@@ -694,14 +753,14 @@ def naive(scenario: Scenario, rows: list[Any], lons: np.ndarray, lats: np.ndarra
     scenario.base["loop"] = (time.perf_counter() - started) * len(rows) / sample
     assert loop == mask[:sample].tolist(), "the per-point loop and contains_xy disagree"
     inside = np.flatnonzero(mask).tolist()
-    places = {rows[i][0].bytes for i in inside}
+    places = Counter((rows[i][1].bytes, rows[i][4]) for i in inside)
     residents = {rows[i][1].bytes for i in inside}
     scenario.same = places == scenario.places and residents == scenario.residents
     if not scenario.same:
         print(
-            f"MISMATCH ({scenario.name}): targeting found {len(scenario.places):,} places, the "
-            f"baseline {len(places):,}; {len(scenario.places - places)} only in targeting, "
-            f"{len(places - scenario.places)} only in the baseline"
+            f"MISMATCH ({scenario.name}): targeting found {scenario.places.total():,} places, "
+            f"the baseline {places.total():,}; {(scenario.places - places).total()} only in "
+            f"targeting, {(places - scenario.places).total()} only in the baseline"
         )
     return sample
 
@@ -807,7 +866,7 @@ def report(
         ],
     )
     row(
-        "baseline: SELECT every place (id, resident, lon, lat) → numpy",
+        "baseline: SELECT every place (id, resident, kind, lon, lat) → numpy",
         [ms(load_s)] * len(scenarios),
     )
     row(
@@ -835,7 +894,10 @@ def report(
     total = 3 * residents
     found: list[list[object]] = []
     found.append(
-        ["places found", *[f"{len(s.places):,} ({len(s.places) / total:.1%})" for s in scenarios]]
+        [
+            "places found",
+            *[f"{s.places.total():,} ({s.places.total() / total:.1%})" for s in scenarios],
+        ]
     )
     found.append(["residents concerned", *[f"{len(s.residents):,}" for s in scenarios]])
     found.append(
@@ -845,7 +907,16 @@ def report(
         ]
     )
     found.append(
-        ["exact point tests (places in edge cells)", *[f"{s.exact_tests:,}" for s in scenarios]]
+        [
+            "edge cells' res-9 children: wholly inside / wholly outside",
+            *[f"{s.inside9:,} / {s.outside9:,}" for s in scenarios],
+        ]
+    )
+    found.append(
+        [
+            "exact point tests (places left near the edge)",
+            *[f"{s.exact_tests:,}" for s in scenarios],
+        ]
     )
     found.append(
         [

@@ -3,6 +3,8 @@
 Runs off the event loop (``prepare_areas`` is plain CPU work). A polygon area becomes the H3
 res-7 cells it overlaps, each marked interior (the whole cell lies inside: every place in it
 is concerned) or edge (an exact point-in-polygon test decides, for the few places there).
+When targeting, edge cells are refined into their res-9 children (``refine_edge``), so that
+only the places near the boundary itself need the exact test.
 Input is bounded before any of this: vertices and the number of cells the area can cover.
 """
 
@@ -11,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import h3
+import numpy as np
 import shapely
+from h3.api import basic_int
 from shapely.geometry import Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
@@ -24,6 +29,8 @@ from .drafts import AlertArea, AreaScheme
 
 # Resolution of the cells stored with places (Place.h3_res7) and with alert areas.
 CELL_RESOLUTION = 7
+# Resolution edge cells are refined to (Place.h3_res9): 49 children of about 0.1 km² each.
+REFINED_RESOLUTION = 9
 # An area larger than this many res-7 cells (about 5.2 km² each: ~260,000 km², far more than
 # a prefecture) is refused rather than computed.
 MAX_CELLS = 50_000
@@ -108,6 +115,34 @@ def cells_of(geometry: BaseGeometry) -> tuple[tuple[int, bool], ...]:
         boundary = Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(cell)])
         result.append((h3.str_to_int(cell), bool(inside.contains(boundary))))
     return tuple(sorted(result))
+
+
+def refine_edge(geojson: str, edge_cells: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The res-9 children of these edge res-7 cells lying wholly inside the area, and those
+    lying wholly outside it (CPU work: off the event loop when there are many).
+
+    A place in an edge cell whose res-9 cell is in neither list (a child the boundary crosses,
+    or a neighbour's child: H3 children do not tile their parent exactly) gets the exact test.
+    """
+    children = [
+        c for cell in edge_cells for c in basic_int.cell_to_children(cell, REFINED_RESOLUTION)
+    ]
+    # (lat, lng) boundaries as (lng, lat) closed rings; a res-9 cell is a hexagon unless it
+    # is one of the twelve pentagons, which lie in the oceans (those stay unclassified).
+    hexagons = [c for c in children if not basic_int.is_pentagon(c)]
+    if not hexagons:
+        return [], []
+    rings = np.array([basic_int.cell_to_boundary(c) for c in hexagons])[:, :, ::-1]
+    cells = shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1))
+    # Prepared here, in the thread that uses it: prepared geometries are not thread-safe.
+    geometry = shapely.from_geojson(geojson)
+    shapely.prepare(geometry)
+    inside = shapely.contains(geometry, cells)
+    outside = ~shapely.intersects(geometry, cells)
+    return (
+        [c for c, yes in zip(hexagons, inside.tolist(), strict=True) if yes],
+        [c for c, yes in zip(hexagons, outside.tolist(), strict=True) if yes],
+    )
 
 
 def prepare_areas(areas: tuple[AlertArea, ...]) -> list[PreparedArea]:

@@ -337,10 +337,10 @@ async def _notify(
     if issued and alert.state == AlertState.ACTIVE.value:
         reaches = await places_in_areas(session, [_cover(r) for r in issued])
         for resident_id, found in _by_resident(reaches).items():
-            levels = [r.area.level for r in found if r.area.level is not None]
+            levels = [area.level for area, _ in found if area.level is not None]
             level = max(levels) if levels else alert.level
-            intensity = _max_intensity([r.area.intensity for r in found]) or alert.intensity
-            kinds = [r.kind for r in found]
+            intensity = _max_intensity([area.intensity for area, _ in found]) or alert.intensity
+            kinds = [k for _, area_kinds in found for k in area_kinds]
             category = category_of(kind, level)
             if category == push_service.NotificationCategory.EARTHQUAKE.value and not intensity:
                 # 震源に関する情報 carries no 震度 to filter by: it is general information.
@@ -363,7 +363,7 @@ async def _notify(
     if lifted and kind in _PUSHED_LIFTS:
         reaches = await places_in_areas(session, [_cover(r) for r in lifted])
         for resident_id, found in _by_resident(reaches).items():
-            kinds = [r.kind for r in found]
+            kinds = [k for _, area_kinds in found for k in area_kinds]
             notices.append(
                 push_service.Notice(
                     resident_id=resident_id,
@@ -397,10 +397,12 @@ def _data(alert: Alert, level: int | None) -> dict[str, str]:
     return data
 
 
-def _by_resident(reaches: Sequence[Reach]) -> dict[uuid.UUID, list[Reach]]:
-    grouped: dict[uuid.UUID, list[Reach]] = defaultdict(list)
+def _by_resident(reaches: Sequence[Reach]) -> dict[uuid.UUID, list[tuple[AreaCover, list[str]]]]:
+    """Per resident, the areas they have places in and the kinds of those places."""
+    grouped: dict[uuid.UUID, list[tuple[AreaCover, list[str]]]] = defaultdict(list)
     for reach in reaches:
-        grouped[reach.resident_id].append(reach)
+        for resident_id, kinds in reach.kinds_by_resident.items():
+            grouped[resident_id].append((reach.area, kinds))
     return grouped
 
 

@@ -1,10 +1,11 @@
 """Which residents' places lie in an alert's areas, and which alerts concern given places.
 
 Municipality-wide areas match places by municipality code (and, for a 町丁目, by the town
-name in the place's address). Polygon areas match through the H3 res-7 cells stored with
-both: a place in an interior cell is inside without further work; only places in edge cells
-get an exact point-in-polygon test, vectorised with shapely and run off the event loop when
-there are many.
+name in the place's address). Polygon areas match through the H3 cells stored with places:
+a place in an interior res-7 cell of the area is inside without further work; edge res-7
+cells are refined into their res-9 children, and a place in a child wholly inside is inside
+too; only the places left near the boundary get an exact point-in-polygon test, vectorised
+with shapely and run off the event loop when there are many.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..residents import service as residents_service
-from ..residents.service import PlacePin, PlaceSpot
+from ..residents.service import PlacePoints, PlaceSpot
 from . import repository
-from .areas import CELL_RESOLUTION
+from .areas import CELL_RESOLUTION, refine_edge
 from .repository import AreaCover
 
 # Below this many points the exact test runs inline: a thread hop costs more than the test.
 _INLINE_TESTS = 2_000
+# Up to this many edge cells their refinement runs inline (49 children each, about 10 µs a
+# child: a millisecond or two).
+_INLINE_REFINE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +46,15 @@ class Concern:
 
 
 class Reach(NamedTuple):
-    """One place lying in one area of an alert, as telling its resident needs it."""
+    """The residents with places in one area of an alert, as telling them needs it: per
+    resident the kinds of those places (a home and a school: ["home", "school"]; a place found
+    both by its municipality and by the area's polygon is named twice)."""
 
-    place_id: uuid.UUID
-    resident_id: uuid.UUID
-    kind: str
     area: AreaCover
+    kinds_by_resident: dict[uuid.UUID, list[str]]
 
 
-def _inside(geojson: str, points: Sequence[PlaceSpot] | Sequence[PlacePin]) -> list[bool]:
+def _inside(geojson: str, points: Sequence[PlaceSpot]) -> list[bool]:
     geometry = shape(json.loads(geojson))
     lons = np.fromiter((s.longitude for s in points), float, len(points))
     lats = np.fromiter((s.latitude for s in points), float, len(points))
@@ -76,21 +80,18 @@ async def _exact(
     return run() if total <= _INLINE_TESTS else await asyncio.to_thread(run)
 
 
-async def _exact_pins(candidates: dict[uuid.UUID, tuple[AreaCover, list[PlacePin]]]) -> list[Reach]:
-    """Keep the edge-cell places that really lie in their area's polygon."""
+async def _exact_points(geojson: str, points: PlacePoints) -> list[bool]:
+    """For each point, whether it really lies in the area's polygon."""
 
-    def run() -> list[Reach]:
-        found = []
-        for area, pins in candidates.values():
-            if area.geometry_geojson is None or not pins:
-                continue
-            for pin, inside in zip(pins, _inside(area.geometry_geojson, pins), strict=True):
-                if inside:
-                    found.append(Reach(pin.id, pin.resident_id, pin.kind, area))
-        return found
+    def run() -> list[bool]:
+        geometry = shapely.from_geojson(geojson)
+        lons = np.array(points.longitudes, float)
+        lats = np.array(points.latitudes, float)
+        return [bool(v) for v in shapely.intersects_xy(geometry, lons, lats).tolist()]
 
-    total = sum(len(pins) for _, pins in candidates.values())
-    return run() if total <= _INLINE_TESTS else await asyncio.to_thread(run)
+    if not points.kinds:
+        return []
+    return run() if len(points.kinds) <= _INLINE_TESTS else await asyncio.to_thread(run)
 
 
 def _town_matches(spot: PlaceSpot, town: str) -> bool:
@@ -98,14 +99,14 @@ def _town_matches(spot: PlaceSpot, town: str) -> bool:
 
 
 async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> list[Reach]:
-    """Every place lying in any of these areas (one Reach per place and area).
+    """Every resident with places in these areas: one Reach per area that has any.
 
-    Polygon areas read only what telling residents needs: whose place, what kind, its cell,
-    and the position only in edge cells, where the exact test needs it.
+    Polygon areas read only what telling residents needs: per resident the kinds of their
+    places known to be inside, and positions only for the places the exact test decides.
     """
     by_id = {a.area_id: a for a in areas}
     area_ids = list(by_id)
-    reaches: list[Reach] = []
+    found: dict[uuid.UUID, dict[uuid.UUID, list[str]]] = defaultdict(dict)
 
     links = await repository.municipality_links(session, area_ids)
     towns_by_code: dict[str, list[tuple[uuid.UUID, str]]] = defaultdict(list)
@@ -120,28 +121,35 @@ async def places_in_areas(session: AsyncSession, areas: Sequence[AreaCover]) -> 
             for area_id, town in towns_by_code.get(spot.municipality_code or "", ()):
                 if area_id not in seen and _town_matches(spot, town):
                     seen.add(area_id)
-                    reaches.append(Reach(spot.id, spot.resident_id, spot.kind, by_id[area_id]))
+                    found[area_id].setdefault(spot.resident_id, []).append(spot.kind)
 
-    # cell -> the areas it lies wholly inside / the areas whose edge crosses it
-    interior_of: dict[int, list[AreaCover]] = defaultdict(list)
-    edge_of: dict[int, list[AreaCover]] = defaultdict(list)
+    cells: dict[uuid.UUID, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
     for area_id, cell, interior in await repository.cell_links(session, area_ids):
-        (interior_of if interior else edge_of)[cell].append(by_id[area_id])
-    if interior_of:
-        pins = await residents_service.place_pins_in_cells(
-            session, sorted(interior_of), positions=False
+        cells[area_id][0 if interior else 1].append(cell)
+    for area_id, (inner, edge) in cells.items():
+        geojson = by_id[area_id].geometry_geojson
+        if geojson is None:
+            continue
+        if len(edge) <= _INLINE_REFINE:
+            inside9, outside9 = refine_edge(geojson, edge)
+        else:
+            inside9, outside9 = await asyncio.to_thread(refine_edge, geojson, edge)
+        kinds = await residents_service.place_kinds_in_cells(session, inner, inside9, within7=edge)
+        points = await residents_service.place_points_in_cells(
+            session, edge, except9=inside9 + outside9
         )
-        for pin in pins:
-            for area in interior_of[pin.h3_res7]:
-                reaches.append(Reach(pin.id, pin.resident_id, pin.kind, area))
-    if edge_of:
-        pins = await residents_service.place_pins_in_cells(session, sorted(edge_of), positions=True)
-        edge: dict[uuid.UUID, tuple[AreaCover, list[PlacePin]]] = {}
-        for pin in pins:
-            for area in edge_of[pin.h3_res7]:
-                edge.setdefault(area.area_id, (area, []))[1].append(pin)
-        reaches.extend(await _exact_pins(edge))
-    return reaches
+        inside = await _exact_points(geojson, points)
+        for resident_id, kind, yes in zip(points.resident_ids, points.kinds, inside, strict=True):
+            if yes:
+                kinds.setdefault(resident_id, []).append(kind)
+        if area_id not in found:
+            found[area_id] = kinds
+            continue
+        # An area named by code may carry a polygon too: its residents are found either way.
+        for resident_id, place_kinds in kinds.items():
+            found[area_id].setdefault(resident_id, []).extend(place_kinds)
+    # One mapping per area, not an object per resident: a large area has 200,000 of them.
+    return [Reach(by_id[area_id], residents) for area_id, residents in found.items() if residents]
 
 
 async def areas_at_places(session: AsyncSession, spots: Iterable[PlaceSpot]) -> list[Concern]:

@@ -22,7 +22,7 @@ from ..principal import Principal, PrincipalKind, ResidentRef
 from ..text import clean_kana, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
-from .repository import PlacePin, PlaceSpot
+from .repository import PlacePoints, PlaceSpot
 
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
@@ -387,11 +387,20 @@ async def relocate_places(
     )
 
 
-async def place_pins_in_cells(
-    session: AsyncSession, h3_res7_cells: list[int], *, positions: bool
-) -> list[PlacePin]:
-    """Every place whose H3 res-7 cell is one of these, lean (polygon alert targeting)."""
-    return await repository.pins_in_cells(session, h3_res7_cells, positions=positions)
+async def place_kinds_in_cells(
+    session: AsyncSession, cells7: list[int], cells9: list[int], *, within7: list[int]
+) -> dict[uuid.UUID, list[str]]:
+    """Per resident, the kinds of their places in these res-7 cells, or in these res-9 cells
+    inside ``within7`` (polygon alert targeting: the places known to be inside)."""
+    return await repository.kinds_in_cells(session, cells7, cells9, within7)
+
+
+async def place_points_in_cells(
+    session: AsyncSession, cells7: list[int], *, except9: list[int]
+) -> PlacePoints:
+    """Places in these res-7 cells but in none of ``except9``, with their position (polygon
+    alert targeting: the places left for the exact test)."""
+    return await repository.points_in_cells(session, cells7, except9)
 
 
 async def place_spots_in_municipalities(session: AsyncSession, codes: list[str]) -> list[PlaceSpot]:

@@ -10,7 +10,7 @@ import h3
 import pytest
 from shapely.geometry import shape
 
-from backend.alerts.areas import prepare_areas
+from backend.alerts.areas import prepare_areas, refine_edge
 from backend.alerts.drafts import AlertArea, AreaScheme
 from backend.config import Settings
 from backend.demo import seed_demo
@@ -191,6 +191,52 @@ async def test_places_deep_inside_a_large_area_and_in_two_overlapping_areas_are_
         assert mine["highestLevel"] == 4 and len(mine["places"]) == 1
     empty = (await gql(INBOX, token=outside))["data"]["me"]["notifications"]
     assert empty["edges"] == []
+
+
+def centre_of_a_child(cells: list[int], edge7: set[int]) -> tuple[float, float]:
+    """The centre of the first res-9 cell whose centre lies in one of the edge res-7 cells."""
+    for cell in sorted(cells):
+        at = h3.cell_to_latlng(h3.int_to_str(cell))
+        if h3.str_to_int(h3.latlng_to_cell(*at, 7)) in edge7:
+            return at
+    raise AssertionError("no such res-9 cell")
+
+
+async def test_places_in_edge_cells_are_told_by_their_res9_cell_or_the_exact_test(
+    gql: GraphQLClient, token: Any, staff: str
+) -> None:
+    # given a rectangle sharing the square's east edge, about 1.7 by 1.3 km (no res-7 cell
+    # lies wholly inside it), a home at the centre of a res-9 cell wholly inside it (no exact
+    # test), one just inside the edge (exact test), one in a res-9 cell wholly outside, one
+    # just outside the edge
+    w, s, n = WEST - 0.014, SOUTH - 0.004, NORTH + 0.004
+    rectangle = {
+        "type": "Polygon",
+        "coordinates": [[[w, s], [EAST, s], [EAST, n], [w, n], [w, s]]],
+    }
+    [prepared] = prepare_areas((AlertArea(AreaScheme.GEOMETRY, "rect", geometry=shape(rectangle)),))
+    edge7 = {cell for cell, inside in prepared.cells if not inside}
+    assert edge7 and len(edge7) == len(prepared.cells)
+    assert prepared.geojson is not None
+    inside9, outside9 = refine_edge(prepared.geojson, sorted(edge7))
+    homes = {
+        "res-child-in": centre_of_a_child(inside9, edge7),
+        "res-edge-in": JUST_INSIDE,
+        "res-child-out": centre_of_a_child(outside9, edge7),
+        "res-edge-out": JUST_OUTSIDE,
+    }
+    for subject, at in homes.items():
+        await add_home(gql, token(subject), at)
+    # when staff issue an order for the rectangle
+    body = await gql(ISSUE, {"input": evacuation(areas=[rectangle])}, token=staff)
+    assert body["data"]["issueAlert"]["errors"] == []
+    # then exactly the two homes inside hear of it
+    told = {
+        subject
+        for subject in homes
+        if (await gql(INBOX, token=token(subject)))["data"]["me"]["notifications"]["edges"]
+    }
+    assert told == {"res-child-in", "res-edge-in"}
 
 
 async def test_raising_and_lifting_moves_the_level_and_then_clears_it(
