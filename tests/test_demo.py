@@ -107,6 +107,6 @@ async def test_the_demo_evacuation_order_is_in_the_family_inbox_and_over_their_h
     [note] = [e["node"] for e in data["me"]["notifications"]["edges"]]
     assert note["category"] == "EMERGENCY" and note["bodyJa"].startswith("自宅が避難指示")
     # and Yuki, whose only place (her school) is outside the area, sees her parents' home
-    yuki = (await gql("{ myAlerts { places { familyMemberName } } }", token=token("demo-yuki")))
+    yuki = await gql("{ myAlerts { places { familyMemberName } } }", token=token("demo-yuki"))
     names = sorted(p["familyMemberName"] for p in yuki["data"]["myAlerts"]["places"])
     assert names == ["会津 太郎", "会津 花子"]
