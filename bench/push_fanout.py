@@ -249,6 +249,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         for gateway in args.gateways.split(","):
             env = dict(base_env)
+            cpu_before, workers_cpu, sent = _children_cpu(), 0.0, 0
             if gateway == "fcm":
                 credentials = folder / "service-account.json"
                 fake, fake_url = start_fake(args.fake_processes, credentials)
@@ -260,10 +261,12 @@ async def main(args: argparse.Namespace) -> None:
             # subtracted, so the CPU figures say what each message costs the worker.
             await reset(database, due=False)
             _, _, startup_cpu = await run_workers(database, env, 1, 0, args)
+            workers_cpu += startup_cpu
             for workers in (int(w) for w in args.workers.split(",")):
                 await reset(database)
                 seconds, wall, cpu = await run_workers(database, env, workers, args.messages, args)
                 per_message = max(0.0, cpu - workers * startup_cpu) / args.messages
+                workers_cpu, sent = workers_cpu + cpu, sent + args.messages
                 rows.append((gateway, workers, seconds, per_message))
                 print(
                     f"  {gateway:>3} gateway, {workers} worker(s): {args.messages / seconds:>8,.0f}"
@@ -276,6 +279,9 @@ async def main(args: argparse.Namespace) -> None:
                 fake.terminate()
                 fake.wait(10)
                 fake = None
+                # The fake's processes, reaped: what the server side cost on the same cores.
+                fake_cpu = _children_cpu() - cpu_before - workers_cpu
+                print(f"  fake FCM server CPU {fake_cpu / sent * 1e6:,.0f} us a message")
     finally:
         if fake is not None:
             fake.terminate()

@@ -8,8 +8,10 @@ standalone, in several processes sharing one port:
 
     python -m tests.fake_fcm --port 8599 --processes 2 --credentials /tmp/fake-sa.json
 
-It speaks HTTP/1.1 with keep-alive (httptools parser on raw asyncio), which is all
-firebase-admin's client needs on an http:// URL and cheap enough not to be the bottleneck.
+It speaks HTTP/1.1 with keep-alive (httptools parser on raw asyncio) and HTTP/2 without TLS
+(h2c with prior knowledge, chosen by the connection's first bytes): FCM itself answers over
+HTTP/2, which firebase-admin's client negotiates on https://, and ``notifications/fcm.py``
+asks for h2c on an http:// endpoint so tests and benchmarks take the same path.
 """
 
 from __future__ import annotations
@@ -30,8 +32,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
 import httptools
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -54,6 +60,7 @@ except ImportError:  # pragma: no cover
         return json.dumps(value).encode()
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 STATUS_TEXT = {
     200: "OK",
@@ -174,6 +181,9 @@ class FakeFcm:
     tokens_issued: int = 0
     total: int = 0
     unauthorized: int = 0
+    # Connections by protocol ("HTTP/1.1", "HTTP/2"): FCM sends multiplex over HTTP/2.
+    connections: Counter[str] = field(default_factory=Counter)
+    subscriptions: dict[str, set[str]] = field(default_factory=dict)  # topic -> tokens
     url: str = ""
     _scripts: dict[str, deque[Reply]] = field(default_factory=dict)
     _access_secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
@@ -268,14 +278,18 @@ class FakeFcm:
         return headers.get(b"authorization") == expected
 
     async def handle(
-        self, method: bytes, path: bytes, headers: dict[bytes, bytes], body: bytes
+        self, method: bytes, target: bytes, headers: dict[bytes, bytes], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        path, _, query = target.partition(b"?")
         if method == b"POST" and path == b"/token":
             status, answer = self._issue_token(body)
             return status, {}, _dumps(answer)
         if method == b"GET" and path == b"/_stats":
             total = self._shared_total()
             return 200, {}, _dumps({"received": total, "tokens_issued": self.tokens_issued})
+        registrations = f"/v1/projects/{self.project_id}/registrations/".encode()
+        if method == b"POST" and path.startswith(registrations):
+            return self._subscribe(path[len(registrations) :], query, headers)
         send_path = f"/v1/projects/{self.project_id}/messages:send".encode()
         if method != b"POST" or path != send_path:
             return 404, {}, _dumps({"error": {"code": 404, "status": "NOT_FOUND"}})
@@ -285,7 +299,9 @@ class FakeFcm:
             return 401, {}, _dumps({"error": {"code": 401, "status": "UNAUTHENTICATED"}})
         payload = _loads(body)
         message = payload.get("message", {})
-        token = message.get("token", "")
+        # A topic message is recorded under "/topics/NAME" (FCM fans it out to subscribers).
+        topic = message.get("topic")
+        token = message.get("token") or (f"/topics/{topic}" if topic else "")
         reply = self._reply_for(token)
         # Counted on arrival: a message whose sender dies (or times out) while FCM is slow to
         # answer may still reach the phone, and counts as sent.
@@ -304,6 +320,25 @@ class FakeFcm:
             return reply.status, extra, _dumps(reply.body())
         name = f"projects/{self.project_id}/messages/0:{number}%{os.getpid()}"
         return 200, {}, _dumps({"name": name})
+
+    def _subscribe(
+        self, rest: bytes, query: bytes, headers: dict[bytes, bytes]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """FCM v1 topic management: ``POST registrations/{token}/topicSubscriptions?topic_name=``
+        (firebase-admin 7.7 sends one such request per token)."""
+        if not self._authorized(headers):
+            with self._lock:
+                self.unauthorized += 1
+            return 401, {}, _dumps({"error": {"code": 401, "status": "UNAUTHENTICATED"}})
+        token, _, action = unquote(rest.decode()).partition("/")
+        topic = (parse_qs(query.decode()).get("topic_name") or [""])[0]
+        if action != "topicSubscriptions" or not token or not topic:
+            return 404, {}, _dumps({"error": {"code": 404, "status": "NOT_FOUND"}})
+        with self._lock:
+            self.subscriptions.setdefault(topic, set()).add(token)
+        if self._shared_count is not None:
+            self._shared_count.value += 1
+        return 200, {}, b"{}"
 
     def _shared_total(self) -> int:
         return self.total
@@ -363,6 +398,8 @@ class _Connection(asyncio.Protocol):
             asyncio.Queue()
         )
         self._worker: asyncio.Task[None] | None = None
+        self._first = True
+        self._h2: _H2Session | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -372,8 +409,24 @@ class _Connection(asyncio.Protocol):
         self.transport = None
         if self._worker is not None:
             self._worker.cancel()
+        if self._h2 is not None:
+            self._h2.close()
 
     def data_received(self, data: bytes) -> None:
+        if self._h2 is not None:
+            self._h2.data_received(data)
+            return
+        if self._first and self.transport is not None:
+            self._first = False
+            h2c = data.startswith(H2_PREFACE[:14])  # an HTTP/2 client (prior knowledge)
+            with self.fake._lock:
+                self.fake.connections["HTTP/2" if h2c else "HTTP/1.1"] += 1
+            if h2c:
+                if self._worker is not None:
+                    self._worker.cancel()
+                self._h2 = _H2Session(self.fake, self.transport)
+                self._h2.data_received(data)
+                return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError:
@@ -395,7 +448,7 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         method = self.parser.get_method()
-        path = self._url.split(b"?", 1)[0]
+        path = self._url
         keep_alive = self.parser.should_keep_alive()
         self._queue.put_nowait((method, path, self._headers, b"".join(self._body), keep_alive))
 
@@ -418,6 +471,82 @@ class _Connection(asyncio.Protocol):
             if not keep_alive:
                 self.transport.close()
                 return
+
+
+class _H2Session:
+    """HTTP/2 on one connection: every stream is answered on its own, as it completes."""
+
+    def __init__(self, fake: FakeFcm, transport: asyncio.Transport) -> None:
+        self.fake = fake
+        self.transport = transport
+        config = h2.config.H2Configuration(client_side=False, header_encoding=None)
+        self.conn = h2.connection.H2Connection(config=config)
+        self.conn.initiate_connection()
+        self._streams: dict[int, tuple[dict[bytes, bytes], list[bytes]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._flush()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.conn.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            self._flush()
+            self.transport.close()
+            return
+        for event in events:
+            if isinstance(event, h2.events.RequestReceived):
+                headers = {bytes(k).lower(): bytes(v) for k, v in event.headers or []}
+                self._streams[event.stream_id] = (headers, [])
+            elif isinstance(event, h2.events.DataReceived):
+                if event.stream_id in self._streams and event.data:
+                    self._streams[event.stream_id][1].append(event.data)
+                self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+            elif isinstance(event, h2.events.StreamEnded):
+                self._start(event.stream_id)
+            elif isinstance(event, h2.events.StreamReset):
+                self._streams.pop(event.stream_id, None)
+            elif isinstance(event, h2.events.ConnectionTerminated):
+                self.transport.close()
+        self._flush()
+
+    def _start(self, stream_id: int) -> None:
+        request = self._streams.pop(stream_id, None)
+        if request is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._answer(stream_id, *request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, stream_id: int, headers: dict[bytes, bytes], body: list[bytes]) -> None:
+        method = headers.get(b":method", b"")
+        path = headers.get(b":path", b"")
+        try:
+            status, extra, payload = await self.fake.handle(method, path, headers, b"".join(body))
+        except Exception as exc:  # a broken request: answer 400 like a real server would
+            status, extra, payload = 400, {}, _dumps({"error": str(exc)})
+        if self.transport.is_closing():
+            return  # the client gave up (timeout) or went away
+        response = [
+            (b":status", str(status).encode()),
+            (b"content-type", b"application/json; charset=UTF-8"),
+            (b"content-length", str(len(payload)).encode()),
+            *((k.lower().encode(), v.encode()) for k, v in extra.items()),
+        ]
+        try:
+            self.conn.send_headers(stream_id, response)
+            self.conn.send_data(stream_id, payload, end_stream=True)
+        except h2.exceptions.H2Error:  # the client reset the stream (a timeout) meanwhile
+            return
+        self._flush()
+
+    def _flush(self) -> None:
+        data = self.conn.data_to_send()
+        if data and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
 
 
 def _serve_process(

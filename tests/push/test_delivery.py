@@ -287,6 +287,8 @@ async def test_more_than_one_fcm_call_per_batch(
 
     assert report.sent == 1_100
     assert len(fake.delivered()) == 1_100
+    # as with FCM itself, over one HTTP/2 connection (the token request aside)
+    assert fake.connections["HTTP/2"] == 1
 
 
 async def test_an_expired_lease_lets_another_worker_send(
