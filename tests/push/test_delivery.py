@@ -467,3 +467,31 @@ async def test_emergencies_are_claimed_before_advisories_queued_earlier(db: Data
             session, owner="w", now=now, lease_until=now + timedelta(seconds=30), limit=1
         )
     assert claimed.outbox_id == emergency[0].outbox_id
+
+
+async def test_more_timeouts_than_http2_streams_do_not_wedge_the_connection(
+    fake: FakeFcm, tmp_path: Path
+) -> None:
+    from notifications.gateway import Outcome, PushMessage
+
+    # given FCM answering slower than the client waits, for more requests than one HTTP/2
+    # connection has streams (100): each timed-out stream must be given back
+    fake.default = Reply.ok(delay=0.6)
+    gateway = FcmGateway(
+        credentials_file=fake.write_service_account(tmp_path / "service-account.json"),
+        endpoint=fake.url,
+        timeout_seconds=0.3,
+    )
+
+    def message(i: int) -> PushMessage:
+        return PushMessage(token=f"tok-{i:06d}", title="避難指示", body="本文", data={})
+
+    try:
+        timed_out = await gateway.send([message(i) for i in range(130)])
+        assert {r.outcome for r in timed_out} == {Outcome.RETRY}
+        # when FCM answers in time again, then the same gateway sends at once
+        fake.default = Reply.ok()
+        sent = await gateway.send([message(i) for i in range(130, 140)])
+        assert {r.outcome for r in sent} == {Outcome.SENT}
+    finally:
+        await gateway.aclose()
