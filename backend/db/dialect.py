@@ -50,13 +50,49 @@ async def insert_new(
     """
     if not rows:
         return []
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return await _insert_new_unnest(session, table, rows, index_elements, returning)
     statement = (
-        module.insert(table)
+        sqlite.insert(table)
         .on_conflict_do_nothing(index_elements=index_elements)
         .returning(table.c[returning])
     )
     return list((await session.execute(statement, list(rows))).scalars())
+
+
+async def _insert_new_unnest(
+    session: AsyncSession,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    index_elements: list[str],
+    returning: str,
+) -> list[Any]:
+    """PostgreSQL: the rows as one array per column, inserted with one ``unnest``.
+
+    SQLAlchemy renders a multi-row VALUES clause at ~15 us per value (150 ms for 1,000 inbox
+    rows of ten columns); asyncpg encodes whole arrays in C. Values go through each column
+    type's bind processing first (UTC timestamps, JSON), as SQLAlchemy would do.
+    """
+    connection = await session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = [column for column in table.columns if column.name in rows[0]]
+    arrays: list[list[Any]] = []
+    casts: list[str] = []
+    for index, column in enumerate(columns, start=1):
+        process = column.type._cached_bind_processor(dialect)
+        values = [row[column.name] for row in rows]
+        arrays.append([process(v) for v in values] if process else values)
+        casts.append(f"${index}::{column.type.compile(dialect=dialect)}[]")
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+        f"SELECT * FROM unnest({', '.join(casts)}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in index_elements)}) DO NOTHING "
+        f"RETURNING {quote(returning)}"
+    )
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    return [record[0] for record in await driver.fetch(sql, *arrays)]
 
 
 async def upsert(

@@ -476,11 +476,12 @@ async def test_more_timeouts_than_http2_streams_do_not_wedge_the_connection(
 
     # given FCM answering slower than the client waits, for more requests than one HTTP/2
     # connection has streams (100): each timed-out stream must be given back
-    fake.default = Reply.ok(delay=0.6)
+    # (a timeout of 1 s, not less: answers in time must stay in time on a loaded machine)
+    fake.default = Reply.ok(delay=2.5)
     gateway = FcmGateway(
         credentials_file=fake.write_service_account(tmp_path / "service-account.json"),
         endpoint=fake.url,
-        timeout_seconds=0.3,
+        timeout_seconds=1.0,
     )
 
     def message(i: int) -> PushMessage:
