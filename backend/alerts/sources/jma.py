@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from ...ingest.files import check_size
@@ -199,6 +200,20 @@ class _Telegram:
 
     def source_id(self, part: str) -> str:
         return f"jma:{self.type}:{self.delivery}:{part}"
+
+    def draft(self, part: str, event_key: str, **fields: Any) -> AlertDraft:
+        """A draft of this telegram: the frame every type shares, plus the type's ``fields``."""
+        return AlertDraft(
+            source=AlertSource.JMA,
+            source_id=self.source_id(part),
+            event_key=self.key(event_key),
+            status=self.status,
+            headline_ja=self.headline,
+            issued_at=self.issued_at,
+            issuer=self.issuer,
+            expires_at=self.expires_at,
+            **fields,
+        )
 
     def action(self, default: AlertAction = AlertAction.ISSUE) -> AlertAction:
         if self.info_type == "取消":
@@ -512,22 +527,16 @@ def _weather(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> list[
         kind, severity, level = _warning_kind(code, name)
         of_code = areas[code]
         drafts.append(
-            AlertDraft(
-                source=AlertSource.JMA,
-                source_id=telegram.source_id(code),
-                event_key=telegram.key(f"jma:warning:{pref_code}:{code}"),
+            telegram.draft(
+                code,
+                f"jma:warning:{pref_code}:{code}",
                 kind=kind,
                 action=of_code.action(telegram),
-                status=telegram.status,
-                headline_ja=telegram.headline,
-                issued_at=telegram.issued_at,
                 areas=of_code.all(),
-                issuer=telegram.issuer,
                 type_code=code,
                 title_ja=name,
                 level=level,
                 severity=severity,
-                expires_at=telegram.expires_at,
                 details=_details(telegram, pref_code=pref_code),
             )
         )
@@ -603,21 +612,15 @@ def _landslide(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> lis
             areas.add(area)
             areas.new |= status == "発表"
     return [
-        AlertDraft(
-            source=AlertSource.JMA,
-            source_id=telegram.source_id("landslide"),
-            event_key=telegram.key(f"jma:landslide:{key}"),
+        telegram.draft(
+            "landslide",
+            f"jma:landslide:{key}",
             kind=AlertKind.LANDSLIDE_ALERT,
             action=areas.action(telegram),
-            status=telegram.status,
-            headline_ja=telegram.headline,
-            issued_at=telegram.issued_at,
             areas=areas.all(),
-            issuer=telegram.issuer,
             title_ja=telegram.title,
             level=4,  # 土砂災害警戒情報 is 警戒レベル４相当 (the 2026 レベル４土砂災害危険警報)
             severity=Severity.SEVERE,
-            expires_at=telegram.expires_at,
             body_ja=_body_text(telegram, NS_MET),
             details=_details(
                 telegram,
@@ -670,22 +673,16 @@ def _flood(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> list[Al
         level, Severity.MODERATE
     )
     return [
-        AlertDraft(
-            source=AlertSource.JMA,
-            source_id=telegram.source_id("flood"),
-            event_key=telegram.key(f"jma:flood:{key}"),
+        telegram.draft(
+            "flood",
+            f"jma:flood:{key}",
             kind=AlertKind.FLOOD_FORECAST,
             action=areas.action(telegram),
-            status=telegram.status,
-            headline_ja=telegram.headline,
-            issued_at=telegram.issued_at,
             areas=areas.all(),
-            issuer=telegram.issuer,
             type_code=kind_code,
             title_ja=telegram.title,
             level=None if lifted else min(level, 5),
             severity=Severity.MINOR if lifted else severity,
-            expires_at=telegram.expires_at,
             details=_details(telegram, kind=kind_name, rivers="、".join(r.name for r in rivers)),
         )
     ]
@@ -708,20 +705,14 @@ def _record_rain(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> l
         if element is not None and (area := _area(element, NS_MET, scheme)) is not None:
             areas.add(area)
     return [
-        AlertDraft(
-            source=AlertSource.JMA,
-            source_id=telegram.source_id("record-rain"),
-            event_key=telegram.key(f"jma:record-rain:{key}"),
+        telegram.draft(
+            "record-rain",
+            f"jma:record-rain:{key}",
             kind=AlertKind.RECORD_RAIN,
             action=areas.action(telegram),
-            status=telegram.status,
-            headline_ja=telegram.headline,
-            issued_at=telegram.issued_at,
             areas=areas.all(),
-            issuer=telegram.issuer,
             title_ja=telegram.title,
             severity=Severity.SEVERE,
-            expires_at=telegram.expires_at,
             details=_details(telegram),
         )
     ]
@@ -789,21 +780,15 @@ def _earthquake(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> li
                     areas.add(AlertArea(area.scheme, area.name, area.code, intensity=intensity))
     facts = _hypocentre(None if body is None else body.find(f"{NS_SEIS}Earthquake"))
     return [
-        AlertDraft(
-            source=AlertSource.JMA,
-            source_id=telegram.source_id("earthquake"),
-            event_key=telegram.key(f"jma:earthquake:{key}"),
+        telegram.draft(
+            "earthquake",
+            f"jma:earthquake:{key}",
             kind=AlertKind.EARTHQUAKE,
             action=telegram.action(),
-            status=telegram.status,
-            headline_ja=telegram.headline,
-            issued_at=telegram.issued_at,
             areas=() if telegram.info_type == "取消" else areas.all(),
-            issuer=telegram.issuer,
             title_ja=telegram.title,
             severity=_earthquake_severity(max_intensity),
             intensity=max_intensity,
-            expires_at=telegram.expires_at,
             body_ja=_body_text(telegram, NS_SEIS),
             details=_details(telegram, max_intensity=max_intensity, **facts),
         )
@@ -849,21 +834,15 @@ def _tsunami_warning(telegram: _Telegram, doc: XmlDocument, problems: Problems) 
             continue
         kind, severity = TSUNAMI_KINDS[category]
         drafts.append(
-            AlertDraft(
-                source=AlertSource.JMA,
-                source_id=telegram.source_id(category),
-                event_key=telegram.key(f"jma:tsunami:{key}:{category}"),
+            telegram.draft(
+                category,
+                f"jma:tsunami:{key}:{category}",
                 kind=kind,
                 action=areas.action(telegram),
-                status=telegram.status,
-                headline_ja=telegram.headline,
-                issued_at=telegram.issued_at,
                 areas=areas.all(),
-                issuer=telegram.issuer,
                 type_code=category,
                 title_ja=TSUNAMI_TITLES[category],
                 severity=severity,
-                expires_at=telegram.expires_at,
                 body_ja=_body_text(telegram, NS_SEIS),
                 details=_details(telegram, **facts),
             )
@@ -886,20 +865,14 @@ def _tsunami_info(telegram: _Telegram, doc: XmlDocument, problems: Problems) -> 
         None if telegram.body is None else telegram.body.find(f"{NS_SEIS}Earthquake")
     )
     return [
-        AlertDraft(
-            source=AlertSource.JMA,
-            source_id=telegram.source_id("tsunami-info"),
-            event_key=telegram.key(f"jma:tsunami-info:{key}"),
+        telegram.draft(
+            "tsunami-info",
+            f"jma:tsunami-info:{key}",
             kind=AlertKind.TSUNAMI_INFO,
             action=telegram.action(),
-            status=telegram.status,
-            headline_ja=telegram.headline,
-            issued_at=telegram.issued_at,
             areas=() if telegram.info_type == "取消" else areas.all(),
-            issuer=telegram.issuer,
             title_ja=telegram.title,
             severity=Severity.MINOR if highest is None else TSUNAMI_KINDS[highest][1],
-            expires_at=telegram.expires_at,
             body_ja=_body_text(telegram, NS_SEIS),
             details=_details(
                 telegram,
