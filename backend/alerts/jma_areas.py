@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base
+from ..db.dialect import chunked
 from ..errors import ValidationFailed
 from ..ingest.csv_table import CsvTable, read_csv_table
 from ..ingest.files import read_capped
@@ -255,8 +256,8 @@ async def import_jma_areas(session: AsyncSession, directory: Path) -> JmaAreaImp
         }
         for (scheme, code, municipality), name in sorted(table.rows.items())
     ]
-    for start in range(0, len(values), 1000):
-        await session.execute(insert(JmaAreaMunicipality), values[start : start + 1000])
+    for chunk in chunked(values, 1000):
+        await session.execute(insert(JmaAreaMunicipality), chunk)
     await session.flush()
     return JmaAreaImport(
         areas=table.areas, rows=len(values), replaced=replaced or 0, files=table.files
@@ -296,8 +297,7 @@ async def municipalities_for(
         return found
     if scheme not in TABLE_SCHEMES:
         return found
-    for start in range(0, len(wanted), QUERY_CHUNK):
-        chunk = wanted[start : start + QUERY_CHUNK]
+    for chunk in chunked(wanted, QUERY_CHUNK):
         result = await session.execute(
             select(JmaAreaMunicipality.area_code, JmaAreaMunicipality.municipality_code).where(
                 JmaAreaMunicipality.scheme == scheme.value,

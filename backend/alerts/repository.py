@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
-from ..db.dialect import insert_ignoring_conflicts, table_of
+from ..db.dialect import chunked, insert_ignoring_conflicts, table_of
 from .drafts import AlertStatus
 from .models import (
     Alert,
@@ -22,8 +22,6 @@ from .models import (
     AlertRejection,
     AlertState,
 )
-
-_IN_CHUNK = 900
 
 
 async def receipt(session: AsyncSession, source_id: str) -> AlertReceipt | None:
@@ -82,8 +80,7 @@ async def replace_area_links(
 ) -> None:
     """Set what areas cover: per area, (municipality, town) pairs and (cell, interior) pairs."""
     area_ids = [area_id for area_id, _, _ in links]
-    for start in range(0, len(area_ids), _IN_CHUNK):
-        chunk = area_ids[start : start + _IN_CHUNK]
+    for chunk in chunked(area_ids):
         await session.execute(
             delete(AlertAreaMunicipality).where(AlertAreaMunicipality.area_id.in_(chunk))
         )
@@ -118,8 +115,7 @@ async def municipality_links(
     session: AsyncSession, area_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, str, str]]:
     rows: list[tuple[uuid.UUID, str, str]] = []
-    for start in range(0, len(area_ids), _IN_CHUNK):
-        chunk = list(area_ids[start : start + _IN_CHUNK])
+    for chunk in chunked(area_ids):
         result = await session.execute(
             select(
                 AlertAreaMunicipality.area_id,
@@ -135,8 +131,7 @@ async def cell_links(
     session: AsyncSession, area_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, int, bool]]:
     rows: list[tuple[uuid.UUID, int, bool]] = []
-    for start in range(0, len(area_ids), _IN_CHUNK):
-        chunk = list(area_ids[start : start + _IN_CHUNK])
+    for chunk in chunked(area_ids):
         result = await session.execute(
             select(AlertAreaCell.area_id, AlertAreaCell.h3_res7, AlertAreaCell.interior).where(
                 AlertAreaCell.area_id.in_(chunk)

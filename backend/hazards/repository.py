@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import HazardZone
 
 # Zone geometry can be large; a few hundred rows per INSERT keeps statements moderate.
@@ -92,5 +93,5 @@ async def geometries_meeting_box(
 
 
 async def insert_zones(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), INSERT_CHUNK):
-        await session.execute(insert(HazardZone), list(rows[start : start + INSERT_CHUNK]))
+    for chunk in chunked(rows, INSERT_CHUNK):
+        await session.execute(insert(HazardZone), chunk)

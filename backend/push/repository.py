@@ -8,23 +8,18 @@ VALUES statements under each driver's bind-parameter limit, and RETURNING names 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import insert_new, one_of, table_of
+from ..db.dialect import chunked, insert_new, one_of, table_of
 from .models import Device, Notification, NotificationPreference, OutboxMessage, OutboxState
 
 # Ids per IN (...) list: far below SQLite's 32,766 and asyncpg's 32,767 bind parameters.
 IN_CHUNK = 2000
-
-
-def _chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # --- devices -----------------------------------------------------------------------------
@@ -48,7 +43,7 @@ async def active_device_ids_of_residents(
 ) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(resident id, device id) of every active device of these residents."""
     found: list[tuple[uuid.UUID, uuid.UUID]] = []
-    for chunk in _chunks(resident_ids):
+    for chunk in chunked(resident_ids, IN_CHUNK):
         rows = await session.execute(
             select(Device.resident_id, Device.id).where(
                 one_of(session, Device.resident_id, chunk), Device.active.is_(True)
@@ -61,7 +56,7 @@ async def active_device_ids_of_residents(
 async def deactivate_devices(
     session: AsyncSession, device_ids: Sequence[uuid.UUID], *, reason: str, now: datetime
 ) -> None:
-    for chunk in _chunks(device_ids):
+    for chunk in chunked(device_ids, IN_CHUNK):
         await session.execute(
             update(Device)
             .where(Device.id.in_(chunk))
@@ -77,7 +72,7 @@ async def stale_device_ids(session: AsyncSession, *, seen_before: datetime) -> l
 async def cancel_pending_pushes(session: AsyncSession, device_ids: Sequence[uuid.UUID]) -> int:
     """Mark the devices' waiting outbox rows dead, so no worker claims them any more."""
     cancelled = 0
-    for chunk in _chunks(device_ids):
+    for chunk in chunked(device_ids, IN_CHUNK):
         result = await session.execute(
             update(OutboxMessage)
             .where(
@@ -104,7 +99,7 @@ async def preferences_of(
 ) -> dict[uuid.UUID, tuple[bool, bool, str]]:
     """resident id -> (advisories, city notices, earthquake minimum) for those with a row."""
     found: dict[uuid.UUID, tuple[bool, bool, str]] = {}
-    for chunk in _chunks(resident_ids):
+    for chunk in chunked(resident_ids, IN_CHUNK):
         rows = await session.execute(
             select(
                 NotificationPreference.resident_id,

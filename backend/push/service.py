@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
+from ..db.dialect import chunked
 from ..errors import Checker, LimitExceeded, NotFound, ValidationFailed
 from ..text import clean_text
 from . import repository
@@ -404,8 +405,8 @@ async def notify(
         seen.add(key)
         unique.append((notice, category, intensity))
     inbox = outbox = skipped = 0
-    for start in range(0, len(unique), NOTIFY_CHUNK):
-        written = await _notify_chunk(session, unique[start : start + NOTIFY_CHUNK], now)
+    for chunk in chunked(unique, NOTIFY_CHUNK):
+        written = await _notify_chunk(session, chunk, now)
         inbox += written.inbox_written
         outbox += written.outbox_written
         skipped += written.skipped_by_preference

@@ -22,7 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import fetch_freshly_planned, insert_ignoring_conflicts, one_of, table_of
+from ..db.dialect import (
+    chunked,
+    fetch_freshly_planned,
+    insert_ignoring_conflicts,
+    one_of,
+    table_of,
+)
 from .models import Place, Resident
 
 
@@ -157,10 +163,10 @@ async def set_place_municipalities(
     session: AsyncSession, ids_by_code: Mapping[str | None, Sequence[uuid.UUID]]
 ) -> None:
     for code, ids in ids_by_code.items():
-        for start in range(0, len(ids), _ID_CHUNK):
+        for chunk in chunked(ids, _ID_CHUNK):
             await session.execute(
                 update(Place)
-                .where(Place.id.in_(ids[start : start + _ID_CHUNK]))
+                .where(Place.id.in_(chunk))
                 .values(municipality_code=code)
                 .execution_options(synchronize_session=False)
             )
@@ -172,11 +178,11 @@ async def set_derived_home_municipalities(
     """Set the home municipality of residents who did not choose one; returns how many."""
     updated = 0
     for code, ids in resident_ids_by_code.items():
-        for start in range(0, len(ids), _ID_CHUNK):
+        for chunk in chunked(ids, _ID_CHUNK):
             result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
                 update(Resident)
                 .where(
-                    Resident.id.in_(ids[start : start + _ID_CHUNK]),
+                    Resident.id.in_(chunk),
                     Resident.municipality_chosen.is_(false()),
                     Resident.home_municipality_code.is_distinct_from(code),
                 )
@@ -210,14 +216,11 @@ _SPOT_COLUMNS = (
     Place.municipality_code,
     Place.address,
 )
-# Values per IN list: well under SQLite's and asyncpg's parameter limits.
-_IN_CHUNK = 900
 
 
 async def _spots(session: AsyncSession, column: Any, values: Sequence[Any]) -> list[PlaceSpot]:
     spots: list[PlaceSpot] = []
-    for start in range(0, len(values), _IN_CHUNK):
-        chunk = list(values[start : start + _IN_CHUNK])
+    for chunk in chunked(values):
         rows = await session.execute(select(*_SPOT_COLUMNS).where(column.in_(chunk)))
         spots.extend(PlaceSpot(*row) for row in rows)
     return spots
@@ -257,13 +260,11 @@ async def kinds_in_cells(
         pairs = zip(resident_ids or (), place_kinds or (), strict=True)  # NULL: no row
     else:
         rows: list[tuple[uuid.UUID, str]] = []
-        for start in range(0, len(cells7), _IN_CHUNK):
-            chunk = list(cells7[start : start + _IN_CHUNK])
+        for chunk in chunked(cells7):
             by_cell7 = select(Place.resident_id, Place.kind).where(Place.h3_res7.in_(chunk))
             rows.extend((r, k) for r, k in await session.execute(by_cell7))
         within = set(within7)
-        for start in range(0, len(cells9), _IN_CHUNK):
-            chunk = list(cells9[start : start + _IN_CHUNK])
+        for chunk in chunked(cells9):
             by_cell9 = select(Place.resident_id, Place.kind, Place.h3_res7).where(
                 Place.h3_res9.in_(chunk)
             )
@@ -292,8 +293,7 @@ async def points_in_cells(
         return PlacePoints(*(list(values or ()) for values in row))  # NULL: no row
     excluded_cells = set(except9)
     points = PlacePoints([], [], [], [])
-    for start in range(0, len(cells7), _IN_CHUNK):
-        chunk = list(cells7[start : start + _IN_CHUNK])
+    for chunk in chunked(cells7):
         placed = select(*columns, Place.h3_res9).where(Place.h3_res7.in_(chunk))
         for resident_id, kind, latitude, longitude, cell in await session.execute(placed):
             if cell not in excluded_cells:

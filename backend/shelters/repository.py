@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import upsert
+from ..db.dialect import chunked, upsert
 from ..hazards.types import HazardType
 from .models import HAZARD_COLUMNS, KIND_COLUMNS, Shelter, ShelterSourceId, ShelterStatus
 from .records import ShelterKind
 
-T = TypeVar("T")
 # IN lists are chunked well below the 32,766 bound parameters asyncpg and SQLite allow.
 IN_CHUNK = 1_000
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +56,7 @@ async def get(session: AsyncSession, shelter_id: uuid.UUID) -> Shelter | None:
 
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Shelter]:
     found: list[Shelter] = []
-    for chunk in _chunks(ids, IN_CHUNK):
+    for chunk in chunked(ids, IN_CHUNK):
         found.extend(await session.scalars(select(Shelter).where(Shelter.id.in_(chunk))))
     return found
 
@@ -142,7 +136,7 @@ async def source_ids_matching(
         (ShelterSourceId.common_id, common_ids),
         (ShelterSourceId.facility_key, facility_keys),
     ):
-        for chunk in _chunks(sorted(set(values)), IN_CHUNK):
+        for chunk in chunked(sorted(set(values)), IN_CHUNK):
             for row in await session.scalars(select(ShelterSourceId).where(column.in_(chunk))):
                 found[(row.common_id, row.kind)] = row
     return list(found.values())
@@ -152,7 +146,7 @@ async def source_ids_of(
     session: AsyncSession, shelter_ids: Sequence[uuid.UUID]
 ) -> list[ShelterSourceId]:
     found: list[ShelterSourceId] = []
-    for chunk in _chunks(shelter_ids, IN_CHUNK):
+    for chunk in chunked(shelter_ids, IN_CHUNK):
         statement = select(ShelterSourceId).where(ShelterSourceId.shelter_id.in_(chunk))
         found.extend(await session.scalars(statement))
     return found
@@ -162,7 +156,7 @@ async def rows_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[d
     """Shelter rows as plain dicts (Core, so no stale ORM objects linger after an upsert)."""
     table = Shelter.__table__
     found: list[dict[str, Any]] = []
-    for chunk in _chunks(ids, IN_CHUNK):
+    for chunk in chunked(ids, IN_CHUNK):
         result = await session.execute(select(table).where(table.c.id.in_(chunk)))
         found.extend(dict(row) for row in result.mappings())
     return found
@@ -187,5 +181,5 @@ async def upsert_source_ids(session: AsyncSession, rows: Sequence[dict[str, Any]
 
 
 async def delete_shelters(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
-    for chunk in _chunks(ids, IN_CHUNK):
+    for chunk in chunked(ids, IN_CHUNK):
         await session.execute(delete(Shelter).where(Shelter.id.in_(chunk)))
