@@ -26,7 +26,6 @@ from ..db.base import utcnow
 from ..errors import NotFound, NotPermitted
 from ..family import service as family_service
 from ..municipalities import service as municipality_service
-from ..municipalities.reference import code_from_jma_city_code, normalize_code
 from ..principal import Principal, RequestMeta, Role, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
@@ -110,39 +109,34 @@ def title_en(alert: Alert) -> str:
     return KIND_EN[AlertKind(alert.kind)].capitalize()
 
 
-_JMA_TABLE_SCHEMES = (AreaScheme.JMA_MATOME, AreaScheme.JMA_FIRST, AreaScheme.JMA_PREF)
-
-
 async def _resolve_municipalities(
     session: AsyncSession, areas: Sequence[PreparedArea]
 ) -> dict[str, tuple[list[tuple[str, str]], bool]]:
     """For each area key: the (municipality, town) pairs it covers and whether it resolved.
 
-    JMA areas needing the area table are looked up in one query per scheme.
+    Every code goes through the JMA area lookup, one query per scheme at most: it knows the
+    tables, the wards of a designated city and whole prefectures; a 町丁目 is looked up as
+    the municipality it names.
     """
-    table: dict[str, set[str]] = {}
-    for scheme in _JMA_TABLE_SCHEMES:
-        codes = {p.area.code or "" for p in areas if p.area.scheme is scheme}
-        if codes:
-            found = await jma_areas.municipalities_for(session, scheme, codes)
-            table.update({f"{scheme.value}:{c}": v for c, v in found.items()})
+    codes: dict[AreaScheme, set[str]] = defaultdict(set)
+    for prepared in areas:
+        scheme = prepared.area.scheme
+        if scheme is not AreaScheme.GEOMETRY:
+            lookup = AreaScheme.MUNICIPALITY if scheme is AreaScheme.TOWN else scheme
+            codes[lookup].add(prepared.area.code or "")
+    covered = {
+        scheme: await jma_areas.municipalities_for(session, scheme, wanted)
+        for scheme, wanted in codes.items()
+    }
     resolved: dict[str, tuple[list[tuple[str, str]], bool]] = {}
     for prepared in areas:
         area = prepared.area
-        pairs: list[tuple[str, str]] = []
         if area.scheme is AreaScheme.GEOMETRY:
             resolved[prepared.key] = ([], bool(prepared.cells))
             continue
-        if area.scheme in (AreaScheme.MUNICIPALITY, AreaScheme.TOWN):
-            code = normalize_code(area.code or "")
-            town = area.name if area.scheme is AreaScheme.TOWN else ""
-            pairs = [(code, town)] if code else []
-        elif area.scheme is AreaScheme.JMA_CITY:
-            code = code_from_jma_city_code(area.code or "")
-            pairs = [(code, "")] if code else []
-        elif area.scheme in _JMA_TABLE_SCHEMES:
-            covered = sorted(table.get(f"{area.scheme.value}:{area.code}", set()))
-            pairs = [(c, "") for c in covered]
+        town = area.name if area.scheme is AreaScheme.TOWN else ""
+        lookup = AreaScheme.MUNICIPALITY if area.scheme is AreaScheme.TOWN else area.scheme
+        pairs = [(c, town) for c in sorted(covered[lookup].get(area.code or "", set()))]
         resolved[prepared.key] = (pairs, bool(pairs))
     return resolved
 

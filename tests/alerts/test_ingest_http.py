@@ -249,3 +249,37 @@ async def test_an_alert_past_its_expiry_concerns_nobody_and_leaves_the_feed(
 
     feed = (await relay_http.get("/cap/alerts.atom")).content
     assert cap_feed_entries(feed, "alerts.atom") == []
+
+
+async def test_a_designated_city_code_reaches_homes_located_in_its_wards(
+    relay_http: httpx.AsyncClient, token: Any, session: Any, tmp_path: Path
+) -> None:
+    import json
+
+    # given a home located in 仙台市青葉区 (04101): places are located in wards
+    square = [[140.86, 38.26], [140.88, 38.26], [140.88, 38.28], [140.86, 38.28], [140.86, 38.26]]
+    ward = tmp_path / "04101.json"
+    geometry = {"type": "Polygon", "coordinates": [square]}
+    ward.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": geometry}))
+    await municipality_service.import_boundary(session, ward)
+    await session.commit()
+    gql = GraphQLClient(relay_http)
+    resident = token("res-aoba")
+    home = {"kind": "HOME", "label": "自宅", "latitude": 38.27, "longitude": 140.87}
+    await gql(ADD_HOME, {"input": home}, token=resident)
+    # when a CAP alert names the city as a whole (JIS 041009, 仙台市) and no polygon
+    document = (
+        EVACUATION.replace(b"evacuation-1<", b"evacuation-sendai<")
+        .replace(b"<value>072028</value>", b"<value>041009</value>")
+        .replace(
+            b"<polygon>37.483,139.915 37.483,139.921 37.487,139.921 37.487,139.915 "
+            b"37.483,139.915</polygon>",
+            b"",
+        )
+    )
+    response = await post(relay_http, document, token("relay", client_id=RELAY))
+    assert response.status_code == 200, response.text
+    # then the home in the ward is concerned
+    assert response.json()["alerts"][0]["concernedResidents"] == 1
+    [place] = (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]["places"]
+    assert place["kind"] == "HOME"
