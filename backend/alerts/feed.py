@@ -33,7 +33,9 @@ from .models import Alert, AlertAreaRow, AlertState
 
 MAX_FEED_ALERTS = 500
 _cache_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[object, ...], bytes]] = {}
+# The last feed written and what it was written from. One entry, not one per URL: the URL
+# comes from the request (host, query), and a stranger could otherwise fill memory.
+_cache: list[tuple[tuple[object, ...], bytes]] = []
 
 
 def _areas(
@@ -96,7 +98,7 @@ async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) 
     )
     version = (feed_url, len(alerts), *((a.id, a.version) for a in alerts))
     with _cache_lock:
-        cached = _cache.get(feed_url)
+        cached = _cache[0] if _cache else None
     if cached is not None and cached[0] == version:
         return cached[1]
     rows = await repository.areas_of(session, [a.id for a in alerts])
@@ -126,5 +128,5 @@ async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) 
 
     body = await asyncio.to_thread(build)
     with _cache_lock:
-        _cache[feed_url] = (version, body)
+        _cache[:] = [(version, body)]
     return body

@@ -104,9 +104,10 @@ def alert_router(settings: Settings, database: Database, verifier: TokenVerifier
         db = RequestDatabase(database.new_session())
         try:
             async with db.session() as session:
-                body = await active_alerts_feed(
-                    session, str(request.url), f"kizuna@{request.url.hostname or 'localhost'}"
-                )
+                # The query string is not part of the feed's address.
+                feed_url = str(request.url.replace(query=""))
+                sender = f"kizuna@{request.url.hostname or 'localhost'}"
+                body = await active_alerts_feed(session, feed_url, sender)
         finally:
             await db.close()
         return Response(content=body, media_type="application/atom+xml; charset=utf-8")

@@ -283,3 +283,15 @@ async def test_a_designated_city_code_reaches_homes_located_in_its_wards(
     assert response.json()["alerts"][0]["concernedResidents"] == 1
     [place] = (await gql(MY_ALERTS, token=resident))["data"]["myAlerts"]["places"]
     assert place["kind"] == "HOME"
+
+
+async def test_the_feed_keeps_one_copy_whatever_query_strings_a_stranger_sends(
+    relay_http: httpx.AsyncClient,
+) -> None:
+    from backend.alerts import feed
+
+    for n in range(20):
+        response = await relay_http.get(f"/cap/alerts.atom?n={n}")
+        assert response.status_code == 200
+        assert b'href="http://kizuna.test/cap/alerts.atom"' in response.content
+    assert len(feed._cache) == 1
