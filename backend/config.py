@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # JMA's Atom feed (e.g. https://www.data.jma.go.jp/developer/xml/feed/extra.xml) polled by
     # `kizuna worker` with If-Modified-Since; none polled when unset.
     jma_feed_url: str | None = None
+    # The CAP <sender> of alerts this installation republishes at /cap/alerts.atom: one
+    # stable name, whatever host a request used.
+    cap_sender: str = Field(default="kizuna@localhost", min_length=1, max_length=200)
     # Atom or RSS index feeds of CAP alerts (comma-separated URLs), polled the same way.
     cap_feed_urls: str = ""
     jma_feed_interval_seconds: float = Field(default=60.0, ge=1.0, le=3_600.0)

@@ -33,9 +33,11 @@ from .models import Alert, AlertAreaRow, AlertState
 
 MAX_FEED_ALERTS = 500
 _cache_lock = threading.Lock()
-# The last feed written and what it was written from. One entry, not one per URL: the URL
-# comes from the request (host, query), and a stranger could otherwise fill memory.
+# The last feed written and the alert versions it was written from. Nothing in the feed
+# depends on the request, so a stranger can neither grow this nor force rebuilds.
 _cache: list[tuple[tuple[object, ...], bytes]] = []
+# Relative to wherever the feed is served (RFC 4287 links are IRI references).
+FEED_PATH = "/cap/alerts.atom"
 
 
 def _areas(
@@ -85,7 +87,7 @@ def _draft(alert: Alert, areas: tuple[AlertArea, ...]) -> AlertDraft:
     )
 
 
-async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) -> bytes:
+async def active_alerts_feed(session: AsyncSession, sender: str) -> bytes:
     """The Atom feed of active actual alerts (newest first, at most MAX_FEED_ALERTS)."""
     alerts = await repository.list_alerts(
         session,
@@ -96,7 +98,7 @@ async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) 
         before=None,
         unexpired=True,
     )
-    version = (feed_url, len(alerts), *((a.id, a.version) for a in alerts))
+    version = (sender, len(alerts), *((a.id, a.version) for a in alerts))
     with _cache_lock:
         cached = _cache[0] if _cache else None
     if cached is not None and cached[0] == version:
@@ -124,7 +126,7 @@ async def active_alerts_feed(session: AsyncSession, feed_url: str, sender: str) 
             for alert, draft in drafts
             if draft.areas
         ]  # fmt: skip
-        return atom_feed(entries, f"urn:kizuna:alerts:{sender}", feed_url, updated)
+        return atom_feed(entries, f"urn:kizuna:alerts:{sender}", FEED_PATH, updated)
 
     body = await asyncio.to_thread(build)
     with _cache_lock:

@@ -99,15 +99,12 @@ def alert_router(settings: Settings, database: Database, verifier: TokenVerifier
         )
 
     @router.get("/cap/alerts.atom")
-    async def cap_feed(request: Request) -> Response:
+    async def cap_feed() -> Response:
         """Active alerts as CAP 1.2 in Atom: public information, no sign-in."""
         db = RequestDatabase(database.new_session())
         try:
             async with db.session() as session:
-                # The query string is not part of the feed's address.
-                feed_url = str(request.url.replace(query=""))
-                sender = f"kizuna@{request.url.hostname or 'localhost'}"
-                body = await active_alerts_feed(session, feed_url, sender)
+                body = await active_alerts_feed(session, settings.cap_sender)
         finally:
             await db.close()
         return Response(content=body, media_type="application/atom+xml; charset=utf-8")
