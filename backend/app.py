@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .alerts.http import alert_router
 from .api.context import Context
-from .api.http import KizunaGraphQLRouter
+from .api.http import BearerRejected, KizunaGraphQLRouter, bearer_token
 from .api.schema import build_schema
 from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
@@ -31,20 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kizuna.http")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class BearerRejected(Exception):
-    """The request carried a token we cannot accept."""
-
-
-def _bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise BearerRejected("expected 'Authorization: Bearer <token>'")
-    return token.strip()
 
 
 def create_app(
@@ -82,7 +68,7 @@ def create_app(
     app.state.verifier = verifier
 
     async def get_context(request: Request) -> Context:
-        token = _bearer_token(request)
+        token = bearer_token(request)
         principal = Principal.anonymous()
         if token is not None:
             try:

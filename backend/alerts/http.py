@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from ..api.http import BearerRejected, bearer_token
 from ..api.ids import encode_id
 from ..auth.tokens import AuthenticationError, TokenVerifier
 from ..config import Settings
@@ -44,15 +45,14 @@ def alert_router(settings: Settings, database: Database, verifier: TokenVerifier
 
     @router.post("/alerts/ingest")
     async def ingest(request: Request, format: str | None = None) -> JSONResponse:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request)  # a malformed header: BearerRejected, the app's 401
+        if token is None:
             return _error(401, "UNAUTHENTICATED", "a bearer token is required",
                           "認証トークンが必要です")  # fmt: skip
         try:
-            principal = await verifier.verify(token.strip())
+            principal = await verifier.verify(token)
         except AuthenticationError as exc:
-            return _error(401, "UNAUTHENTICATED", str(exc), "認証トークンが無効です")
+            raise BearerRejected(str(exc)) from exc
         if not principal.is_system_client or principal.client_id not in (
             settings.alert_relay_client_ids
         ):

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
@@ -94,6 +95,21 @@ def error_response(status_code: int, message: str) -> JSONResponse:
         content={"errors": [{"message": message, "extensions": {"code": code}}]},
     )
 
+
+
+class BearerRejected(Exception):
+    """The request carried a token we cannot accept (the app answers 401)."""
+
+
+def bearer_token(request: Request) -> str | None:
+    """The bearer token of a request, None without one; a malformed header is rejected."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise BearerRejected("expected 'Authorization: Bearer <token>'")
+    return token.strip()
 
 class KizunaGraphQLRouter(GraphQLRouter[Any, None]):
     """strawberry's router with strict bodies, JSON errors and orjson-encoded answers."""
