@@ -83,9 +83,18 @@ def child_text(element: Element, name: str) -> str | None:
 
 
 def parse_time(
-    text: str | None, what: str, doc: XmlDocument, element: Element | None, problems: Problems
+    text: str | None,
+    what: str,
+    doc: XmlDocument,
+    element: Element | None,
+    problems: Problems,
+    *,
+    what_ja: str | None = None,
 ) -> datetime | None:
-    """A timezone-aware time from an xs:dateTime with an offset; a problem when it is not one."""
+    """A timezone-aware time from an xs:dateTime with an offset; a problem when it is not one.
+
+    ``what`` names the element in the English message, ``what_ja`` (default ``what``) in the
+    Japanese one."""
     if text is None:
         return None
     try:
@@ -95,8 +104,8 @@ def parse_time(
     if value is None or value.tzinfo is None:
         problems.add(
             doc.line(element) if element is not None else None,
-            f"{what} {text!r} is not a date and time with a UTC offset",
-            f"{what} '{text}' が時差付きの日時ではありません",
+            f"{what} {text!r} is not a date and time with a time zone",
+            f"{what_ja or what}の '{text}' が時差付きの日時ではありません",
         )
         return None
     return value

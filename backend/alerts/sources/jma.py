@@ -42,6 +42,7 @@ from ..drafts import (
     AreaScheme,
     Severity,
 )
+from .common import parse_time
 
 # The largest real telegrams (nationwide 震度 lists, long tsunami information) are ~1 MB.
 MAX_TELEGRAM_BYTES = 4 * 1024 * 1024
@@ -300,21 +301,15 @@ _JA_NAMES = {
 }
 
 
-def _time(
-    doc: XmlDocument, problems: Problems, element: Element | None, raw: str, what: str
+def _head_time(
+    doc: XmlDocument, problems: Problems, head: Element, name: str, raw: str | None
 ) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        problems.add(
-            doc.line(element) if element is not None else None,
-            f"{what} {raw!r} is not a date and time with a time zone",
-            f"{_JA_NAMES.get(what, what)}の {raw!r} が時差付きの日時ではありません",
-        )
+    """A time of the telegram's head (absent: None), read by the one parser of alert times."""
+    if not raw:
         return None
-    return value
+    what = f"Head/{name}"
+    element = head.find(f"{NS_HEAD}{name}")
+    return parse_time(raw, what, doc, element, problems, what_ja=_JA_NAMES[what])
 
 
 def _frame(doc: XmlDocument, problems: Problems) -> _Telegram:
@@ -354,19 +349,9 @@ def _frame(doc: XmlDocument, problems: Problems) -> _Telegram:
             f"ヘッダ部の情報形態 {info_type!r} は 発表・訂正・取消 のいずれでもありません",
         )
     raw_report = _required(doc, problems, head, f"{NS_HEAD}ReportDateTime", "Head/ReportDateTime")
-    issued_at = (
-        _time(
-            doc, problems, head.find(f"{NS_HEAD}ReportDateTime"), raw_report, "Head/ReportDateTime"
-        )
-        if raw_report
-        else None
-    )
+    issued_at = _head_time(doc, problems, head, "ReportDateTime", raw_report)
     raw_valid = _text(head, f"{NS_HEAD}ValidDateTime")
-    expires_at = (
-        _time(doc, problems, head.find(f"{NS_HEAD}ValidDateTime"), raw_valid, "Head/ValidDateTime")
-        if raw_valid
-        else None
-    )
+    expires_at = _head_time(doc, problems, head, "ValidDateTime", raw_valid)
     event_id = " ".join(_text(head, f"{NS_HEAD}EventID").split())
     problems.raise_if_any()
     assert status is not None and issued_at is not None
