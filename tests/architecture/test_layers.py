@@ -20,7 +20,7 @@ DOMAINS = {
 }  # fmt: skip
 FOUNDATION = {
     "api", "auth", "db", "municipalities", "errors", "geo", "config", "text", "principal",
-    "ingest", "observability",
+    "ingest", "observability", "live",
 }  # fmt: skip
 # Modules that put the app together: they may import everything, nothing imports them.
 ASSEMBLY = {"app", "assembly", "cli", "demo", "bootstrap", "api.schema"}
