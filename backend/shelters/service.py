@@ -19,6 +19,7 @@ from ..errors import Checker, NotFound, ValidationFailed
 from ..geo import check_bbox, check_point
 from ..hazards.types import HazardType
 from ..ingest.files import parse_all_off_loop, unique_paths
+from ..live import changed, shelter_topic
 from ..municipalities import service as municipality_service
 from ..principal import Principal, Role
 from . import nearby, repository
@@ -302,4 +303,5 @@ async def update_status(
     shelter.status_updated_at = utcnow()
     shelter.status_updated_by = principal.subject or principal.client_id
     await session.flush()
+    changed(session, shelter_topic(shelter.id))
     return shelter
