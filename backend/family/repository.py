@@ -132,3 +132,10 @@ async def household_counts(
     for resident_id, name, count in (await session.execute(statement)).all():
         result.setdefault(resident_id, []).append((name, int(count)))
     return result
+
+
+async def group_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    statement = select(FamilyMembership.group_id).where(
+        FamilyMembership.resident_id.in_(resident_ids)
+    )
+    return set(await session.scalars(statement))

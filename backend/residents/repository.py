@@ -308,6 +308,15 @@ async def spots_in_municipalities(session: AsyncSession, codes: Sequence[str]) -
     return await _spots(session, Place.municipality_code, codes)
 
 
+async def spots_of_residents_homed_in(
+    session: AsyncSession, codes: Sequence[str]
+) -> list[PlaceSpot]:
+    """Places of residents whose home municipality is one of ``codes`` (wherever they lie)."""
+    homed = select(Resident.id).where(Resident.home_municipality_code.in_(list(codes)))
+    rows = await session.execute(select(*_SPOT_COLUMNS).where(Place.resident_id.in_(homed)))
+    return [PlaceSpot(*row) for row in rows]
+
+
 async def spots_of_residents(
     session: AsyncSession, resident_ids: Sequence[uuid.UUID], kinds: Sequence[str] | None = None
 ) -> list[PlaceSpot]:
