@@ -1,7 +1,8 @@
 """Safety check-in throughput over real HTTP: reportSafety on `kizuna serve --workers 2` + PG.
 
 Run: .venv/bin/python bench/bench_safety_checkins.py [--residents 20000] [--duration 15]
-     [--concurrency 64] [--workers 2] [--paced-rate 0] [--database-url URL] [--statements]
+     [--concurrency 64] [--workers 2] [--paced-rate 0] [--database-url URL]
+     [--in-process-rounds 200]
 
 PostgreSQL only. Without --database-url a scratch database ``kizuna_bench_checkins`` is created
 on 127.0.0.1:5432 (user postgres) and dropped at the end.
@@ -24,8 +25,10 @@ request when the answer arrives):
 4. ``reportSafety`` paced (open loop) at --paced-rate answers/s (default: 70 % of the rate of
    phase 3), latency counted from the moment a request was due, so queueing shows.
 CPU per request: the server (supervisor + workers) and this database's PostgreSQL backends
-from /proc, and this client process (time.process_time). With --statements, the SQL of one
-reportSafety (the same app in this process, counted on the engine) is printed too.
+from /proc, and this client process (time.process_time); PostgreSQL's transactions and new
+sessions from pg_stat_database. Before the server starts, the same app runs in this process
+(httpx ASGI transport) one request at a time: SQL statements per request (counted on the
+engine), CPU per request without contention, and the SQL of one answer.
 """
 
 from __future__ import annotations
@@ -494,7 +497,7 @@ class Requests:
     def screen(self) -> tuple[dict[str, str], bytes, str | None]:
         return self.headers[self._who()], self.my_events, None
 
-    def answer(self) -> tuple[dict[str, str], bytes, str | None]:
+    def answer(self, located: bool | None = None) -> tuple[dict[str, str], bytes, str | None]:
         index = self._who()
         self.answers += 1
         status = self.rng.choices(self.statuses, self.weights)[0]
@@ -503,7 +506,7 @@ class Requests:
             "status": status,
             "idempotencyKey": f"{self.run}-{self.answers}",
         }
-        if self.rng.random() < 0.5:
+        if located if located is not None else self.rng.random() < 0.5:
             lat, lon = self.world.homes[index]
             answer["location"] = {
                 "latitude": lat + self.rng.uniform(-0.0009, 0.0009),
@@ -516,10 +519,19 @@ class Requests:
 # --- statements per request (same app, in this process) ---------------------------------------
 
 
-async def statements_per_request(
-    settings: Settings, url: str, requests: Requests, show: bool
-) -> dict[str, float]:
-    """SQL statements of each request kind, counted on the engine of an in-process app."""
+@dataclass
+class InProcess:
+    """One request kind sent to the app in this process, one at a time."""
+
+    statements: float
+    cpu_ms: float
+    wall_ms: float
+
+
+async def in_process(
+    settings: Settings, url: str, requests: Requests, rounds: int
+) -> dict[str, InProcess]:
+    """SQL statements (counted on the engine) and CPU of each request kind, one at a time."""
     from backend.app import create_app
 
     database = Database.from_url(url)
@@ -530,35 +542,42 @@ async def statements_per_request(
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", record)
     app = create_app(settings, database=database)
-    counts: dict[str, float] = {}
+    found: dict[str, InProcess] = {}
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+            async def send(body: Body) -> None:
+                headers, content, field_name = body()
+                response = await client.post("/graphql", content=content, headers=headers)
+                assert failure(response, field_name) is None, response.text
+
             for name, body in (
                 ("typename", requests.plain),
                 ("screen", requests.screen),
                 ("answer", requests.answer),
             ):
-                for _ in range(3):  # warm: caches of the first request (purposes, boundary)
-                    headers, content, _f = body()
-                    await client.post("/graphql", content=content, headers=headers)
+                for _ in range(10):  # warm: caches of the first request (purposes, boundary)
+                    await send(body)
                 seen.clear()
-                rounds = 20
+                cpu, wall = time.process_time(), time.perf_counter()
                 for _ in range(rounds):
-                    headers, content, field_name = body()
-                    response = await client.post("/graphql", content=content, headers=headers)
-                    assert failure(response, field_name) is None, response.text
-                counts[name] = len(seen) / rounds
-                if show and name == "answer":
-                    seen.clear()
-                    headers, content, _f = body()
-                    await client.post("/graphql", content=content, headers=headers)
-                    print("\nSQL of one reportSafety (with a position):")
-                    for statement in seen:
-                        print("  " + " ".join(statement.split())[:160])
+                    await send(body)
+                found[name] = InProcess(
+                    len(seen) / rounds,
+                    (time.process_time() - cpu) / rounds * 1000,
+                    (time.perf_counter() - wall) / rounds * 1000,
+                )
+            for located in (True, False):
+                seen.clear()
+                await send(lambda located=located: requests.answer(located))
+                where = "with a position" if located else "without a position"
+                print(f"\nSQL of one reportSafety {where} ({len(seen)} statements):")
+                for statement in seen:
+                    print("  " + " ".join(statement.split())[:150])
     finally:
         await database.dispose()
-    return counts
+    return found
 
 
 # --- main ------------------------------------------------------------------------------------
@@ -616,9 +635,9 @@ async def run(url: str, database_name: str, args: argparse.Namespace) -> None:
         flush=True,
     )
     requests = Requests(world, tokens, uuid.uuid4().hex[:8])
-    statements: dict[str, float] = {}
-    if args.statements:
-        statements = await statements_per_request(settings, url, requests, show=True)
+    # Before the server starts, so the two never share the CPUs.
+    alone = await in_process(settings, url, requests, args.in_process_rounds)
+    statements = {name: figures.statements for name, figures in alone.items()}
     phases: list[Phase] = []
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     timeout = httpx.Timeout(60.0, pool=None)
@@ -665,6 +684,16 @@ async def run(url: str, database_name: str, args: argparse.Namespace) -> None:
     print()
     table(phases)
     print(
+        "\nThe same app in this process (httpx ASGI transport), one request at a time, "
+        f"{args.in_process_rounds} of each, before the server started:\n"
+    )
+    print("| request | SQL statements | CPU ms/req (app + client) | wall ms/req |")
+    print("|---|---|---|---|")
+    for name, figures in zip([p.name for p in phases[:3]], alone.values(), strict=True):
+        print(
+            f"| {name} | {figures.statements:.1f} | {figures.cpu_ms:.2f} | {figures.wall_ms:.2f} |"
+        )
+    print(
         f"\nstored: {stored:,} safety_answers rows ({requests.answers:,} answers sent), "
         f"{counted:,} residents with a counting answer"
     )
@@ -702,7 +731,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--database-url", help="postgresql+asyncpg URL of an empty database")
     parser.add_argument(
-        "--statements", action="store_true", help="count (and print) the SQL per request kind"
+        "--in-process-rounds", type=int, default=200, help="requests of each kind in process"
     )
     arguments = parser.parse_args()
     try:
