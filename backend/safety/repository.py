@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db.dialect import chunked, one_of
+from ..db.dialect import chunked, one_of, table_of
 from .models import (
     DisasterEvent,
     DisasterEventMunicipality,
@@ -121,9 +122,13 @@ async def existing_keys(
     return found
 
 
-def _latest_statement(session: AsyncSession) -> Any:
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(SafetyLatest)
+@cache
+def _latest_statement(dialect: str) -> Any:
+    """The upsert of counting answers, built once per dialect: building it (its ``excluded``
+    alias above all) cost about 0.5 ms of CPU per answer, a twentieth of a check-in."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    latest = table_of(SafetyLatest)
+    statement = module.insert(latest)
     excluded = statement.excluded
     columns = (
         "answer_id", "status", "answered_at", "municipality_code", "h3_res9", "latitude",
@@ -133,7 +138,7 @@ def _latest_statement(session: AsyncSession) -> Any:
         index_elements=["event_id", "resident_id"],
         set_={c: getattr(excluded, c) for c in columns},
         # A paper form answered earlier never overrides a newer answer from the app.
-        where=SafetyLatest.answered_at <= excluded.answered_at,
+        where=latest.c.answered_at <= excluded.answered_at,
     )
 
 
@@ -144,8 +149,9 @@ async def add_answers(
     if not answers:
         return
     await session.flush()  # pending ORM rows (a new event) go first
-    await session.execute(insert(SafetyAnswer), list(answers))
-    await session.execute(_latest_statement(session), list(latest))
+    # Core inserts of plain rows: the ORM's bulk path adds nothing here but CPU.
+    await session.execute(insert(table_of(SafetyAnswer)), list(answers))
+    await session.execute(_latest_statement(session.get_bind().dialect.name), list(latest))
 
 
 async def latest_of(

@@ -407,7 +407,7 @@ async def _capacity(
     session: AsyncSession,
     viewer: Viewer,
     subject_id: uuid.UUID,
-    codes: Sequence[str],
+    event: DisasterEvent,
     report: Report,
 ) -> AnsweredBy:
     """In which capacity the viewer answers for ``subject_id``; NotFound when in none."""
@@ -424,6 +424,7 @@ async def _capacity(
         # Staff record paper forms for residents of their municipality, under a stated basis.
         residents = await residents_service.residents_by_ids(session, [subject_id])
         home = residents[0].home_municipality_code if residents else None
+        codes = (await repository.municipalities_of(session, [event.id]))[event.id]
         if home is not None and home in codes and viewer.principal.has_role(home, *STAFF_ROLES):
             return AnsweredBy.STAFF
     raise _person_not_found()
@@ -488,8 +489,7 @@ async def report_safety(
         raise ValidationFailed.at(
             "eventId", "the event is closed", "この災害の安否確認は終了しています"
         )
-    codes = (await repository.municipalities_of(session, [event.id]))[event.id]
-    capacity = await _capacity(session, viewer, subject_id, codes, report)
+    capacity = await _capacity(session, viewer, subject_id, event, report)
     if report.shelter_id is not None:
         await shelters_service.get_shelter(session, report.shelter_id)
     answer = await _store(

@@ -105,13 +105,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('safety_latest', schema=None) as batch_op:
         batch_op.create_index('ix_safety_latest_event_municipality', ['event_id', 'municipality_code', 'status'], unique=False)
-        batch_op.create_index('ix_safety_latest_event_status', ['event_id', 'status'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('safety_latest', schema=None) as batch_op:
-        batch_op.drop_index('ix_safety_latest_event_status')
         batch_op.drop_index('ix_safety_latest_event_municipality')
 
     op.drop_table('safety_latest')
