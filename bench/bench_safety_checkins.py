@@ -38,6 +38,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -606,8 +607,18 @@ def table(phases: list[Phase]) -> None:
 
 
 async def run(url: str, database_name: str, args: argparse.Namespace) -> None:
-    assemble()
+    # The server's data directory (signing key, metrics, its log): removed unless it failed.
     folder = Path(tempfile.mkdtemp(prefix="kizuna-checkins-"))
+    try:
+        await measure_all(url, database_name, args, folder)
+    except BaseException:
+        print(f"the server's log and data directory are kept in {folder}", file=sys.stderr)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+async def measure_all(url: str, database_name: str, args: argparse.Namespace, folder: Path) -> None:
+    assemble()
     settings = Settings(
         data_dir=folder,
         database_url=url,
