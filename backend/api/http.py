@@ -96,7 +96,6 @@ def error_response(status_code: int, message: str) -> JSONResponse:
     )
 
 
-
 class BearerRejected(Exception):
     """The request carried a token we cannot accept (the app answers 401)."""
 
@@ -110,6 +109,7 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise BearerRejected("expected 'Authorization: Bearer <token>'")
     return token.strip()
+
 
 class KizunaGraphQLRouter(GraphQLRouter[Any, None]):
     """strawberry's router with strict bodies, JSON errors and orjson-encoded answers."""
