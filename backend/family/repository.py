@@ -49,12 +49,6 @@ async def membership_by_id(
     )
 
 
-async def membership_row(
-    session: AsyncSession, membership_id: uuid.UUID
-) -> FamilyMembership | None:
-    return await session.get(FamilyMembership, membership_id)
-
-
 async def members_of_groups(
     session: AsyncSession, group_ids: list[uuid.UUID]
 ) -> list[FamilyMembership]:
@@ -113,6 +107,20 @@ async def co_member_ids(
         FamilyMembership.group_id.in_(mine), FamilyMembership.resident_id.in_(candidate_ids)
     )
     return set(await session.scalars(statement))
+
+
+async def member_resident_id(
+    session: AsyncSession, membership_id: uuid.UUID, resident_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The resident of a membership, if that membership's group also has ``resident_id``."""
+    mine = FamilyMembership.__table__.alias("mine")
+    statement = (
+        select(FamilyMembership.resident_id)
+        .join(mine, mine.c.group_id == FamilyMembership.group_id)
+        .where(FamilyMembership.id == membership_id, mine.c.resident_id == resident_id)
+        .limit(1)
+    )
+    return await session.scalar(statement)
 
 
 async def household_counts(
