@@ -46,6 +46,7 @@ async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: i
         "community_safety",
         "plan_support",
         "care_linkage",
+        "shelter_registration",
         "portal_personalization",
     }
     health = next(i for i in catalog["items"] if i["code"] == "health_notes")
@@ -80,9 +81,15 @@ async def test_catalog_says_what_cannot_be_consented_to_yet(gql, token) -> None:
     assert {b["code"]: b["available"] for b in catalog["bundles"]} == {
         "family_safety_basic": False,
         "plan_support_basic": False,
+        "shelter_registration_basic": True,
     }
     # and only relationships someone can confirm are offered (no supporters before plans)
-    assert {r["code"] for r in catalog["relationships"]} == {"family", "community", "city_staff"}
+    assert {r["code"] for r in catalog["relationships"]} == {
+        "family",
+        "community",
+        "city_staff",
+        "shelter_manager",
+    }
     # when a resident tries anyway, nothing is stored and the answer says why
     bearer = token("too-early")
     body = await gql(BUNDLE, {"bundle": "family_safety_basic"}, token=bearer)
