@@ -11,8 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.consent.world import grant
+from tests.shelters.checkin_world import CASTLE, load_shelters, set_status, shelter_ids
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
+TO_MANAGERS = {"kind": "ROLE", "role": "shelter_manager"}
 
 
 def operation(file: str, name: str) -> str:
@@ -153,3 +155,55 @@ async def test_community_roster_statement_count_does_not_grow(gql, token, engine
         body = await gql(roster, {"communityId": large[1]}, token=large[0])
     assert len(body["data"]["communityRoster"]["consentedMembers"]) == 8
     assert len(few) == len(many), (few, many)
+
+
+async def test_shelter_evacuees_screen_statement_count_does_not_grow(  # type: ignore[no-untyped-def]
+    gql, token, engine, session
+) -> None:
+    screen = operation("ShelterEvacuees.graphql", "ShelterEvacuees")
+    check_in = operation("ShelterCheckIn.graphql", "CheckInToShelter")
+    arrival = operation("ShelterEvacuees.graphql", "RecordShelterArrival")
+    await load_shelters(session)
+    ids = await shelter_ids(gql)
+    manager = token("sc-reception", roles=[("shelter_manager", "07202")])
+    small, large = ids["DEMO-07202-001"], ids["DEMO-07202-003"]
+    for shelter_id, size in ((small, 1), (large, 8)):
+        await set_status(gql, manager, shelter_id, status="OPEN")
+        party = {"shelterId": shelter_id, "label": "一家", "partySize": 2}
+        await gql(arrival, {"input": party}, token=manager)
+        for i in range(size):
+            member = token(f"sc-ev-{size}-{i}", name=f"m{i}")
+            await grant(gql, member, "shelter_registration", TO_MANAGERS, ["name", "age"])
+            await gql(check_in, {"input": {"shelterId": shelter_id}}, token=member)
+    for shelter_id in (small, large):
+        await gql(screen, {"shelterId": shelter_id}, token=manager)  # first sign-in work
+    with count_statements(engine) as few:
+        await gql(screen, {"shelterId": small}, token=manager)
+    with count_statements(engine) as many:
+        body = await gql(screen, {"shelterId": large}, token=manager)
+    edges = body["data"]["shelterEvacuees"]["edges"]
+    assert sum(1 for e in edges if e["node"]["person"]) == 8
+    assert len(few) == len(many), (few, many)
+
+
+async def test_nearest_shelters_with_needs_statement_count_does_not_grow(  # type: ignore[no-untyped-def]
+    gql, token, engine, session
+) -> None:
+    nearest = operation("Shelters.graphql", "NearestShelters")
+    post = operation("ShelterNeeds.graphql", "PostShelterNeed")
+    await load_shelters(session)
+    manager = token("sc-needs", roles=[("shelter_manager", "07202")])
+    demo = [i for common_id, i in (await shelter_ids(gql)).items() if common_id[:5] == "DEMO-"]
+    for shelter_id in demo:
+        for text in ("飲料水", "毛布", "配膳の手伝い"):
+            need = {"shelterId": shelter_id, "kind": "SUPPLIES", "textJa": text}
+            body = await gql(post, {"input": need}, token=manager)
+            assert body["data"]["postShelterNeed"]["errors"] == []
+    for first in (1, 5):
+        await gql(nearest, {"near": CASTLE, "first": first})  # warm the nearest-shelter cache
+    with count_statements(engine) as one:
+        await gql(nearest, {"near": CASTLE, "first": 1})
+    with count_statements(engine) as five:
+        body = await gql(nearest, {"near": CASTLE, "first": 5})
+    assert [len(s["needs"]) for s in body["data"]["shelters"]] == [3, 3, 3, 3, 3]
+    assert len(one) == len(five), (one, five)

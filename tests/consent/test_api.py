@@ -6,7 +6,16 @@ import pytest
 
 from backend.consent import catalog_store
 from backend.consent import service as consent_service
-from tests.consent.world import BUNDLE, GRANT, PERSONAL_DATA, REVOKE, TEXT_VERSION, grant, read
+from tests.consent.world import (
+    BUNDLE,
+    GRANT,
+    PERSONAL_DATA,
+    REVOKE,
+    TEXT_VERSION,
+    grant,
+    make_family,
+    read,
+)
 
 HISTORY = """
 { myConsentHistory(first: 50) { edges { node {
@@ -551,31 +560,6 @@ FAMILY_MEMBERS = """
 query($g: ID!) { familyGroup(id: $g) { members { id isMe } } }"""
 
 
-async def _family(gql, token, owner: str, members: list[str]) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """A family group of ``owner`` and ``members``; returns its id and subject -> token."""
-    tokens = {name: token(name, name=name) for name in [owner, *members]}
-    group = await gql(
-        'mutation { createFamilyGroup(input: {name: "家"}) { group { id } } }',
-        token=tokens[owner],
-    )
-    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
-    for member in members:
-        invitation = await gql(
-            "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
-            " { invitation { code } } }",
-            {"g": group_id},
-            token=tokens[owner],
-        )
-        code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
-        await gql(
-            "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c})"
-            " { errors { code } } }",
-            {"c": code},
-            token=tokens[member],
-        )
-    return group_id, tokens
-
-
 async def _member_id(gql, group_id: str, bearer: str, *, me: bool) -> str:  # type: ignore[no-untyped-def]
     body = await gql(FAMILY_MEMBERS, {"g": group_id}, token=bearer)
     return next(m["id"] for m in body["data"]["familyGroup"]["members"] if m["isMe"] is me)
@@ -586,7 +570,7 @@ async def test_sharing_with_a_family_member_by_name_ends_with_the_membership(
     gql, token, how: str
 ) -> None:  # type: ignore[no-untyped-def]
     # given Hanako shares her home with Taro by name, and Taro can read it
-    group_id, tokens = await _family(gql, token, f"nm-hanako-{how}", [f"nm-taro-{how}"])
+    group_id, tokens = await make_family(gql, token, f"nm-hanako-{how}", [f"nm-taro-{how}"])
     hanako, taro = tokens[f"nm-hanako-{how}"], tokens[f"nm-taro-{how}"]
     await gql(
         'mutation { addPlace(input: {kind: HOME, label: "自宅", latitude: 37.49,'
