@@ -59,7 +59,15 @@ class ShelterFilter:
         if self.open_only:
             result.append(Shelter.status == ShelterStatus.OPEN.value)
         if self.exclude_full:
+            # Full by status, or by count even where a manager left the status open.
             result.append(Shelter.status != ShelterStatus.FULL.value)
+            result.append(
+                or_(
+                    Shelter.capacity.is_(None),
+                    Shelter.occupancy.is_(None),
+                    Shelter.occupancy < Shelter.capacity,
+                )
+            )
         if self.municipality_code is not None:
             result.append(Shelter.municipality_code == self.municipality_code)
         return result
