@@ -82,7 +82,14 @@ DEMO_ALERT = Path(__file__).with_name("alerts") / "examples" / "aizu-demo-evacua
 DEMO_COMMUNITY = "門田町デモ町内会（架空）"
 DEMO_COMMUNITY_ITEMS = ("name", "age", "address", "phone")
 DEMO_COMMUNITY_CONSENTING = ("demo-hanako", "demo-taro")
-DEMO_STAFF = (("demo-staff", "city_staff"), ("demo-admin", "city_admin"))
+DEMO_STAFF = (
+    ("demo-staff", "city_staff"),
+    ("demo-admin", "city_admin"),
+    ("demo-reception", "shelter_manager"),
+)
+# Hanako lets the reception of the shelter she stays at see her evacuee-register items
+# (the shelter_registration_basic bundle); Taro and Yuki do not.
+DEMO_SHELTER_REGISTERED = ("demo-hanako",)
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -156,6 +163,10 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
             items=items,
             meta=DEMO_META,
             text_version=TEXT_VERSIONS[purpose],
+        )
+    for subject in DEMO_SHELTER_REGISTERED:
+        await consent_service.grant_bundle(
+            session, residents[subject], bundle_code="shelter_registration_basic", meta=DEMO_META
         )
     for subject, role in DEMO_STAFF:
         await auth_service.grant_role(

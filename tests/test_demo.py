@@ -110,3 +110,51 @@ async def test_the_demo_evacuation_order_is_in_the_family_inbox_and_over_their_h
     yuki = await gql("{ myAlerts { places { familyMemberName } } }", token=token("demo-yuki"))
     names = sorted(p["familyMemberName"] for p in yuki["data"]["myAlerts"]["places"])
     assert names == ["会津 太郎", "会津 花子"]
+
+
+async def test_the_demo_family_fills_the_west_school_as_the_readme_shows(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # given the demo west school (capacity 200), opened by the demo reception with a party of
+    # 198 recorded by hand
+    reception = token("demo-reception")
+    near = "{ shelters(near: {latitude: 37.4952, longitude: 139.9150}, first: 1) { id capacity } }"
+    [school] = (await gql(near))["data"]["shelters"]
+    assert school["capacity"] == 200
+    opened = await gql(
+        "mutation($id: ID!) { updateShelterStatus(input: {id: $id, status: OPEN}) { errors"
+        ' { code } } recordShelterArrival(input: {shelterId: $id, label: "手書き名簿の避難者",'
+        " partySize: 198}) { stay { shelter { occupancy } } errors { code } } }",
+        {"id": school["id"]},
+        token=reception,
+    )
+    assert opened["data"]["recordShelterArrival"]["stay"]["shelter"]["occupancy"] == 198
+    # when Hanako checks in herself, Taro and Yuki
+    hanako = token("demo-hanako")
+    family = await gql("{ me { familyGroups { members { id displayName } } } }", token=hanako)
+    members = {
+        m["displayName"]: m["id"] for m in family["data"]["me"]["familyGroups"][0]["members"]
+    }
+    body = await gql(
+        "mutation($id: ID!, $taro: ID!, $yuki: ID!) {"
+        " me: checkInToShelter(input: {shelterId: $id}) { stay { shelter { status } } }"
+        " taro: checkInToShelter(input: {shelterId: $id, memberId: $taro}) {"
+        " stay { shelter { occupancy status } } }"
+        " yuki: checkInToShelter(input: {shelterId: $id, memberId: $yuki}) { errors { code } } }",
+        {"id": school["id"], "taro": members["会津 太郎"], "yuki": members["会津 ゆき"]},
+        token=hanako,
+    )
+    # then Taro fills it, and Yuki is sent elsewhere
+    assert body["data"]["taro"]["stay"]["shelter"] == {"occupancy": 200, "status": "FULL"}
+    assert body["data"]["yuki"]["errors"] == [{"code": "SHELTER_FULL"}]
+    # and the reception sees Hanako's registration items only (Taro consented to none)
+    listed = await gql(
+        "query($id: ID!) { shelterEvacuees(shelterId: $id) { edges { node { label person {"
+        " items { item value } } } } } }",
+        {"id": school["id"]},
+        token=reception,
+    )
+    nodes = [e["node"] for e in listed["data"]["shelterEvacuees"]["edges"]]
+    assert [n["label"] for n in nodes] == [None, None, "手書き名簿の避難者"]
+    persons = [{i["item"]: i["value"] for i in n["person"]["items"]} for n in nodes if n["person"]]
+    assert [p["name"] for p in persons] == ["会津 花子"]
