@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
 
 
@@ -135,7 +136,8 @@ async def household_counts(
 
 
 async def group_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    statement = select(FamilyMembership.group_id).where(
-        FamilyMembership.resident_id.in_(resident_ids)
-    )
-    return set(await session.scalars(statement))
+    found: set[uuid.UUID] = set()
+    for batch in chunked(resident_ids):
+        statement = select(FamilyMembership.group_id).where(FamilyMembership.resident_id.in_(batch))
+        found.update(await session.scalars(statement))
+    return found

@@ -42,7 +42,7 @@ from ..push import service as push_service
 from ..residents import service as residents_service
 from ..shelters import service as shelters_service
 from ..text import clean_text
-from . import repository
+from . import paper, repository
 from .models import (
     AnsweredBy,
     AnswerSource,
@@ -436,9 +436,7 @@ async def _where(
     code: str | None = None
     cell: int | None = None
     if report.latitude is not None and report.longitude is not None:
-        code = await municipality_service.locate(
-            session, lat=report.latitude, lon=report.longitude
-        )
+        code = await municipality_service.locate(session, lat=report.latitude, lon=report.longitude)
         cell = h3.str_to_int(h3.latlng_to_cell(report.latitude, report.longitude, 9))
     if code is None or cell is None:
         homes = await residents_service.place_spots_of(session, [subject_id], ["home"])
@@ -553,6 +551,98 @@ async def _store(
     await repository.add_answers(session, [_answer_row(answer)], [_latest_row(answer, code, cell)])
     await announce(session, event.id, [subject_id])
     return answer
+
+
+@dataclass(frozen=True, slots=True)
+class PaperImport:
+    stored: int
+    already_stored: int
+    people: int
+
+
+async def import_paper_answers(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    answers: Sequence[paper.PaperAnswer],
+    path: str,
+    legal_basis: str,
+    recorder: str,
+) -> PaperImport:
+    """Store answers collected on paper (all or nothing; a file imported twice stores once)."""
+    checker = Checker()
+    basis = clean_text(
+        checker, "legalBasis", legal_basis, label_ja="法的根拠", max_length=200, required=True
+    )
+    checker.raise_if_any()
+    event = await repository.get_event(session, event_id)
+    if event is None:
+        raise _event_not_found()
+    if event.state != EventState.OPEN.value:
+        raise ValidationFailed.at(
+            "eventId", "the event is closed", "この災害の安否確認は終了しています"
+        )
+    ids = await residents_service.resident_ids_by_subjects(
+        session, list({a.subject for a in answers})
+    )
+    problems = paper.Problems(path, paper.SafetyAnswersRefused)
+    for a in answers:
+        if a.subject not in ids:
+            problems.add(
+                a.line,
+                f"no resident has the regional ID {a.subject!r}",
+                "この地域IDの住民は登録されていません",
+            )
+    problems.raise_if_any()
+    known = await repository.existing_keys(session, recorder, [a.key for a in answers])
+    fresh = list({a.key: a for a in answers if a.key not in known}.values())
+    people = list({ids[a.subject] for a in fresh})
+    homes = {
+        s.resident_id: s for s in await residents_service.place_spots_of(session, people, ["home"])
+    }
+    registered = {
+        r.id: r.home_municipality_code
+        for r in await residents_service.residents_by_ids(session, people)
+    }
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    newest: dict[uuid.UUID, dict[str, Any]] = {}
+    for a in fresh:
+        subject_id = ids[a.subject]
+        answer = SafetyAnswer(
+            id=uuid.uuid4(),
+            event_id=event.id,
+            resident_id=subject_id,
+            status=a.status.value,
+            note=a.note,
+            latitude=a.latitude,
+            longitude=a.longitude,
+            shelter_id=None,
+            answered_by=AnsweredBy.STAFF.value,
+            recorded_by=recorder,
+            legal_basis=basis,
+            source=AnswerSource.PAPER.value,
+            idempotency_key=a.key,
+            answered_at=a.answered_at,
+            recorded_at=now,
+        )
+        rows.append(_answer_row(answer))
+        home = homes.get(subject_id)
+        point = (a.latitude, a.longitude) if a.latitude is not None else None
+        if point is None and home is not None:
+            point = (home.latitude, home.longitude)
+        cell = h3.str_to_int(h3.latlng_to_cell(point[0], point[1], 9)) if point else None
+        code = (home.municipality_code if home else None) or registered.get(subject_id)
+        latest = _latest_row(answer, code, cell)
+        # One statement may not update the same row twice: keep each person's newest.
+        kept = newest.get(subject_id)
+        if kept is None or kept["answered_at"] <= latest["answered_at"]:
+            newest[subject_id] = latest
+    await repository.add_answers(session, rows, list(newest.values()))
+    await announce(session, event.id, people)
+    return PaperImport(
+        stored=len(rows), already_stored=len(answers) - len(fresh), people=len(people)
+    )
 
 
 def _answer_row(answer: SafetyAnswer) -> dict[str, Any]:
