@@ -119,7 +119,8 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
     )
     group_id = group["data"]["createFamilyGroup"]["group"]["id"]
     invitation = await gql(
-        "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g}) { invitation { code } } }",
+        "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+        " { invitation { code } } }",
         {"g": group_id},
         token=tokens["hanako"],
     )
@@ -134,7 +135,7 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
         ("別の町内会", "other-leader", ("other_leader",)),
     ):
         body = await gql(
-            "mutation($n: String!) { createCommunity(input: {municipalityCode: \"07202\", "
+            'mutation($n: String!) { createCommunity(input: {municipalityCode: "07202", '
             "name: $n, kind: TOWN_ASSOCIATION}) { community { id } } }",
             {"n": name},
             token=tokens["staff"],
@@ -168,7 +169,10 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
 async def _open(gql: GraphQLClient, town: Town, **extra: Any) -> str:
     body = await gql(
         OPEN,
-        {"input": {"name": "令和8年豪雨", "municipalityCodes": [AIZU], "hazardType": "FLOOD", **extra}},
+        {
+            "input": {"name": "令和8年豪雨", "municipalityCodes": [AIZU], "hazardType": "FLOOD"}
+            | {k: v for k, v in extra.items()}
+        },
         token=town.tokens["staff"],
     )
     payload = body["data"]["openDisasterEvent"]
@@ -189,7 +193,13 @@ async def test_staff_open_an_event_and_its_residents_see_it(gql: GraphQLClient, 
     # given / when
     body = await gql(
         OPEN,
-        {"input": {"name": "会津地震", "municipalityCodes": ["072028"], "hazardType": "EARTHQUAKE"}},
+        {
+            "input": {
+                "name": "会津地震",
+                "municipalityCodes": ["072028"],
+                "hazardType": "EARTHQUAKE",
+            }
+        },
         token=town.tokens["staff"],
     )
     # then: the check-digit form is accepted, everyone with a place in Aizu is asked
@@ -309,9 +319,7 @@ async def test_bad_answers_get_typed_errors(gql: GraphQLClient, town: Town) -> N
         gql, town.tokens["hanako"], event_id, "SAFE", shelterId="U2hlbHRlcjpub3Bl"
     )
     assert safe_at_shelter["errors"][0]["field"] == "shelterId"
-    unknown = await _report(
-        gql, town.tokens["hanako"], "RGlzYXN0ZXJFdmVudDpiYWQ", "SAFE"
-    )
+    unknown = await _report(gql, town.tokens["hanako"], "RGlzYXN0ZXJFdmVudDpiYWQ", "SAFE")
     assert unknown["errors"][0]["code"] == "NOT_FOUND"
     assert unknown["errors"][0]["field"] == "eventId"
     foreign = await _report(gql, town.tokens["hanako"], town.community_id, "SAFE")
@@ -366,9 +374,7 @@ async def test_family_see_what_each_member_shares(gql: GraphQLClient, town: Town
     reads = [e["node"] for e in log["data"]["myDataAccessLog"]["edges"]]
     assert {"purposeCode": "family_safety", "itemCodes": ["name", "safety_status"]} in reads
     # not a member of the group: nothing at all
-    stranger = await gql(
-        FAMILY, {"g": town.group_id, "e": event_id}, token=town.tokens["stranger"]
-    )
+    stranger = await gql(FAMILY, {"g": town.group_id, "e": event_id}, token=town.tokens["stranger"])
     assert stranger["data"]["familySafety"] is None
 
 
@@ -411,14 +417,10 @@ async def test_family_see_a_shared_location_only_with_consent_until_it_expires(
     assert fields == {"location.longitude", "minutes"}
 
 
-async def test_proxies_answer_only_with_the_persons_consent(
-    gql: GraphQLClient, town: Town
-) -> None:
+async def test_proxies_answer_only_with_the_persons_consent(gql: GraphQLClient, town: Town) -> None:
     event_id = await _open(gql, town)
     # Taro may answer for Hanako (she shares her answers with family)...
-    by_taro = await _report(
-        gql, town.tokens["taro"], event_id, "SAFE", personId=town.ids["hanako"]
-    )
+    by_taro = await _report(gql, town.tokens["taro"], event_id, "SAFE", personId=town.ids["hanako"])
     assert by_taro["errors"] == [] and by_taro["answer"]["answeredBy"] == "FAMILY"
     # ...and the leader heard it at her door
     by_leader = await _report(
@@ -431,9 +433,7 @@ async def test_proxies_answer_only_with_the_persons_consent(
         assert refused["errors"][0]["code"] == "NOT_FOUND", (who, whom)
         assert refused["errors"][0]["field"] == "personId"
     # staff record a paper form for a resident of their city only with a legal basis
-    without = await _report(
-        gql, town.tokens["staff"], event_id, "SAFE", personId=town.ids["jiro"]
-    )
+    without = await _report(gql, town.tokens["staff"], event_id, "SAFE", personId=town.ids["jiro"])
     assert without["errors"][0]["code"] == "NOT_FOUND"
     paper = await _report(
         gql,
@@ -496,9 +496,7 @@ async def test_revoking_consent_hides_the_name_from_the_leader_at_once(
 ) -> None:
     event_id = await _open(gql, town)
     await _report(gql, town.tokens["hanako"], event_id, "SAFE")
-    consents = await gql(
-        "{ myConsents { id purposeCode } }", token=town.tokens["hanako"]
-    )
+    consents = await gql("{ myConsents { id purposeCode } }", token=town.tokens["hanako"])
     community = next(
         c for c in consents["data"]["myConsents"] if c["purposeCode"] == "community_safety"
     )
@@ -542,3 +540,33 @@ async def test_staff_see_the_dashboard_of_their_municipality_only(
     for who in ("staff_other", "hanako", "leader"):
         other = await gql(DASHBOARD, {"e": event_id}, token=town.tokens[who])
         assert other["data"]["safetyDashboard"] is None, who
+
+
+async def test_an_evacuation_order_opens_an_event_for_its_area(
+    gql: GraphQLClient, town: Town
+) -> None:
+    # given an evacuation order (level 4) around Hanako's home only
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[139.92, 37.489], [139.94, 37.489], [139.94, 37.4912],
+                         [139.92, 37.4912], [139.92, 37.489]]],
+    }  # fmt: skip
+    issue = """
+    mutation($input: StaffAlertInput!) { issueAlert(input: $input) { errors { code field } } }"""
+    order = {
+        "municipalityCode": AIZU, "kind": "EVACUATION", "level": 4, "areas": [square],
+        "headlineJa": "一部に避難指示を発令しました。",
+    }  # fmt: skip
+    # when staff issue it (twice: a second order is a second alert and event)
+    body = await gql(issue, {"input": order}, token=town.tokens["staff"])
+    assert body["data"]["issueAlert"]["errors"] == []
+    # then Hanako is asked to answer in an event the alert opened; Taro, outside, is not
+    hanako = (await gql(MY_EVENTS, token=town.tokens["hanako"]))["data"]["myOpenEvents"]
+    assert [e["event"]["name"] for e in hanako] == ["避難指示"]
+    assert (await gql(MY_EVENTS, token=town.tokens["taro"]))["data"]["myOpenEvents"] == []
+    events = await gql("{ disasterEvents { name openedByAlert } }", token=town.tokens["staff"])
+    assert events["data"]["disasterEvents"] == [{"name": "避難指示", "openedByAlert": True}]
+    # a level-3 alert (高齢者等避難) opens none
+    await gql(issue, {"input": {**order, "level": 3}}, token=town.tokens["staff"])
+    again = await gql("{ disasterEvents { name } }", token=town.tokens["staff"])
+    assert len(again["data"]["disasterEvents"]) == 1
