@@ -446,7 +446,9 @@ async def test_community_roster_shows_only_consented_members(gql, token, session
     world = await build_world(gql, token, session)
     # a second member who consented to nothing
     communities = await gql('{ communities(municipalityCode: "07202") { id name } }')
-    community_id = communities["data"]["communities"][0]["id"]
+    community_id = next(
+        c["id"] for c in communities["data"]["communities"] if c["name"] == "東栄町町内会"
+    )
     await gql(
         "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }",
         {"c": community_id},
@@ -464,6 +466,7 @@ async def test_community_roster_shows_only_consented_members(gql, token, session
         "age",
         "address",
         "phone",
+        "safety_status",
     }
     # a plain member (not leader) gets nothing, not even the community's existence
     body = await gql(roster_query, {"c": community_id}, token=world.tokens["self"])
