@@ -430,9 +430,10 @@ async def _capacity(
 
 
 async def _where(
-    session: AsyncSession, subject_id: uuid.UUID, report: Report
+    session: AsyncSession, subject_id: uuid.UUID, report: Report, event_codes: Sequence[str]
 ) -> tuple[str | None, int | None]:
-    """The municipality and res-9 cell an answer counts in: where it was given, else home."""
+    """The municipality and res-9 cell an answer counts in: where it was given, else home,
+    else the event's municipality when it covers only one (so staff never miss an answer)."""
     code: str | None = None
     cell: int | None = None
     if report.latitude is not None and report.longitude is not None:
@@ -448,6 +449,8 @@ async def _where(
         # Places saved before the boundaries were imported know no municipality.
         residents = await residents_service.residents_by_ids(session, [subject_id])
         code = residents[0].home_municipality_code if residents else None
+    if code is None and len(event_codes) == 1:
+        code = event_codes[0]
     return code, cell
 
 
@@ -495,6 +498,7 @@ async def report_safety(
         event,
         subject_id,
         report,
+        codes,
         note=note,
         capacity=capacity,
         recorder=recorder,
@@ -523,13 +527,14 @@ async def _store(
     event: DisasterEvent,
     subject_id: uuid.UUID,
     report: Report,
+    event_codes: Sequence[str],
     *,
     note: str | None,
     capacity: AnsweredBy,
     recorder: str,
     source: AnswerSource,
 ) -> SafetyAnswer:
-    code, cell = await _where(session, subject_id, report)
+    code, cell = await _where(session, subject_id, report, event_codes)
     now = utcnow()
     answer = SafetyAnswer(
         id=uuid.uuid4(),
@@ -582,6 +587,7 @@ async def import_paper_answers(
         raise ValidationFailed.at(
             "eventId", "the event is closed", "この災害の安否確認は終了しています"
         )
+    event_codes = (await repository.municipalities_of(session, [event.id]))[event.id]
     ids = await residents_service.resident_ids_by_subjects(
         session, list({a.subject for a in answers})
     )
@@ -633,6 +639,8 @@ async def import_paper_answers(
             point = (home.latitude, home.longitude)
         cell = h3.str_to_int(h3.latlng_to_cell(point[0], point[1], 9)) if point else None
         code = (home.municipality_code if home else None) or registered.get(subject_id)
+        if code is None and len(event_codes) == 1:
+            code = event_codes[0]
         latest = _latest_row(answer, code, cell)
         # One statement may not update the same row twice: keep each person's newest.
         kept = newest.get(subject_id)
