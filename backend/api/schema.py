@@ -34,6 +34,8 @@ from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
+from ..safety.mutations import SafetyMutations
+from ..safety.queries import SafetyQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from .limits import BoundedValidation, DocumentLimits, ValidationResults
@@ -62,6 +64,7 @@ class Query(
     RoutingQueries,
     PushQueries,
     AlertQueries,
+    SafetyQueries,
 ):
     pass
 
@@ -76,6 +79,7 @@ class Mutation(
     ShelterMutations,
     PushMutations,
     AlertMutations,
+    SafetyMutations,
 ):
     pass
 

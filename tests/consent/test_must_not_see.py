@@ -29,13 +29,15 @@ ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
 EXPECTED: dict[str, dict[str, set[str]]] = {
     # Hanako reads everything of her own, for every purpose
     "self": {code: items for code, items in ALL_ITEMS_OF.items()},
-    # Taro (family): her name and her home
+    # Taro (family): her name, safety answers, home and shared position
     "family": {
-        "family_safety": {"name"},
-        "family_location": {"home_place"},
+        "family_safety": {"name", "safety_status"},
+        "family_location": {"home_place", "current_location"},
     },
     # the town-association leader: what Hanako chose for the community
-    "leader": {"community_safety": {"name", "age", "address", "phone"}},
+    "leader": {"community_safety": {"name", "age", "address", "phone", "safety_status"}},
+    # the leader of another town association of the same city: nothing
+    "other_leader": {},
     # city staff of Hanako's municipality: what she chose for plan support, and (they run
     # the reception of its shelters) what she chose for the shelter she stays at
     "staff_same": {
@@ -60,7 +62,7 @@ CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
 
 @pytest.fixture(scope="module")
 async def module_world(engine, settings, verifier):  # type: ignore[no-untyped-def]
-    """Hanako's world, built once for the whole table (91 cases)."""
+    """Hanako's world, built once for the whole table (98 cases)."""
     async with shared_world(engine, settings, verifier) as (database, api):
         async with database.session() as session:
             world = await build_world(api, token_maker(verifier), session)
