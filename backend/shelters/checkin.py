@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +33,7 @@ from ..auth import service as auth_service
 from ..consent import enforcement
 from ..db.base import utcnow
 from ..db.constraints import conflict_for
-from ..errors import Checker, Conflict, NotFound, NotPermitted, Unauthenticated
+from ..errors import Checker, Conflict, DomainError, NotFound, NotPermitted, Unauthenticated
 from ..family import service as family_service
 from ..live import changed, shelter_topic
 from ..principal import Principal, PrincipalKind, RequestMeta, Viewer
@@ -69,8 +70,15 @@ class Evacuee:
 
 
 @asynccontextmanager
-async def _all_or_nothing(session: AsyncSession) -> AsyncIterator[None]:
-    """A savepoint: a refusal or a lost race undoes this operation's writes only."""
+async def _all_or_nothing(
+    session: AsyncSession, touched: list[Any] | None = None
+) -> AsyncIterator[None]:
+    """A savepoint: a refusal or a lost race undoes this operation's writes only.
+
+    The rows the block's UPDATE ... RETURNING loaded into ``touched`` are read again after
+    such a rollback: SQLAlchemy expires only what its own flushes changed, and the caller's
+    session must not keep the undone values.
+    """
     try:
         async with session.begin_nested():
             yield
@@ -78,7 +86,16 @@ async def _all_or_nothing(session: AsyncSession) -> AsyncIterator[None]:
         conflict = conflict_for(exc)
         if conflict is None:
             raise
+        await _reload(session, touched)
         raise conflict from exc
+    except DomainError:
+        await _reload(session, touched)
+        raise
+
+
+async def _reload(session: AsyncSession, rows: list[Any] | None) -> None:
+    for row in rows or ():
+        await session.refresh(row)
 
 
 async def family_member(
@@ -128,17 +145,18 @@ async def check_in(
     shelter_id: uuid.UUID,
     resident_id: uuid.UUID,
     how: StayMethod = StayMethod.SELF,
-    meta: RequestMeta,
+    meta: RequestMeta | None = None,
     shelter_field: str = "shelterId",
 ) -> Stay:
     """Check a resident (the viewer, or their consenting family member) in at an open shelter
     that is not full; a current stay elsewhere moves here, one here is returned unchanged.
 
-    Someone else's check-in is recorded as PROXY whatever ``how`` says. Refusals are typed:
+    Someone else's check-in is recorded as PROXY whatever ``how`` says; ``meta`` goes into
+    the access log of the family read such a check-in makes. Refusals are typed:
     NotFound (shelter), NotPermitted (proxy), ShelterClosed, ShelterFull, Conflict (a
     concurrent check-in of the same person); each leaves the database as it was.
     """
-    proxy = await _require_resident_or_proxy(session, viewer, resident_id, meta)
+    proxy = await _require_resident_or_proxy(session, viewer, resident_id, meta or RequestMeta())
     shelter = await get_shelter(session, shelter_id, field=shelter_field)
     current = await repository.current_stay_of(session, resident_id)
     if current is not None and current[0].shelter_id == shelter.id:
@@ -171,10 +189,13 @@ async def _arrive(
     field: str,
 ) -> Stay:
     now = utcnow()
-    async with _all_or_nothing(session):
+    touched: list[Any] = []
+    async with _all_or_nothing(session, touched):
         left_stay = None
         if resident_id is not None:
             left_stay = await repository.close_current_stay(session, resident_id, at=now, by=by)
+            if left_stay is not None:
+                touched.append(left_stay)
         stay = ShelterStay(
             id=uuid.uuid4(),
             shelter_id=shelter.id,
@@ -192,6 +213,7 @@ async def _arrive(
         left = None
         if left_stay is not None:
             left = await _count_out(session, left_stay, now, by)
+            touched.append(left)
         counted = await repository.add_people(
             session, shelter.id, party_size, within_capacity=within_capacity, at=now, by=by
         )
