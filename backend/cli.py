@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -217,18 +218,20 @@ async def _run_worker(
         feeds = [settings.jma_feed_url or "", *settings.cap_feed_url_list]
         typer.echo(f"alert feeds polled: {', '.join(f for f in feeds if f)}", err=True)
     try:
-        if once:
+        # Alerts it ingests may change what live views show.
+        async with _broadcasting(settings):
+            if once:
+                if poller.configured:
+                    await poller.poll_once()
+                return await push_worker.drain()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
             if poller.configured:
-                await poller.poll_once()
-            return await push_worker.drain()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        if poller.configured:
-            _totals, _ = await asyncio.gather(push_worker.run(stop), poller.run(stop))
-            return _totals
-        return await push_worker.run(stop)
+                _totals, _ = await asyncio.gather(push_worker.run(stop), poller.run(stop))
+                return _totals
+            return await push_worker.run(stop)
     finally:
         await poller.aclose()
         await gateway.aclose()
@@ -878,33 +881,34 @@ def _ingest_files(paths: list[Path], expect: str) -> None:
         database = Database.from_url(settings.resolved_database_url)
         refused = 0
         try:
-            for path in files:
-                try:
-                    # One byte over the cap is enough for the size check to refuse it.
-                    with path.open("rb") as handle:
-                        data = handle.read(settings.alert_max_document_bytes + 1)
-                except OSError as exc:
-                    typer.secho(f"{path}: cannot read: {exc.strerror}", err=True, fg="red")
-                    refused += 1
-                    continue
-                db = RequestDatabase(database.new_session())
-                try:
-                    report = await ingest_document(
-                        db, settings, data, path.name, via="cli", expect=AlertSource(expect)
-                    )
-                except DomainError as exc:
-                    typer.secho(f"{path}: refused: {exc.message}", err=True, fg="red")
-                    refused += 1
-                    continue
-                finally:
-                    await db.close()
-                for draft, outcome in report.outcomes:
-                    state = "duplicate (ignored)" if outcome.duplicate else draft.action.value
-                    typer.echo(
-                        f"{path.name}: {draft.kind.value} {draft.title_ja or ''} "
-                        f"[{draft.status.value}] {state}; areas {len(draft.areas)}; "
-                        f"{outcome.concerned_residents} resident(s) concerned"
-                    )
+            async with _broadcasting(settings):
+                for path in files:
+                    try:
+                        # One byte over the cap is enough for the size check to refuse it.
+                        with path.open("rb") as handle:
+                            data = handle.read(settings.alert_max_document_bytes + 1)
+                    except OSError as exc:
+                        typer.secho(f"{path}: cannot read: {exc.strerror}", err=True, fg="red")
+                        refused += 1
+                        continue
+                    db = RequestDatabase(database.new_session())
+                    try:
+                        report = await ingest_document(
+                            db, settings, data, path.name, via="cli", expect=AlertSource(expect)
+                        )
+                    except DomainError as exc:
+                        typer.secho(f"{path}: refused: {exc.message}", err=True, fg="red")
+                        refused += 1
+                        continue
+                    finally:
+                        await db.close()
+                    for draft, outcome in report.outcomes:
+                        state = "duplicate (ignored)" if outcome.duplicate else draft.action.value
+                        typer.echo(
+                            f"{path.name}: {draft.kind.value} {draft.title_ja or ''} "
+                            f"[{draft.status.value}] {state}; areas {len(draft.areas)}; "
+                            f"{outcome.concerned_residents} resident(s) concerned"
+                        )
         finally:
             await database.dispose()
         return refused
@@ -935,6 +939,16 @@ def ingest_l_alert(paths: Annotated[list[Path], _FILES_ARGUMENT]) -> None:
     _ingest_files(paths, "l_alert")
 
 
+def _broadcasting(settings: Settings) -> AbstractAsyncContextManager[object]:
+    """Live-update signals of what the command commits reach the viewers of every server
+    (through Redis when KIZUNA_REDIS_URL is set), sent before the command exits."""
+    from . import live
+
+    return live.broadcasting(
+        settings.redis_url, channel_prefix=settings.redis_channel_prefix, listen=False
+    )
+
+
 def _run_in_session(fn):
     """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
     from .db.session import Database
@@ -946,7 +960,7 @@ def _run_in_session(fn):
         await _prepare_database(settings, demo=False)
         database = Database.from_url(settings.resolved_database_url)
         try:
-            async with database.session() as session:
+            async with _broadcasting(settings), database.session() as session:
                 return await fn(session)
         finally:
             await database.dispose()
