@@ -8,7 +8,7 @@ import sys
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -133,23 +133,23 @@ def serve(
             f"sign in for local development: {_command()} dev-token demo-hanako "
             f"(tokens are checked with {settings.dev_signing_key_path})"
         )
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        # A websocket message is a request too (uvicorn's own cap is 16 MiB).
+        "ws_max_size": settings.max_request_bytes,
+    }
     if workers == 1:
         from .app import create_app
 
         app_ = create_app(settings, push_worker=settings.runs_push_worker_in_process)
-        uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(app_, **server_options)
         return
     # Route searches are CPU-bound Python: a burst of requests needs one process per core.
     # Each worker builds its own app (database pool, walk graph) from the same environment.
-    uvicorn.run(
-        "backend.app:create_worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.run("backend.app:create_worker_app", factory=True, workers=workers, **server_options)
 
 
 @app.command()
