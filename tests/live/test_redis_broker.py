@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from backend import live
+from backend import cli, live
+from backend.config import get_settings
 from backend.live import RedisBroker, Subscription
+from tests.cli import fresh_cli_env
 
 
 async def signalled(subscription: Subscription, within: float = 10.0) -> bool:
@@ -120,4 +122,27 @@ async def test_a_command_publishes_what_it_committed_before_it_exits(  # type: i
     ):
         live.changed(session, "shelter:cli")
     # then the server's subscriber hears of it
+    assert await signalled(watching)
+
+
+async def test_what_a_cli_command_commits_reaches_the_servers(  # type: ignore[no-untyped-def]
+    two_brokers, redis_url, channel_prefix, database_url, tmp_path, monkeypatch
+) -> None:
+    server = two_brokers[0]
+    watching = server.subscribe(["shelter:from-cli"])
+    env = await fresh_cli_env(database_url, "live_cli", tmp_path)
+    env |= {"KIZUNA_REDIS_URL": redis_url, "KIZUNA_REDIS_CHANNEL_PREFIX": channel_prefix}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    async def change(session) -> None:  # type: ignore[no-untyped-def]
+        live.changed(session, "shelter:from-cli")
+
+    # when a command's transaction (as `kizuna import shelters` runs one) marks a topic
+    get_settings.cache_clear()
+    try:
+        await asyncio.to_thread(cli._run_in_session, change)
+    finally:
+        get_settings.cache_clear()
+    # then a server's viewer of it is told
     assert await signalled(watching)
