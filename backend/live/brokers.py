@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import Iterable
 from contextlib import suppress
@@ -29,8 +30,11 @@ class Subscription:
         self.topics = topics
         self._broker: InProcessBroker | None = broker
         self._changed = asyncio.Event()
+        # time.monotonic() of the latest signal: a read started after it sees that change.
+        self.signalled_at = time.monotonic()
 
     def signal(self) -> None:
+        self.signalled_at = time.monotonic()
         self._changed.set()
 
     @property

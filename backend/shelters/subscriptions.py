@@ -40,4 +40,6 @@ class ShelterSubscriptions:
                 raise NotFound("shelter", "避難所", field="shelterId") from None
             return ShelterType.from_model(shelter)
 
-        return await live_view(info, read, shelter_topic(shelter_uuid))
+        topic = shelter_topic(shelter_uuid)
+        # Public: every viewer told of a change shares one read of it.
+        return await live_view(info, read, topic, shared=topic)
