@@ -140,6 +140,9 @@ def serve(
         "access_log": False,
         # A websocket message is a request too (uvicorn's own cap is 16 MiB).
         "ws_max_size": settings.max_request_bytes,
+        # Live updates are a few hundred bytes each: compressing every viewer's copy costs
+        # CPU per message and zlib state per connection for next to nothing saved.
+        "ws_per_message_deflate": False,
     }
     if workers == 1:
         from .app import create_app

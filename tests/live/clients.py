@@ -13,6 +13,8 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -82,9 +84,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerProcess:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system; Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def server_process(env: dict[str, str], *args: str) -> Iterator[str]:
-    """`kizuna serve` in a process of its own (database already prepared); yields its URL."""
+def server_process(env: dict[str, str], *args: str) -> Iterator[ServerProcess]:
+    """`kizuna serve` in a process of its own (database already prepared)."""
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KIZUNA_")}
     # A file, not a pipe: a pipe nobody reads would fill up and stall the server.
@@ -121,7 +134,7 @@ def server_process(env: dict[str, str], *args: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not start within 60 s")
                 time.sleep(0.1)
-            yield base_url
+            yield ServerProcess(base_url, process.pid)
         finally:
             process.terminate()
             try:

@@ -44,7 +44,7 @@ def two_servers(
         "KIZUNA_PUSH_WORKER_IN_PROCESS": "false",
     }
     with server_process(env) as first, server_process(env) as second:
-        yield first, second, manager
+        yield first.url, second.url, manager
 
 
 async def test_a_change_through_one_server_reaches_a_viewer_of_the_other(two_servers) -> None:  # type: ignore[no-untyped-def]
