@@ -123,6 +123,13 @@ def serve(
     typer.echo(f"database: {_safe_url(settings)}")
     typer.echo(f"data directory: {settings.data_dir}")
     _echo_road_state(settings)
+    if settings.redis_url:
+        typer.echo(f"live updates: shared through Redis at {_safe_redis_url(settings.redis_url)}")
+    elif workers > 1:
+        _warn(
+            "live updates: KIZUNA_REDIS_URL is not set, so a viewer hears only of changes made "
+            "through the worker process it is connected to"
+        )
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
     if settings.runs_push_worker_in_process:
@@ -974,6 +981,14 @@ def _run_in_session(fn):
         _fail(f"error: {exc.message}")
     except OSError as exc:
         _fail(f"error: {exc}")
+
+
+def _safe_redis_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)  # without the user and password
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _safe_url(settings: Settings) -> str:
