@@ -21,6 +21,7 @@ from backend.auth.tokens import TokenVerifier
 from backend.config import Environment, Settings
 from backend.db.session import Database
 from tests.conftest import token_maker
+from tests.error_contract import check_answer
 from tests.live.clients import (
     SHELTER_OCCUPANCY,
     UPDATE_SHELTER,
@@ -303,6 +304,7 @@ async def test_a_refused_operation_is_a_typed_error_and_the_connection_stays(  #
         assert refused["type"] == "error" and refused["id"] == "bad", refused
         error = refused["payload"][0]
         assert error["message"] != "internal server error"
+        check_answer(document, None, {"errors": refused["payload"]})
         if expected is not None:
             assert error["extensions"]["code"] == expected
             assert error["extensions"]["field"] == "shelterId"
