@@ -19,6 +19,7 @@ from .principal import Principal
 from .residents import service as residents_service
 from .residents import sharing as resident_sharing
 from .residents.models import Resident
+from .safety import sharing as safety_sharing
 
 _lock = threading.Lock()
 _assembled = False
@@ -33,6 +34,7 @@ def assemble() -> None:
         resident_sharing.register(providers)
         family_sharing.register(providers)
         community_sharing.register(providers)
+        safety_sharing.register(providers)
         _assembled = True
 
 

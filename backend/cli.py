@@ -572,6 +572,46 @@ def import_jma_areas(
     )
 
 
+@import_app.command("safety-answers")
+def import_safety_answers(
+    path: Annotated[
+        Path, typer.Argument(help="CSV: subject,status,answered_at[,note,latitude,longitude]")
+    ],
+    event: Annotated[str, typer.Option(help="The disaster event (its id from the API)")],
+    legal_basis: Annotated[
+        str, typer.Option(help="Why staff record these answers, e.g. 災害対策基本法第86条の15")
+    ],
+    recorded_by: Annotated[
+        str, typer.Option(help="Who collected the forms (kept with each answer)")
+    ] = "cli:paper",
+) -> None:
+    """Import safety answers collected on paper (all or nothing; re-importing stores once)."""
+    from .db.base import utcnow
+    from .safety import paper
+    from .safety import service as safety_service
+
+    event_id = paper.event_uuid(event)
+    if event_id is None:
+        _fail(f"error: {event!r} is not a disaster event id")
+
+    async def work(session):
+        answers = await paper.read_answers_file(path, utcnow())
+        return await safety_service.import_paper_answers(
+            session,
+            event_id=event_id,
+            answers=answers,
+            path=str(path),
+            legal_basis=legal_basis,
+            recorder=recorded_by,
+        )
+
+    report = _run_in_session(work)
+    typer.echo(
+        f"imported {report.stored:,} safety answers for {report.people:,} people "
+        f"({report.already_stored:,} already stored)"
+    )
+
+
 @import_app.command("hazards")
 def import_hazards(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     # staff-authored alert needs a second staff member's approval before it is published.
     alert_max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     alert_approval_required: bool = False
+    # An evacuation order (避難指示+) or emergency warning opens a disaster event by itself, so
+    # residents are asked 安否 without waiting for staff.
+    auto_open_events: bool = True
     # System clients (comma-separated OAuth2 client ids) allowed to POST alert documents to
     # /alerts/ingest, e.g. a JMA or L-Alert relay. None may when empty.
     alert_relay_clients: str = ""

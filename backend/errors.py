@@ -43,6 +43,11 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     code = ErrorCode.VALIDATION
 
+    @classmethod
+    def at(cls, field: str, message: str, message_ja: str) -> ValidationFailed:
+        """One problem with one input field."""
+        return cls(message, message_ja, field=field)
+
 
 class NotFound(DomainError):
     """Unknown ids and ids the caller may not see look the same: existence never leaks."""

@@ -15,9 +15,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import DomainError
-from ..principal import Principal, ResidentRef
+from ..principal import Principal, ResidentRef, Viewer
 from .context import KInfo
-from .errors import user_errors
+from .errors import AuthenticationRequired, user_errors
 
 P = TypeVar("P")
 
@@ -51,6 +51,18 @@ async def as_principal(
     """A mutation of any caller, with the staff roles granted to it (services check them)."""
     principal = await info.context.staff_principal()
     return await in_transaction(info, payload, lambda session: work(session, principal))
+
+
+async def as_viewer(
+    info: KInfo,
+    payload: Callable[..., P],
+    work: Callable[[AsyncSession, Viewer], Awaitable[P]],
+) -> P:
+    """A mutation acting on personal data: a signed-in resident or staff member, with roles."""
+    if not info.context.principal.is_resident:
+        raise AuthenticationRequired("a resident sign-in is required")
+    viewer = await info.context.viewer()
+    return await in_transaction(info, payload, lambda session: work(session, viewer))
 
 
 def sent(value: Any, unset: Any) -> Any:

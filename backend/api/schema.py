@@ -38,6 +38,8 @@ from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
+from ..safety.mutations import SafetyMutations
+from ..safety.queries import SafetyQueries
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from ..shelters.subscriptions import ShelterSubscriptions
@@ -68,6 +70,7 @@ class Query(
     RoutingQueries,
     PushQueries,
     AlertQueries,
+    SafetyQueries,
 ):
     pass
 
@@ -82,6 +85,7 @@ class Mutation(
     ShelterMutations,
     PushMutations,
     AlertMutations,
+    SafetyMutations,
 ):
     pass
 

@@ -138,13 +138,7 @@ async def roster(
     Anyone else gets NotFound (a community's members are not public). Each member's data is
     read through consent, which logs the read in the member's access log.
     """
-    if viewer.resident_id is None:
-        raise _not_found()
-    membership = await repository.membership(session, community_id, viewer.resident_id)
-    if membership is None or membership.role != CommunityRole.LEADER.value:
-        raise _not_found()
-    community = await get_community(session, community_id)
-    member_ids = await repository.member_ids(session, community.id)
+    community, member_ids = await members_for_leader(session, viewer, community_id=community_id)
     others = [m for m in member_ids if m != viewer.resident_id]
     results = await enforcement.read_many(
         session, viewer, others, purpose_code=purpose_code, items=None, meta=meta
@@ -155,3 +149,28 @@ async def roster(
         purpose_code=purpose_code,
         consented=[results[m] for m in others if m in results],
     )
+
+
+async def members_for_leader(
+    session: AsyncSession, viewer: Viewer, *, community_id: uuid.UUID
+) -> tuple[Community, list[uuid.UUID]]:
+    """The community and all its member ids, for one of its leaders; NotFound to anyone else."""
+    if viewer.resident_id is None:
+        raise _not_found()
+    membership = await repository.membership(session, community_id, viewer.resident_id)
+    if membership is None or membership.role != CommunityRole.LEADER.value:
+        raise _not_found()
+    community = await get_community(session, community_id)
+    return community, await repository.member_ids(session, community.id)
+
+
+async def community_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The communities any of these residents belong to (whom an update concerns)."""
+    return await repository.community_ids_of(session, resident_ids) if resident_ids else set()
+
+
+async def member_ids_of(
+    session: AsyncSession, community_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Member ids of several communities (a staff tally; not personal data on its own)."""
+    return await repository.member_ids_of(session, community_ids) if community_ids else {}

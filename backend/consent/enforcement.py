@@ -206,3 +206,15 @@ async def read_personal_data(
     if subject_id not in results:
         raise denied
     return results[subject_id]
+
+
+async def readable_items(
+    session: AsyncSession, viewer: Viewer, subject_ids: Sequence[uuid.UUID], *, purpose_code: str
+) -> dict[uuid.UUID, tuple[set[str], set[str]]]:
+    """Per subject, the items of the purpose the viewer may read now and why (the
+    relationships or "person"), without reading them: for deciding whether someone may act
+    for a person (a proxy safety answer). Nothing is read, so nothing is logged."""
+    purpose = await get_purpose(session, purpose_code)
+    others = [s for s in dict.fromkeys(subject_ids) if s != viewer.resident_id]
+    visible = await _visible_items(session, viewer, others, purpose)
+    return {s: (v.items, v.reasons) for s, v in visible.items()}

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "backend.push.models",
     "backend.alerts.jma_areas",
     "backend.alerts.models",
+    "backend.safety.models",
 )
 
 

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
 
 
@@ -132,3 +133,11 @@ async def household_counts(
     for resident_id, name, count in (await session.execute(statement)).all():
         result.setdefault(resident_id, []).append((name, int(count)))
     return result
+
+
+async def group_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for batch in chunked(resident_ids):
+        statement = select(FamilyMembership.group_id).where(FamilyMembership.resident_id.in_(batch))
+        found.update(await session.scalars(statement))
+    return found

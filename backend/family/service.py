@@ -274,3 +274,8 @@ async def promote_member(
     target.role = MemberRole.OWNER.value
     await session.flush()
     return target
+
+
+async def group_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The family groups any of these residents belong to (whom an update concerns)."""
+    return await repository.group_ids_of(session, resident_ids) if resident_ids else set()

@@ -32,6 +32,16 @@ from ..db.dialect import (
 from .models import Place, Resident
 
 
+async def ids_by_subjects(session: AsyncSession, subjects: Sequence[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    for batch in chunked(list(subjects)):
+        rows = await session.execute(
+            select(Resident.subject, Resident.id).where(Resident.subject.in_(batch))
+        )
+        found.update({subject: rid for subject, rid in rows})
+    return found
+
+
 async def by_subject(session: AsyncSession, subject: str) -> Resident | None:
     return await session.scalar(select(Resident).where(Resident.subject == subject))
 
@@ -306,6 +316,15 @@ async def points_in_cells(
 
 async def spots_in_municipalities(session: AsyncSession, codes: Sequence[str]) -> list[PlaceSpot]:
     return await _spots(session, Place.municipality_code, codes)
+
+
+async def spots_of_residents_homed_in(
+    session: AsyncSession, codes: Sequence[str]
+) -> list[PlaceSpot]:
+    """Places of residents whose home municipality is one of ``codes`` (wherever they lie)."""
+    homed = select(Resident.id).where(Resident.home_municipality_code.in_(list(codes)))
+    rows = await session.execute(select(*_SPOT_COLUMNS).where(Place.resident_id.in_(homed)))
+    return [PlaceSpot(*row) for row in rows]
 
 
 async def spots_of_residents(

@@ -307,6 +307,13 @@ async def resident_id_by_subject(session: AsyncSession, subject: str) -> uuid.UU
     return resident.id if resident else None
 
 
+async def resident_ids_by_subjects(
+    session: AsyncSession, subjects: list[str]
+) -> dict[str, uuid.UUID]:
+    """Ids of the residents with these regional-ID subjects (those who have signed in)."""
+    return await repository.ids_by_subjects(session, subjects)
+
+
 async def place_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
     """(municipality code, latitude, longitude) of every saved place (road coverage checks)."""
     return await repository.place_locations(session)
@@ -408,8 +415,21 @@ async def place_spots_in_municipalities(session: AsyncSession, codes: list[str])
     return await repository.spots_in_municipalities(session, codes)
 
 
+async def place_spots_concerning(session: AsyncSession, codes: list[str]) -> list[PlaceSpot]:
+    """Places located in these municipalities, and every place of residents who live there
+    (a place saved before the boundaries were imported knows no municipality)."""
+    located = await repository.spots_in_municipalities(session, codes)
+    homed = await repository.spots_of_residents_homed_in(session, codes)
+    return list({s.id: s for s in [*located, *homed]}.values())
+
+
 async def place_spots_of(
     session: AsyncSession, resident_ids: list[uuid.UUID], kinds: list[str] | None = None
 ) -> list[PlaceSpot]:
     """The places of these residents (optionally of some kinds only), for area checks."""
     return await repository.spots_of_residents(session, resident_ids, kinds)
+
+
+async def resident_counts_by_home(session: AsyncSession, codes: list[str]) -> dict[str, int]:
+    """Registered residents whose home is in each of these municipalities."""
+    return {code: await repository.count_residents_in(session, code) for code in codes}

@@ -20,13 +20,15 @@ ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
 EXPECTED: dict[str, dict[str, set[str]]] = {
     # Hanako reads everything of her own, for every purpose
     "self": {code: items for code, items in ALL_ITEMS_OF.items()},
-    # Taro (family): her name and her home
+    # Taro (family): her name, safety answers, home and shared position
     "family": {
-        "family_safety": {"name"},
-        "family_location": {"home_place"},
+        "family_safety": {"name", "safety_status"},
+        "family_location": {"home_place", "current_location"},
     },
     # the town-association leader: what Hanako chose for the community
-    "leader": {"community_safety": {"name", "age", "address", "phone"}},
+    "leader": {"community_safety": {"name", "age", "address", "phone", "safety_status"}},
+    # the leader of another town association of the same city: nothing
+    "other_leader": {},
     # city staff of Hanako's municipality: what she chose for plan support
     "staff_same": {"plan_support": set(PLAN_STAFF_ITEMS)},
     # a registered care service named in her care-linkage consent

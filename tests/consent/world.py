@@ -91,11 +91,13 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
     hanako = token("hanako", name="はなこ")
     taro = token("taro", name="たろう")
     leader = token("sato-leader", name="佐藤")
+    other_leader = token("ito-leader", name="伊藤")
     tokens: dict[str, str | None] = {
         "self": hanako,
         "family": taro,
         "stranger": token("stranger"),
         "leader": leader,
+        "other_leader": other_leader,
         "staff_same": token("staff-aizu"),
         "staff_other": token("staff-fukushima"),
         "client_with": token("svc-care", client_id="care-app"),
@@ -164,21 +166,43 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         {"c": community_id},
         token=tokens["staff_same"],
     )
+    # another town association of the same city, led by Ito (Hanako is not a member)
+    other = await gql(
+        'mutation { createCommunity(input: {municipalityCode: "07202", name: "西栄町町内会",'
+        " kind: TOWN_ASSOCIATION}) { community { id } errors { code } } }",
+        token=tokens["staff_same"],
+    )
+    other_id = other["data"]["createCommunity"]["community"]["id"]
+    await gql(
+        "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }",
+        {"c": other_id},
+        token=other_leader,
+    )
+    await gql(
+        "mutation($c: ID!) { setCommunityLeader(input: {communityId: $c, subject: "
+        '"ito-leader"}) { errors { code } } }',
+        {"c": other_id},
+        token=tokens["staff_same"],
+    )
 
     # Hanako's consents
     grants: dict[str, Any] = {}
     grants["family_safety"] = await grant(
-        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name"]
+        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name", "safety_status"]
     )
     grants["family_location"] = await grant(
-        gql, hanako, "family_location", {"kind": "ROLE", "role": "family"}, ["home_place"]
+        gql,
+        hanako,
+        "family_location",
+        {"kind": "ROLE", "role": "family"},
+        ["home_place", "current_location"],
     )
     grants["community"] = await grant(
         gql,
         hanako,
         "community_safety",
         {"kind": "ROLE", "role": "community"},
-        ["name", "age", "address", "phone"],
+        ["name", "age", "address", "phone", "safety_status"],
     )
     grants["plan_support"] = await grant(
         gql, hanako, "plan_support", {"kind": "ROLE", "role": "city_staff"}, PLAN_STAFF_ITEMS
