@@ -40,6 +40,7 @@ from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
 from ..safety.mutations import SafetyMutations
 from ..safety.queries import SafetyQueries
+from ..safety.subscriptions import SafetySubscriptions
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from ..shelters.subscriptions import ShelterSubscriptions
@@ -91,7 +92,7 @@ class Mutation(
 
 
 @strawberry.type
-class Subscription(ShelterSubscriptions):
+class Subscription(ShelterSubscriptions, SafetySubscriptions):
     pass
 
 
