@@ -35,7 +35,7 @@ from ..family import service as family_service
 from ..geo import check_point
 from ..hazards.sources import parse_client_polygons
 from ..hazards.types import HazardType
-from ..live import changed, community_topic, family_topic
+from ..live import changed, community_topic, consent_topic, family_topic
 from ..municipalities import service as municipality_service
 from ..principal import Principal, RequestMeta, ResidentRef, Viewer
 from ..push import service as push_service
@@ -956,6 +956,28 @@ async def community_tally(
         tally=Tally.of(counts, len(member_ids)),
         consenting=consenting,
     )
+
+
+async def community_view_topics(
+    session: AsyncSession, viewer: Viewer, *, community_id: uuid.UUID, event_id: uuid.UUID
+) -> list[str]:
+    """What a leader's live tally listens to: its answers, and each member's consents (a
+    revocation must take the name off at once). NotFound for anyone but a leader."""
+    community, member_ids = await communities_service.members_for_leader(
+        session, viewer, community_id=community_id
+    )
+    await get_event(session, event_id)
+    return [community_topic(community.id, event_id), *map(consent_topic, member_ids)]
+
+
+async def family_view_topics(
+    session: AsyncSession, resident: ResidentRef, *, group_id: uuid.UUID, event_id: uuid.UUID
+) -> list[str]:
+    """What a family's live view listens to: its answers and each member's consents."""
+    await family_service.get_group(session, resident, group_id)
+    await get_event(session, event_id)
+    members = await family_service.members_of_groups(session, [group_id])
+    return [family_topic(group_id, event_id), *(consent_topic(m.resident_id) for m in members)]
 
 
 # --- staff dashboard ---------------------------------------------------------------------

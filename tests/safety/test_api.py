@@ -98,15 +98,20 @@ async def _resident(gql: GraphQLClient, bearer: str, name: str, lat: float, lon:
 
 @pytest.fixture
 async def town(gql: GraphQLClient, token: Any) -> Town:
+    return await build_town(gql, token)
+
+
+async def build_town(gql: GraphQLClient, token: Any, suffix: str = "") -> Town:
     """Hanako and Taro (family), Jiro (community member, shares nothing), leader Sato,
-    a leader of another community, staff of Aizu and of Fukushima city."""
+    a leader of another community, staff of Aizu and of Fukushima city. ``suffix`` makes
+    the people and communities of a second town on the same database."""
     tokens = {
-        "hanako": token("hanako"),
-        "taro": token("taro"),
-        "jiro": token("jiro"),
-        "leader": token("sato-leader"),
-        "other_leader": token("other-leader"),
-        "stranger": token("stranger"),
+        "hanako": token(f"hanako{suffix}"),
+        "taro": token(f"taro{suffix}"),
+        "jiro": token(f"jiro{suffix}"),
+        "leader": token(f"sato-leader{suffix}"),
+        "other_leader": token(f"other-leader{suffix}"),
+        "stranger": token(f"stranger{suffix}"),
         "staff": token("staff-aizu", roles=[("city_staff", AIZU)]),
         "staff_other": token("staff-fukushima", roles=[("city_staff", "07201")]),
     }
@@ -131,8 +136,8 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
     )
     communities = []
     for name, leader, members in (
-        ("東栄町町内会", "sato-leader", ("hanako", "jiro", "leader")),
-        ("別の町内会", "other-leader", ("other_leader",)),
+        (f"東栄町町内会{suffix}", f"sato-leader{suffix}", ("hanako", "jiro", "leader")),
+        (f"別の町内会{suffix}", f"other-leader{suffix}", ("other_leader",)),
     ):
         body = await gql(
             'mutation($n: String!) { createCommunity(input: {municipalityCode: "07202", '
