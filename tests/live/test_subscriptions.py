@@ -137,6 +137,33 @@ async def test_a_viewer_sees_the_shelter_now_and_after_each_change(  # type: ign
         assert (await update_of(ws, "2"))["occupancy"] == 1
 
 
+async def test_check_ins_and_check_outs_reach_the_shelters_viewers(  # type: ignore[no-untyped-def]
+    server, http, manager, shelters, verifier: TokenVerifier
+) -> None:
+    resident = token_maker(verifier)("live-evacuee")
+    check_in = (
+        "mutation($s: ID!) { checkInToShelter(input: {shelterId: $s})"
+        " { stay { id } errors { code } } }"
+    )
+    check_out = "mutation { checkOutOfShelter(input: {}) { stay { id } errors { code } } }"
+    headers = {"Authorization": f"Bearer {resident}"}
+    async with graphql_websocket(server) as ws:
+        await ws.init()
+        # given a viewer of an open shelter with nobody in it
+        await set_occupancy(http, manager, shelters[1], 0)
+        await watch(ws, "1", shelters[1])
+        # when a resident checks in, and then out
+        answer = await http.post(
+            "/graphql", json={"query": check_in, "variables": {"s": shelters[1]}}, headers=headers
+        )
+        assert answer.json()["data"]["checkInToShelter"]["errors"] == [], answer.text
+        # then the viewer sees each count
+        assert (await update_of(ws, "1"))["occupancy"] == 1
+        answer = await http.post("/graphql", json={"query": check_out}, headers=headers)
+        assert answer.json()["data"]["checkOutOfShelter"]["errors"] == [], answer.text
+        assert (await update_of(ws, "1"))["occupancy"] == 0
+
+
 async def test_a_burst_of_changes_ends_with_the_last_state(  # type: ignore[no-untyped-def]
     server, http, manager, shelters
 ) -> None:
