@@ -40,7 +40,9 @@ from ..municipalities import service as municipality_service
 from ..principal import Principal, RequestMeta, ResidentRef, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
+from ..shelters import checkin as shelter_checkin
 from ..shelters import service as shelters_service
+from ..shelters.errors import ShelterFull
 from ..text import clean_text
 from . import paper, repository
 from .models import (
@@ -371,6 +373,8 @@ class Reported:
     answer: SafetyAnswer
     # True when the idempotency key named an answer already stored (a retried request).
     replayed: bool = False
+    # Whether the answer also checked the person in at its shelter (occupancy counts them).
+    checked_in: bool = False
 
 
 def _check_report(checker: Checker, report: Report, prefix: str = "") -> str | None:
@@ -460,8 +464,10 @@ async def report_safety(
     report: Report,
     *,
     source: AnswerSource = AnswerSource.APP,
+    meta: RequestMeta | None = None,
 ) -> Reported:
-    """Record a safety answer for oneself, or for someone one may answer for."""
+    """Record a safety answer for oneself, or for someone one may answer for; "evacuated to
+    shelter X" by the person or their family also checks them in at X."""
     recorder = viewer.principal.subject or viewer.principal.client_id or ""
     checker = Checker()
     note = _check_report(checker, report)
@@ -491,8 +497,9 @@ async def report_safety(
         )
     codes = (await repository.municipalities_of(session, [event.id]))[event.id]
     capacity = await _capacity(session, viewer, subject_id, codes, report)
+    checked_in = False
     if report.shelter_id is not None:
-        await shelters_service.get_shelter(session, report.shelter_id)
+        checked_in = await _check_in(session, viewer, subject_id, report, capacity, meta)
     answer = await _store(
         session,
         event,
@@ -504,7 +511,36 @@ async def report_safety(
         recorder=recorder,
         source=source,
     )
-    return Reported(answer)
+    return Reported(answer, checked_in=checked_in)
+
+
+async def _check_in(
+    session: AsyncSession,
+    viewer: Viewer,
+    subject_id: uuid.UUID,
+    report: Report,
+    capacity: AnsweredBy,
+    meta: RequestMeta | None,
+) -> bool:
+    """Check the person in at the shelter they reported; a full shelter keeps the answer
+    (they are there, or on their way) but not the place; a closed one refuses both."""
+    assert report.shelter_id is not None
+    if capacity not in (AnsweredBy.SELF, AnsweredBy.FAMILY):
+        # A leader or staff member relays where someone is: the reception counts arrivals.
+        await shelters_service.get_shelter(session, report.shelter_id)
+        return False
+    try:
+        await shelter_checkin.check_in(
+            session,
+            viewer,
+            shelter_id=report.shelter_id,
+            resident_id=subject_id,
+            meta=meta,
+            shelter_field="shelterId",
+        )
+    except ShelterFull:
+        return False
+    return True
 
 
 def _same_answer(existing: SafetyAnswer, report: Report, subject_id: uuid.UUID) -> SafetyAnswer:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import GraphQLClient
 from tests.consent.world import ADD_PLACE, PROFILE, grant
+from tests.shelters.checkin_world import load_shelters, my_stay, set_status, shelter, shelter_ids
 
 OPEN = """
 mutation($input: OpenDisasterEventInput!) {
@@ -28,7 +29,7 @@ REPORT = """
 mutation($input: ReportSafetyInput!) {
   reportSafety(input: $input) {
     answer { id status note answeredBy source position { latitude longitude } }
-    replayed
+    replayed checkedInToShelter
     errors { code field message messageJa }
   }
 }"""
@@ -114,6 +115,7 @@ async def build_town(gql: GraphQLClient, token: Any, suffix: str = "") -> Town:
         "stranger": token(f"stranger{suffix}"),
         "staff": token("staff-aizu", roles=[("city_staff", AIZU)]),
         "staff_other": token("staff-fukushima", roles=[("city_staff", "07201")]),
+        "manager": token(f"reception{suffix}", roles=[("shelter_manager", AIZU)]),
     }
     ids = {}
     for i, who in enumerate(("hanako", "taro", "jiro", "leader", "other_leader", "stranger")):
@@ -575,3 +577,44 @@ async def test_an_evacuation_order_opens_an_event_for_its_area(
     await gql(issue, {"input": {**order, "level": 3}}, token=town.tokens["staff"])
     again = await gql("{ disasterEvents { name } }", token=town.tokens["staff"])
     assert len(again["data"]["disasterEvents"]) == 1
+
+
+async def test_evacuated_to_a_shelter_checks_in_there_and_a_full_one_keeps_the_answer(
+    gql: GraphQLClient, town: Town, session: Any
+) -> None:
+    # given two open demo shelters, the second with room for nobody more
+    await load_shelters(session)
+    ids = await shelter_ids(gql)
+    manager = town.tokens["manager"]
+    school, gym = ids["DEMO-07202-001"], ids["DEMO-07202-003"]
+    await set_status(gql, manager, school, status="OPEN")
+    await set_status(gql, manager, gym, status="OPEN", capacity=0)
+    event_id = await _open(gql, town)
+    # when Hanako answers that she is at the school
+    at_school = await _report(
+        gql, town.tokens["hanako"], event_id, "EVACUATED_TO_SHELTER", shelterId=school
+    )
+    # then she is checked in there and counted
+    assert at_school["errors"] == [] and at_school["checkedInToShelter"] is True
+    assert (await my_stay(gql, town.tokens["hanako"]))["shelter"]["id"] == school
+    assert (await shelter(gql, school))["occupancy"] == 1
+    # Taro answers for her that she moved to the full gym: the answer counts, the place not
+    moved = await _report(
+        gql, town.tokens["taro"], event_id, "EVACUATED_TO_SHELTER",
+        personId=town.ids["hanako"], shelterId=gym,
+    )  # fmt: skip
+    assert moved["errors"] == [] and moved["checkedInToShelter"] is False
+    assert (await shelter(gql, gym))["occupancy"] in (0, None)
+    # a leader relaying where someone is does not check them in (the reception counts)
+    relayed = await _report(
+        gql, town.tokens["leader"], event_id, "EVACUATED_TO_SHELTER",
+        personId=town.ids["hanako"], shelterId=school,
+    )  # fmt: skip
+    assert relayed["checkedInToShelter"] is False and relayed["errors"] == []
+    # a closed shelter refuses the answer that names it
+    await set_status(gql, manager, school, status="CLOSED")
+    closed = await _report(
+        gql, town.tokens["jiro"], event_id, "EVACUATED_TO_SHELTER", shelterId=school
+    )
+    assert closed["errors"][0]["code"] == "SHELTER_CLOSED"
+    assert closed["errors"][0]["field"] == "shelterId"
