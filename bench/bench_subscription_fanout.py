@@ -1,7 +1,7 @@
 """Live-update fan-out: N websocket viewers of one view, one change, every update delivered.
 
 Run: .venv/bin/python bench/bench_subscription_fanout.py [--subscribers 1000] [--baseline 10]
-     [--changes 5] [--processes 1|2|both] [--scenario shelter]
+     [--changes 5] [--processes 1|2|both] [--scenario shelter|community]
      [--database-url postgresql+asyncpg://...] [--redis-url redis://127.0.0.1:6379/15]
 
 Starts `kizuna serve` processes on a fresh database (SQLite by default; PostgreSQL: a scratch
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from backend.auth.tokens import TokenVerifier  # noqa: E402
 from backend.config import Environment, Settings  # noqa: E402
 from tests.conftest import token_maker  # noqa: E402
+from tests.consent.world import TEXT_VERSION  # noqa: E402
 from tests.live.clients import PROTOCOL, ServerProcess, server_process  # noqa: E402
 from tests.live.conftest import prepared_database_url  # noqa: E402
 
@@ -105,8 +106,102 @@ async def shelter_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
     )
 
 
+async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
+    """communityTallyChanged of a town association in an open event; change k is a member's
+    answer with the note "change-k". Every viewer is its leader (one token, many devices):
+    each reads its own view through consent (names depend on it), so nothing is shared and
+    every read is logged in the member's access log."""
+
+    async def call(token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+        answer = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = answer.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    suffix = f"{os.getpid()}-{time.monotonic_ns()}"
+    staff = sign(f"bench-staff-{suffix}", roles=[("city_staff", "07202")])
+    leader, member = f"bench-leader-{suffix}", f"bench-member-{suffix}"
+    leader_token, member_token = sign(leader), sign(member, name="ベンチ 花子")
+    community = (
+        await call(
+            staff,
+            'mutation($n: String!) { createCommunity(input: {municipalityCode: "07202", '
+            "name: $n, kind: TOWN_ASSOCIATION}) { community { id } } }",
+            {"n": f"ベンチ町内会 {suffix}"},
+        )
+    )["createCommunity"]["community"]["id"]
+    join = "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }"
+    for token in (leader_token, member_token):
+        await call(token, join, {"c": community})
+    await call(
+        staff,
+        "mutation($c: ID!, $s: String!) { setCommunityLeader(input: {communityId: $c, "
+        "subject: $s}) { errors { code } } }",
+        {"c": community, "s": leader},
+    )
+    await call(
+        member_token,
+        "mutation($input: GrantConsentInput!) { grantConsent(input: $input) { errors { code } } }",
+        {
+            "input": {
+                "purpose": "community_safety",
+                "recipient": {"kind": "ROLE", "role": "community"},
+                "items": ["name", "safety_status"],
+                "textVersion": TEXT_VERSION["community_safety"],
+            }
+        },
+    )
+    event = (
+        await call(
+            staff,
+            'mutation { openDisasterEvent(input: {name: "ベンチ", municipalityCodes: '
+            '["07202"]}) { event { id } } }',
+        )
+    )["openDisasterEvent"]["event"]["id"]
+    report = """
+    mutation($input: ReportSafetyInput!) { reportSafety(input: $input) { errors { code } } }"""
+
+    async def change(client: httpx.AsyncClient, k: int) -> None:
+        answer = await client.post(
+            "/graphql",
+            json={
+                "query": report,
+                "variables": {"input": {"eventId": event, "status": "SAFE", "note": f"change-{k}"}},
+            },
+            headers={"Authorization": f"Bearer {member_token}"},
+        )
+        errors = answer.json()["data"]["reportSafety"]["errors"]
+        assert not errors, errors
+
+    def changed_to(payload: dict[str, Any]) -> int | None:
+        tally = (payload.get("data") or {}).get("communityTallyChanged") or {}
+        for entry in tally.get("members", []):
+            note = entry.get("note") or ""
+            if note.startswith("change-"):
+                return int(note.removeprefix("change-"))
+        return None
+
+    return Fanout(
+        subscription="""
+        subscription($c: ID!, $e: ID!) {
+          communityTallyChanged(communityId: $c, eventId: $e) {
+            tally { safe unanswered total } members { name status note }
+          }
+        }""",
+        variables={"c": community, "e": event},
+        viewer_token=leader_token,
+        change=change,
+        changed_to=changed_to,
+    )
+
+
 SCENARIOS: dict[str, Callable[[httpx.AsyncClient, Signer], Awaitable[Fanout]]] = {
     "shelter": shelter_scenario,
+    "community": community_scenario,
 }
 
 
