@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import live
 from .alerts.http import alert_router
+from .api.bearer import BearerRejected, bearer_token
 from .api.context import Context
-from .api.http import BearerRejected, KizunaGraphQLRouter, bearer_token
+from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
 from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
@@ -56,9 +59,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         delivery = _start_push_worker(settings, database) if push_worker else None
-        yield
-        if delivery is not None:
-            await delivery.close()
+        async with live.broadcasting(
+            settings.redis_url, channel_prefix=settings.redis_channel_prefix
+        ):
+            yield
+            if delivery is not None:
+                await delivery.close()
         await verifier.aclose()
         await database.dispose()
 
@@ -67,28 +73,40 @@ def create_app(
     app.state.database = database
     app.state.verifier = verifier
 
-    async def get_context(request: Request) -> Context:
-        token = bearer_token(request)
+    async def authenticate(token: str) -> Principal:
+        try:
+            return await verifier.verify(token)
+        except AuthenticationError as exc:
+            raise BearerRejected(str(exc)) from exc
+
+    def new_db() -> RequestDatabase:
+        return RequestDatabase(database.new_session())
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        websocket = connection.scope["type"] == "websocket"
         principal = Principal.anonymous()
+        # A websocket signs in with its connection_init message (the router's on_ws_connect).
+        token = None if websocket else bearer_token(connection)
         if token is not None:
-            try:
-                principal = await verifier.verify(token)
-            except AuthenticationError as exc:
-                raise BearerRejected(str(exc)) from exc
+            principal = await authenticate(token)
         # No teardown needed: every block of a RequestDatabase ends its transaction, so the
         # session holds no connection between blocks (and a plain getter is cheaper than a
         # generator dependency, which FastAPI runs in an exit stack).
         return Context(
             settings=settings,
             principal=principal,
-            db=RequestDatabase(database.new_session()),
-            request_id=request_id_var.get() or "",
+            db=new_db(),
+            request_id=uuid.uuid4().hex if websocket else request_id_var.get() or "",
             load_resident=load_resident,
             load_roles=load_roles,
+            new_db=new_db,
         )
 
     graphql_app = KizunaGraphQLRouter(
         build_schema(settings),
+        authenticate=authenticate,
+        max_message_bytes=settings.max_request_bytes,
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
         context_getter=get_context,
         graphql_ide="graphiql" if settings.is_development else None,
         allow_queries_via_get=False,

@@ -20,6 +20,7 @@ from .residents import service as residents_service
 from .residents import sharing as resident_sharing
 from .residents.models import Resident
 from .safety import sharing as safety_sharing
+from .shelters import sharing as shelter_sharing
 
 _lock = threading.Lock()
 _assembled = False
@@ -35,6 +36,7 @@ def assemble() -> None:
         family_sharing.register(providers)
         community_sharing.register(providers)
         safety_sharing.register(providers)
+        shelter_sharing.register(providers)
         _assembled = True
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -122,6 +123,13 @@ def serve(
     typer.echo(f"database: {_safe_url(settings)}")
     typer.echo(f"data directory: {settings.data_dir}")
     _echo_road_state(settings)
+    if settings.redis_url:
+        typer.echo(f"live updates: shared through Redis at {_safe_redis_url(settings.redis_url)}")
+    elif workers > 1:
+        _warn(
+            "live updates: KIZUNA_REDIS_URL is not set, so a viewer hears only of changes made "
+            "through the worker process it is connected to"
+        )
     where = "GraphiQL" if settings.is_development else "GraphQL endpoint"
     typer.secho(f"{where}: http://{host}:{port}/graphql", fg=typer.colors.GREEN, bold=True)
     if settings.runs_push_worker_in_process:
@@ -132,23 +140,26 @@ def serve(
             f"sign in for local development: {_command()} dev-token demo-hanako "
             f"(tokens are checked with {settings.dev_signing_key_path})"
         )
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        # A websocket message is a request too (uvicorn's own cap is 16 MiB).
+        "ws_max_size": settings.max_request_bytes,
+        # Live updates are a few hundred bytes each: compressing every viewer's copy costs
+        # CPU per message and zlib state per connection for next to nothing saved.
+        "ws_per_message_deflate": False,
+    }
     if workers == 1:
         from .app import create_app
 
         app_ = create_app(settings, push_worker=settings.runs_push_worker_in_process)
-        uvicorn.run(app_, host=host, port=port, log_config=None, access_log=False)
+        uvicorn.run(app_, **server_options)
         return
     # Route searches are CPU-bound Python: a burst of requests needs one process per core.
     # Each worker builds its own app (database pool, walk graph) from the same environment.
-    uvicorn.run(
-        "backend.app:create_worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.run("backend.app:create_worker_app", factory=True, workers=workers, **server_options)
 
 
 @app.command()
@@ -217,18 +228,20 @@ async def _run_worker(
         feeds = [settings.jma_feed_url or "", *settings.cap_feed_url_list]
         typer.echo(f"alert feeds polled: {', '.join(f for f in feeds if f)}", err=True)
     try:
-        if once:
+        # Alerts it ingests may change what live views show.
+        async with _broadcasting(settings):
+            if once:
+                if poller.configured:
+                    await poller.poll_once()
+                return await push_worker.drain()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
             if poller.configured:
-                await poller.poll_once()
-            return await push_worker.drain()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        if poller.configured:
-            _totals, _ = await asyncio.gather(push_worker.run(stop), poller.run(stop))
-            return _totals
-        return await push_worker.run(stop)
+                _totals, _ = await asyncio.gather(push_worker.run(stop), poller.run(stop))
+                return _totals
+            return await push_worker.run(stop)
     finally:
         await poller.aclose()
         await gateway.aclose()
@@ -559,6 +572,46 @@ def import_jma_areas(
     )
 
 
+@import_app.command("safety-answers")
+def import_safety_answers(
+    path: Annotated[
+        Path, typer.Argument(help="CSV: subject,status,answered_at[,note,latitude,longitude]")
+    ],
+    event: Annotated[str, typer.Option(help="The disaster event (its id from the API)")],
+    legal_basis: Annotated[
+        str, typer.Option(help="Why staff record these answers, e.g. 災害対策基本法第86条の15")
+    ],
+    recorded_by: Annotated[
+        str, typer.Option(help="Who collected the forms (kept with each answer)")
+    ] = "cli:paper",
+) -> None:
+    """Import safety answers collected on paper (all or nothing; re-importing stores once)."""
+    from .db.base import utcnow
+    from .safety import paper
+    from .safety import service as safety_service
+
+    event_id = paper.event_uuid(event)
+    if event_id is None:
+        _fail(f"error: {event!r} is not a disaster event id")
+
+    async def work(session):
+        answers = await paper.read_answers_file(path, utcnow())
+        return await safety_service.import_paper_answers(
+            session,
+            event_id=event_id,
+            answers=answers,
+            path=str(path),
+            legal_basis=legal_basis,
+            recorder=recorded_by,
+        )
+
+    report = _run_in_session(work)
+    typer.echo(
+        f"imported {report.stored:,} safety answers for {report.people:,} people "
+        f"({report.already_stored:,} already stored)"
+    )
+
+
 @import_app.command("hazards")
 def import_hazards(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],
@@ -878,33 +931,34 @@ def _ingest_files(paths: list[Path], expect: str) -> None:
         database = Database.from_url(settings.resolved_database_url)
         refused = 0
         try:
-            for path in files:
-                try:
-                    # One byte over the cap is enough for the size check to refuse it.
-                    with path.open("rb") as handle:
-                        data = handle.read(settings.alert_max_document_bytes + 1)
-                except OSError as exc:
-                    typer.secho(f"{path}: cannot read: {exc.strerror}", err=True, fg="red")
-                    refused += 1
-                    continue
-                db = RequestDatabase(database.new_session())
-                try:
-                    report = await ingest_document(
-                        db, settings, data, path.name, via="cli", expect=AlertSource(expect)
-                    )
-                except DomainError as exc:
-                    typer.secho(f"{path}: refused: {exc.message}", err=True, fg="red")
-                    refused += 1
-                    continue
-                finally:
-                    await db.close()
-                for draft, outcome in report.outcomes:
-                    state = "duplicate (ignored)" if outcome.duplicate else draft.action.value
-                    typer.echo(
-                        f"{path.name}: {draft.kind.value} {draft.title_ja or ''} "
-                        f"[{draft.status.value}] {state}; areas {len(draft.areas)}; "
-                        f"{outcome.concerned_residents} resident(s) concerned"
-                    )
+            async with _broadcasting(settings):
+                for path in files:
+                    try:
+                        # One byte over the cap is enough for the size check to refuse it.
+                        with path.open("rb") as handle:
+                            data = handle.read(settings.alert_max_document_bytes + 1)
+                    except OSError as exc:
+                        typer.secho(f"{path}: cannot read: {exc.strerror}", err=True, fg="red")
+                        refused += 1
+                        continue
+                    db = RequestDatabase(database.new_session())
+                    try:
+                        report = await ingest_document(
+                            db, settings, data, path.name, via="cli", expect=AlertSource(expect)
+                        )
+                    except DomainError as exc:
+                        typer.secho(f"{path}: refused: {exc.message}", err=True, fg="red")
+                        refused += 1
+                        continue
+                    finally:
+                        await db.close()
+                    for draft, outcome in report.outcomes:
+                        state = "duplicate (ignored)" if outcome.duplicate else draft.action.value
+                        typer.echo(
+                            f"{path.name}: {draft.kind.value} {draft.title_ja or ''} "
+                            f"[{draft.status.value}] {state}; areas {len(draft.areas)}; "
+                            f"{outcome.concerned_residents} resident(s) concerned"
+                        )
         finally:
             await database.dispose()
         return refused
@@ -935,6 +989,16 @@ def ingest_l_alert(paths: Annotated[list[Path], _FILES_ARGUMENT]) -> None:
     _ingest_files(paths, "l_alert")
 
 
+def _broadcasting(settings: Settings) -> AbstractAsyncContextManager[object]:
+    """Live-update signals of what the command commits reach the viewers of every server
+    (through Redis when KIZUNA_REDIS_URL is set), sent before the command exits."""
+    from . import live
+
+    return live.broadcasting(
+        settings.redis_url, channel_prefix=settings.redis_channel_prefix, listen=False
+    )
+
+
 def _run_in_session(fn):
     """Run ``fn(session)`` in one committed transaction; domain errors exit with code 1."""
     from .db.session import Database
@@ -946,7 +1010,7 @@ def _run_in_session(fn):
         await _prepare_database(settings, demo=False)
         database = Database.from_url(settings.resolved_database_url)
         try:
-            async with database.session() as session:
+            async with _broadcasting(settings), database.session() as session:
                 return await fn(session)
         finally:
             await database.dispose()
@@ -957,6 +1021,14 @@ def _run_in_session(fn):
         _fail(f"error: {exc.message}")
     except OSError as exc:
         _fail(f"error: {exc}")
+
+
+def _safe_redis_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)  # without the user and password
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
 
 
 def _safe_url(settings: Settings) -> str:

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     graphql_operations_dir: Path | None = None
     graphql_learn_persisted_queries: bool | None = None
 
+    # Live updates: GraphQL subscriptions over graphql-transport-ws at /graphql. With a Redis
+    # URL (redis://host:6379/0), "this view changed" signals reach the viewers of every
+    # process (`kizuna serve --workers N`, several hosts, CLI imports); without one, only those
+    # of the process that made the change.
+    redis_url: str | None = None
+    # Installations sharing one Redis (pub/sub ignores its database number) need distinct ones.
+    redis_channel_prefix: str = Field(default="kizuna:live:", min_length=1, max_length=64)
+    # Operations one websocket may run at once; more are refused with LIMIT_EXCEEDED.
+    subscriptions_per_connection: int = Field(default=20, ge=1, le=1_000)
+    # A live view is read again at most this often, however fast its topics change.
+    subscription_min_interval_seconds: float = Field(default=0.2, ge=0, le=60)
+
     # Domain knobs.
     family_invitation_default_hours: int = 72
     family_invitation_max_hours: int = 24 * 14
@@ -113,6 +125,9 @@ class Settings(BaseSettings):
     # staff-authored alert needs a second staff member's approval before it is published.
     alert_max_document_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     alert_approval_required: bool = False
+    # An evacuation order (避難指示+) or emergency warning opens a disaster event by itself, so
+    # residents are asked 安否 without waiting for staff.
+    auto_open_events: bool = True
     # System clients (comma-separated OAuth2 client ids) allowed to POST alert documents to
     # /alerts/ingest, e.g. a JMA or L-Alert relay. None may when empty.
     alert_relay_clients: str = ""

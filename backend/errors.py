@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     NO_ROUTE = "NO_ROUTE"
     NO_SHELTER = "NO_SHELTER"
     ROUTING_UNAVAILABLE = "ROUTING_UNAVAILABLE"
+    # Shelter check-in: why a shelter did not take someone in.
+    SHELTER_CLOSED = "SHELTER_CLOSED"
+    SHELTER_FULL = "SHELTER_FULL"
 
 
 class DomainError(Exception):

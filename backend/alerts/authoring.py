@@ -203,6 +203,7 @@ async def issue(
         municipality_code=data.municipality_code,
         drafted_by=principal.subject,
         pending_approval=settings.alert_approval_required,
+        open_events=settings.auto_open_events,
     )
     return await _alert_of(session, outcome)
 
@@ -220,7 +221,12 @@ async def _owned(session: AsyncSession, principal: Principal, alert_id: uuid.UUI
 
 
 async def update(
-    session: AsyncSession, principal: Principal, alert_id: uuid.UUID, data: StaffAlertInput
+    session: AsyncSession,
+    principal: Principal,
+    alert_id: uuid.UUID,
+    data: StaffAlertInput,
+    *,
+    open_events: bool = False,
 ) -> Alert:
     """Replace the level, areas and texts of a staff alert (areas left out are lifted)."""
     alert = await _owned(session, principal, alert_id)
@@ -247,7 +253,9 @@ async def update(
     await repository.deactivate_areas(
         session, alert.id, [k for k in dropped if k not in keep], utcnow()
     )
-    outcome = await store(session, prepared, via="staff", drafted_by=principal.subject)
+    outcome = await store(
+        session, prepared, via="staff", drafted_by=principal.subject, open_events=open_events
+    )
     return await _alert_of(session, outcome)
 
 
@@ -274,7 +282,9 @@ async def lift(session: AsyncSession, principal: Principal, alert_id: uuid.UUID)
     return await _alert_of(session, outcome)
 
 
-async def approve(session: AsyncSession, principal: Principal, alert_id: uuid.UUID) -> Alert:
+async def approve(
+    session: AsyncSession, principal: Principal, alert_id: uuid.UUID, *, open_events: bool = False
+) -> Alert:
     """Publish a drafted alert; the person who drafted it cannot approve it."""
     alert = await _owned(session, principal, alert_id)
     if alert.state != AlertState.PENDING_APPROVAL.value:
@@ -288,7 +298,7 @@ async def approve(session: AsyncSession, principal: Principal, alert_id: uuid.UU
             "作成した本人以外の職員が承認してください",
             field="id",
         )
-    await publish_pending(session, alert, approved_by=principal.subject)
+    await publish_pending(session, alert, approved_by=principal.subject, open_events=open_events)
     return alert
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..api.http import BearerRejected, bearer_token
+from ..api.bearer import BearerRejected, bearer_token
 from ..api.ids import encode_id
 from ..auth.tokens import AuthenticationError, TokenVerifier
 from ..config import Settings

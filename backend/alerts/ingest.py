@@ -104,12 +104,16 @@ async def ingest_document(
     for item in prepared:
         try:
             async with db.transaction() as session:
-                outcome = await store(session, item, via=via, sha256=sha256)
+                outcome = await store(
+                    session, item, via=via, sha256=sha256, open_events=settings.auto_open_events
+                )
         except Conflict:
             # Another process stored this alert at the same moment: once more, it finds
             # the alert (or the receipt) and updates or ignores as usual.
             async with db.transaction() as session:
-                outcome = await store(session, item, via=via, sha256=sha256)
+                outcome = await store(
+                    session, item, via=via, sha256=sha256, open_events=settings.auto_open_events
+                )
         report.outcomes.append((item.draft, outcome))
     log.info(
         "alert document ingested",

@@ -95,7 +95,13 @@ class AlertMutations:
     ) -> AlertPayload:
         async def work(session: AsyncSession, principal: Principal) -> AlertPayload:
             alert_id = decode_id("Alert", id)
-            alert = await authoring.update(session, principal, alert_id, input.to_service())
+            alert = await authoring.update(
+                session,
+                principal,
+                alert_id,
+                input.to_service(),
+                open_events=info.context.settings.auto_open_events,
+            )
             return AlertPayload(alert=AlertType.from_model(alert))
 
         return await as_principal(info, AlertPayload, work)
@@ -111,7 +117,12 @@ class AlertMutations:
     @strawberry.mutation(description="Publish a drafted alert (another staff member's draft).")
     async def approve_alert(self, info: KInfo, id: strawberry.ID) -> AlertPayload:
         async def work(session: AsyncSession, principal: Principal) -> AlertPayload:
-            alert = await authoring.approve(session, principal, decode_id("Alert", id))
+            alert = await authoring.approve(
+                session,
+                principal,
+                decode_id("Alert", id),
+                open_events=info.context.settings.auto_open_events,
+            )
             return AlertPayload(alert=AlertType.from_model(alert))
 
         return await as_principal(info, AlertPayload, work)

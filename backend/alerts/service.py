@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..api.ids import encode_id
 from ..consent import enforcement
 from ..db.base import utcnow
-from ..errors import NotFound, NotPermitted
+from ..errors import NotFound, NotPermitted, ValidationFailed
 from ..family import service as family_service
 from ..municipalities import service as municipality_service
 from ..principal import Principal, RequestMeta, Role, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
 from ..residents.service import PlaceSpot
+from ..safety import service as safety_service
 from . import jma_areas, repository
 from .areas import PreparedArea, prepare_areas
 from .drafts import AlertAction, AlertDraft, AlertKind, AlertStatus, AreaScheme
@@ -172,8 +173,13 @@ async def store(
     municipality_code: str | None = None,
     drafted_by: str | None = None,
     pending_approval: bool = False,
+    open_events: bool = False,
 ) -> StoreOutcome:
-    """Apply one draft (see the module docstring); the caller's transaction commits it."""
+    """Apply one draft (see the module docstring); the caller's transaction commits it.
+
+    ``open_events``: an evacuation order or emergency warning also opens a disaster event,
+    whose residents are asked to answer 安否 (KIZUNA_AUTO_OPEN_EVENTS).
+    """
     draft = prepared.draft
     receipt_key = _receipt_key(draft)
     existing_receipt = await repository.receipt(session, receipt_key)
@@ -291,10 +297,14 @@ async def store(
         and not expired
     ):
         outcome.concerned_residents = await _notify(session, alert, issued, lifted)
+        if open_events and issued:
+            await _open_event(session, alert)
     return outcome
 
 
-async def publish_pending(session: AsyncSession, alert: Alert, *, approved_by: str | None) -> int:
+async def publish_pending(
+    session: AsyncSession, alert: Alert, *, approved_by: str | None, open_events: bool = False
+) -> int:
     """Publish an approved draft: it becomes active and its residents are told."""
     alert.state = AlertState.ACTIVE.value
     alert.approved_by = approved_by
@@ -304,7 +314,51 @@ async def publish_pending(session: AsyncSession, alert: Alert, *, approved_by: s
     if alert.status != AlertStatus.ACTUAL.value:
         return 0
     live = [a for a in await repository.areas_of(session, [alert.id]) if a.active]
-    return await _notify(session, alert, live, [])
+    told = await _notify(session, alert, live, [])
+    if open_events and live:
+        await _open_event(session, alert)
+    return told
+
+
+def opens_event(alert: Alert) -> bool:
+    """An evacuation order (避難指示) or above, or an emergency warning (特別警報, 大津波警報…)."""
+    kind = AlertKind(alert.kind)
+    if alert.status != AlertStatus.ACTUAL.value or alert.state != AlertState.ACTIVE.value:
+        return False
+    if kind is AlertKind.EVACUATION:
+        return (alert.level or 0) >= 4
+    return kind in (AlertKind.EMERGENCY_WARNING, AlertKind.TSUNAMI_WARNING)
+
+
+async def _open_event(session: AsyncSession, alert: Alert) -> None:
+    """Open the disaster event of this alert once, over the municipalities it covers."""
+    if not opens_event(alert):
+        return
+    covered = (await covered_municipalities(session, [alert.id])).get(alert.id, set())
+    codes = sorted(covered | ({alert.municipality_code} if alert.municipality_code else set()))
+    if not codes:
+        return
+    live = [a for a in await repository.areas_of(session, [alert.id]) if a.active]
+    # Polygon areas only (a municipality-wide area asks the whole municipality anyway).
+    area = (
+        [json.loads(a.geometry_geojson) for a in live if a.geometry_geojson]
+        if all(a.geometry_geojson for a in live)
+        else []
+    )
+    name = title_ja(alert)[:200]
+    try:
+        await safety_service.open_event_for_alert(
+            session,
+            alert_id=alert.id,
+            request=safety_service.EventRequest(name=name, municipality_codes=codes, area=area),
+        )
+    except ValidationFailed:
+        # An area too detailed for an event: ask the whole municipalities rather than nobody.
+        await safety_service.open_event_for_alert(
+            session,
+            alert_id=alert.id,
+            request=safety_service.EventRequest(name=name, municipality_codes=codes),
+        )
 
 
 def _receipt_key(draft: AlertDraft) -> str:

@@ -8,6 +8,7 @@ auth's own resolvers can import this module.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ class Context(BaseContext):
         request_id: str,
         load_resident: ResidentLoader,
         load_roles: RoleLoader,
+        new_db: Callable[[], RequestDatabase] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -51,10 +53,47 @@ class Context(BaseContext):
         self.request_id = request_id
         self._load_resident_record = load_resident
         self._load_roles = load_roles
+        self._new_db = new_db
         self._loaders: dict[str, DataLoader[Any, Any]] = {}
         self._resident: asyncio.Task[ResidentRef] | None = None
         self._staff: asyncio.Task[Principal] | None = None
         db.on_rollback(self._forget_cached_rows)
+
+    def for_operation(self) -> Context:
+        """A context of its own for one operation of a websocket: same caller and request,
+        its own database handle and loaders (operations of one connection run side by side)."""
+        if self._new_db is None:
+            raise RuntimeError("this context cannot open database handles of its own")
+        context = Context(
+            settings=self.settings,
+            principal=self.principal,
+            db=self._new_db(),
+            request_id=self.request_id,
+            load_resident=self._load_resident_record,
+            load_roles=self._load_roles,
+            new_db=self._new_db,
+        )
+        context.request = self.request
+        context.connection_params = self.connection_params
+        return context
+
+    async def renew(self) -> None:
+        """Forget everything read so far (database handle, loaders, resident, roles) before a
+        live view reads again: each re-read sees current rows, grants and consents."""
+        if self._new_db is None:
+            raise RuntimeError("this context cannot open database handles of its own")
+        previous, self.db = self.db, self._new_db()
+        self.db.on_rollback(self._forget_cached_rows)
+        self._loaders.clear()
+        self._resident = self._staff = None
+        await previous.close()
+
+    def check_signed_in(self) -> None:
+        """Refuses a caller whose token has expired since the connection was opened."""
+        expires = self.principal.claims.get("exp")
+        leeway = self.settings.clock_skew_seconds
+        if isinstance(expires, int | float) and expires + leeway < time.time():
+            raise AuthenticationRequired("the sign-in has expired: connect again with a new token")
 
     def loader(self, name: str, factory: Callable[[Context], L]) -> L:
         """The request's loader called ``name`` (created on first use, never shared)."""

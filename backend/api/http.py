@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from fastapi import Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
-from strawberry.types.unset import UNSET
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from ..principal import Principal
+from .bearer import connection_token
+from .context import Context
 from .encoding import json_bytes
+from .websocket import KizunaTransportWSHandler, KizunaWebSocketAdapter
 
 # Deeper than any request the app sends (a MultiPolygon in variables is ~9 levels).
 MAX_JSON_DEPTH = 64
@@ -96,23 +102,48 @@ def error_response(status_code: int, message: str) -> JSONResponse:
     )
 
 
-class BearerRejected(Exception):
-    """The request carried a token we cannot accept (the app answers 401)."""
-
-
-def bearer_token(request: Request) -> str | None:
-    """The bearer token of a request, None without one; a malformed header is rejected."""
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise BearerRejected("expected 'Authorization: Bearer <token>'")
-    return token.strip()
+# A websocket that has not sent connection_init by then is closed (strawberry waits a minute).
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=15)
 
 
 class KizunaGraphQLRouter(GraphQLRouter[Any, None]):
-    """strawberry's router with strict bodies, JSON errors and orjson-encoded answers."""
+    """strawberry's router with strict bodies, JSON errors and orjson-encoded answers, and
+    subscriptions over graphql-transport-ws (see ``websocket``).
+
+    ``authenticate`` turns a websocket's bearer token into its principal (or raises
+    BearerRejected); ``max_message_bytes`` bounds each websocket message;
+    ``max_subscriptions_per_connection`` the operations one connection runs at once.
+    """
+
+    websocket_adapter_class = KizunaWebSocketAdapter
+    graphql_transport_ws_handler_class = KizunaTransportWSHandler
+
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        authenticate: Callable[[str], Awaitable[Principal]],
+        max_message_bytes: int,
+        max_subscriptions_per_connection: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            schema,
+            # The legacy subscriptions-transport-ws protocol is not offered.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=max_subscriptions_per_connection,
+            **kwargs,
+        )
+        self.authenticate = authenticate
+        self.max_message_bytes = max_message_bytes
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        assert isinstance(context, Context) and context.request is not None
+        token = connection_token(context.connection_params, context.request.headers)
+        if token is not None:
+            context.principal = await self.authenticate(token)
+        return UNSET
 
     def encode_json(self, data: object) -> bytes:
         return json_bytes(data)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from ..alerts.mutations import AlertMutations
 from ..alerts.queries import AlertQueries
@@ -36,8 +40,11 @@ from ..residents.types import ResidentMeFields
 from ..routing.queries import RoutingQueries
 from ..safety.mutations import SafetyMutations
 from ..safety.queries import SafetyQueries
+from ..safety.subscriptions import SafetySubscriptions
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
+from ..shelters.subscriptions import ShelterSubscriptions
+from .context import Context
 from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .persisted import PersistedQueries, PersistedQueryExtension
 from .scalars import SCALAR_MAP
@@ -84,11 +91,19 @@ class Mutation(
     pass
 
 
+@strawberry.type
+class Subscription(ShelterSubscriptions, SafetySubscriptions):
+    pass
+
+
 def _should_mask(error: GraphQLError) -> bool:
-    # Syntax, validation and input-coercion errors (GraphQLError) and our own typed errors
-    # (KizunaGraphQLError, a GraphQLError) are meant for the caller; anything else is a bug.
+    # Syntax, validation and input-coercion errors (GraphQLError), our own typed errors
+    # (KizunaGraphQLError, a GraphQLError) and an operation of a type the transport does not
+    # run (a query over the websocket) are meant for the caller; anything else is a bug.
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(
+        original, GraphQLError | InvalidOperationTypeError
+    )
 
 
 class InternalErrorMask(MaskErrors):
@@ -130,6 +145,58 @@ class KizunaSchema(strawberry.Schema):
             else:
                 log.info("request error: %s", error.message, extra=extra)
 
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> Any:
+        # Over HTTP a subscription would run once and fail (its resolver returns a stream):
+        # it is refused with 400, subscriptions go over the websocket.
+        allowed = set(allowed_operation_types or (OperationType.QUERY, OperationType.MUTATION))
+        allowed.discard(OperationType.SUBSCRIPTION)
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed,
+            operation_extensions,
+        )
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        # Streams are the websocket's operations. strawberry runs all of one connection's
+        # with the connection's context: each gets a context of its own, which a live view
+        # renews at every re-read without touching its neighbours'. Queries and mutations go
+        # over HTTP (its body limits and metrics), subscriptions only here.
+        if isinstance(context_value, Context):
+            context_value = context_value.for_operation()
+            allowed_operation_types = (OperationType.SUBSCRIPTION,)
+        results = await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+        return _syntax_errors_answered(results)
+
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
     ) -> dict[str, Any]:
@@ -138,6 +205,27 @@ class KizunaSchema(strawberry.Schema):
         kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
         kwargs["hide_suggestions"] = self.hide_suggestions
         return kwargs
+
+
+async def _syntax_errors_answered(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    """The stream, with a syntax error as its first result instead of raised out of it.
+
+    ParserCache and MaxTokensLimiter raise the parser's error from their hook, which
+    strawberry's stream lets through: the websocket handler logged a crash and completed
+    the operation without a word. Given the error as a result, it closes the connection
+    with 4400 and the error's message, as it does for a document that does not parse.
+    """
+    async with aclosing(results):
+        try:
+            first = await anext(results)
+        except StopAsyncIteration:
+            return
+        except GraphQLError as error:
+            yield PreExecutionError(data=None, errors=[error])
+            return
+        yield first
+        async for result in results:
+            yield result
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -176,6 +264,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return KizunaSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         hide_suggestions=not introspection,

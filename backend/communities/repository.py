@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import Community, CommunityMembership, CommunityRole
 
 
@@ -87,10 +88,13 @@ async def member_count(session: AsyncSession, community_id: uuid.UUID) -> int:
 
 
 async def community_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    statement = select(CommunityMembership.community_id).where(
-        CommunityMembership.resident_id.in_(resident_ids)
-    )
-    return set(await session.scalars(statement))
+    found: set[uuid.UUID] = set()
+    for batch in chunked(resident_ids):
+        statement = select(CommunityMembership.community_id).where(
+            CommunityMembership.resident_id.in_(batch)
+        )
+        found.update(await session.scalars(statement))
+    return found
 
 
 async def member_ids_of(
@@ -100,6 +104,6 @@ async def member_ids_of(
     statement = select(CommunityMembership.community_id, CommunityMembership.resident_id).where(
         CommunityMembership.community_id.in_(community_ids)
     )
-    for community_id, resident_id in (await session.execute(statement)):
+    for community_id, resident_id in await session.execute(statement):
         found[community_id].append(resident_id)
     return found

@@ -21,6 +21,7 @@ class RecipientRole(StrEnum):
     COMMUNITY = "community"
     SUPPORTER = "supporter"
     CITY_STAFF = "city_staff"
+    SHELTER_MANAGER = "shelter_manager"
 
 
 class LegalBasis(StrEnum):
@@ -160,6 +161,17 @@ PURPOSES: tuple[PurposeDef, ...] = (
         ("system_client",),
     ),
     PurposeDef(
+        "shelter_registration",
+        "避難所の避難者名簿",
+        "Shelter registration",
+        "避難所に受付したとき、その避難所の管理者と市職員が避難者名簿（安否の問い合わせ、"
+        "物資の配布、居室の割り当て）に使います。退所すると見られなくなります。",
+        "While you are checked in at a shelter, its managers and city staff use this for the "
+        "evacuee register (enquiries about you, supplies, rooms); it ends when you leave.",
+        ("name", "kana", "age", "gender", "address", "phone", "household"),
+        ("shelter_manager",),
+    ),
+    PurposeDef(
         "portal_personalization",
         "ポータルのパーソナライズ",
         "Personalized portal",
@@ -210,6 +222,23 @@ BUNDLES: tuple[BundleDef, ...] = (
                     "supporters",
                     "evacuation_plan",
                 ),
+            ),
+        ),
+        "2026-11-ja-1",
+    ),
+    BundleDef(
+        "shelter_registration_basic",
+        "shelter_registration",
+        "避難所での受付（避難者名簿）",
+        "Shelter reception (evacuee register)",
+        "避難所に受付している間、その避難所の管理者が氏名・ふりがな・年齢・性別・住所・電話番号・"
+        "世帯構成を避難者名簿として見られます。",
+        "While you are checked in at a shelter, its managers see your name, kana, age, gender, "
+        "address, phone and household in the evacuee register.",
+        (
+            FlowDef(
+                RecipientRole.SHELTER_MANAGER.value,
+                ("name", "kana", "age", "gender", "address", "phone", "household"),
             ),
         ),
         "2026-11-ja-1",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..auth import service as auth_service
 from ..db.base import utcnow
 from ..errors import Checker, Conflict, NotFound, NotPermitted
+from ..live import changed, consent_topic
 from ..municipalities import service as municipality_service
 from ..principal import Principal, RequestMeta, ResidentRef, Role
 from ..text import clean_text
@@ -243,6 +244,8 @@ async def _record_grant(
         _event(resident.id, "granted", purpose.code, grant.recorded_by, meta, grant_id=grant.id)
     )
     await session.flush()
+    # Live views showing this resident to others read again (now with what was granted).
+    changed(session, consent_topic(resident.id))
     return grant
 
 
@@ -304,6 +307,8 @@ async def revoke_consent(
             for g in pending
         ],
     )
+    # Live views showing this resident to others read again, now without what was revoked.
+    changed(session, consent_topic(resident.id))
     return pending
 
 
@@ -327,6 +332,7 @@ async def end_person_grants(
             for g in grants
         ],
     )
+    changed(session, *{consent_topic(g.resident_id) for g in grants})
     return len(grants)
 
 

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import FamilyGroup, FamilyInvitation, FamilyMembership, MemberRole
 
 
@@ -47,12 +48,6 @@ async def membership_by_id(
             FamilyMembership.group_id == group_id, FamilyMembership.id == membership_id
         )
     )
-
-
-async def membership_row(
-    session: AsyncSession, membership_id: uuid.UUID
-) -> FamilyMembership | None:
-    return await session.get(FamilyMembership, membership_id)
 
 
 async def members_of_groups(
@@ -115,6 +110,20 @@ async def co_member_ids(
     return set(await session.scalars(statement))
 
 
+async def member_resident_id(
+    session: AsyncSession, membership_id: uuid.UUID, resident_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The resident of a membership, if that membership's group also has ``resident_id``."""
+    mine = FamilyMembership.__table__.alias("mine")
+    statement = (
+        select(FamilyMembership.resident_id)
+        .join(mine, mine.c.group_id == FamilyMembership.group_id)
+        .where(FamilyMembership.id == membership_id, mine.c.resident_id == resident_id)
+        .limit(1)
+    )
+    return await session.scalar(statement)
+
+
 async def household_counts(
     session: AsyncSession, resident_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[str, int]]]:
@@ -135,7 +144,8 @@ async def household_counts(
 
 
 async def group_ids_of(session: AsyncSession, resident_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    statement = select(FamilyMembership.group_id).where(
-        FamilyMembership.resident_id.in_(resident_ids)
-    )
-    return set(await session.scalars(statement))
+    found: set[uuid.UUID] = set()
+    for batch in chunked(resident_ids):
+        statement = select(FamilyMembership.group_id).where(FamilyMembership.resident_id.in_(batch))
+        found.update(await session.scalars(statement))
+    return found

@@ -66,6 +66,18 @@ async def members_of_groups(
     return await repository.members_of_groups(session, group_ids)
 
 
+async def share_a_group(session: AsyncSession, resident_id: uuid.UUID, other_id: uuid.UUID) -> bool:
+    """Whether two residents belong to at least one common family group."""
+    return other_id in await repository.co_member_ids(session, resident_id, [other_id])
+
+
+async def member_resident_id(
+    session: AsyncSession, resident_id: uuid.UUID, *, membership_id: uuid.UUID
+) -> uuid.UUID | None:
+    """The resident behind a membership of a group the resident belongs to (else None)."""
+    return await repository.member_resident_id(session, membership_id, resident_id)
+
+
 def _clean_name(name: str) -> str:
     checker = Checker()
     cleaned = clean_text(

@@ -50,10 +50,7 @@ async def family_member(
         membership_id = decode_id("FamilyMember", member_id)
     except NotFound:
         return None
-    target = await repository.membership_row(session, membership_id)
-    if target is None or await repository.membership(session, target.group_id, resident_id) is None:
-        return None
-    return target.resident_id
+    return await repository.member_resident_id(session, membership_id, resident_id)
 
 
 def register(providers: ConsentProviders) -> None:

@@ -5,19 +5,36 @@ are announced once the session's transaction commits (never for a rollback), to 
 subscriber in this process and, when ``KIZUNA_REDIS_URL`` is set, in every other process
 through Redis pub/sub. A signal carries only its topic: no personal data leaves the
 database, and each subscriber re-reads its view through consent when told.
+
+Subscribers take ``subscribe(*topics)``; the process's broker is chosen by ``broadcasting``
+(the app's lifespan, and CLI commands that change data).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from .brokers import InProcessBroker, RedisBroker, Subscription
+
+__all__ = [
+    "InProcessBroker",
+    "RedisBroker",
+    "Subscription",
+    "broadcasting",
+    "changed",
+    "community_topic",
+    "consent_topic",
+    "current_broker",
+    "family_topic",
+    "shelter_topic",
+    "subscribe",
+]
 
 log = logging.getLogger("kizuna.live")
 _PENDING = "kizuna.live.pending"
@@ -38,65 +55,62 @@ def shelter_topic(shelter_id: object) -> str:
     return f"shelter:{shelter_id}"
 
 
+def consent_topic(resident_id: object) -> str:
+    """What one resident's consents let others see (a grant was given, revoked or ended)."""
+    return f"consent:{resident_id}"
+
+
 def changed(session: AsyncSession, *topics: str) -> None:
     """Announce ``topics`` once this session's transaction commits."""
     session.sync_session.info.setdefault(_PENDING, set()).update(topics)
 
 
-class InProcessBroker:
-    """Fan-out to the subscribers of this process (the embedded default)."""
-
-    def __init__(self) -> None:
-        self._queues: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
-
-    async def publish(self, topics: set[str]) -> None:
-        """Wake every local subscriber of each topic."""
-        self.deliver(topics)
-
-    def deliver(self, topics: set[str]) -> None:
-        for topic in topics:
-            for queue in list(self._queues.get(topic, ())):
-                if queue.empty():  # one pending signal is enough: the view is re-read
-                    queue.put_nowait(topic)
-
-    @asynccontextmanager
-    async def subscription(self, topic: str) -> AsyncIterator[asyncio.Queue[str]]:
-        """A queue that receives ``topic`` each time it changes, while the block runs."""
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
-        self._queues[topic].add(queue)
-        try:
-            yield queue
-        finally:
-            self._queues[topic].discard(queue)
-            if not self._queues[topic]:
-                del self._queues[topic]
-
-    async def close(self) -> None:
-        return None
+_broker: InProcessBroker = InProcessBroker()
 
 
-broker: InProcessBroker = InProcessBroker()
+def current_broker() -> InProcessBroker:
+    """The broker of this process (in-process unless ``broadcasting`` set up Redis)."""
+    return _broker
 
 
-def _announce(topics: set[str]) -> None:
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:  # committed outside an event loop: nobody here can be listening
+def subscribe(*topics: str) -> Subscription:
+    """A subscription to ``topics`` on this process's broker; close it when done."""
+    return _broker.subscribe(topics)
+
+
+@asynccontextmanager
+async def broadcasting(
+    redis_url: str | None, *, channel_prefix: str, listen: bool = True
+) -> AsyncIterator[InProcessBroker]:
+    """Announce through Redis (when ``redis_url`` is set) while the block runs.
+
+    ``listen``: receive other processes' signals too (a server); a command that only
+    changes data (`kizuna worker`, an import) publishes. At the end, signals still on
+    their way to Redis are sent before the connection closes.
+    """
+    global _broker
+    if redis_url is None:
+        yield _broker
         return
-    task = loop.create_task(broker.publish(topics))
-    task.add_done_callback(_report)
-
-
-def _report(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("live update not published", exc_info=task.exception())
+    previous = _broker
+    broker = RedisBroker(redis_url, prefix=channel_prefix, listen=listen)
+    await broker.start()
+    _broker = broker
+    try:
+        yield broker
+    finally:
+        _broker = previous
+        await broker.close()
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     topics = session.info.pop(_PENDING, None)
     if topics:
-        _announce(topics)
+        try:
+            _broker.announce(topics)
+        except Exception:  # the change is committed: a lost signal must not fail it
+            log.warning("live update not announced", exc_info=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -32,6 +32,16 @@ from ..db.dialect import (
 from .models import Place, Resident
 
 
+async def ids_by_subjects(session: AsyncSession, subjects: Sequence[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    for batch in chunked(list(subjects)):
+        rows = await session.execute(
+            select(Resident.subject, Resident.id).where(Resident.subject.in_(batch))
+        )
+        found.update({subject: rid for subject, rid in rows})
+    return found
+
+
 async def by_subject(session: AsyncSession, subject: str) -> Resident | None:
     return await session.scalar(select(Resident).where(Resident.subject == subject))
 

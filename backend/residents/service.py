@@ -307,6 +307,13 @@ async def resident_id_by_subject(session: AsyncSession, subject: str) -> uuid.UU
     return resident.id if resident else None
 
 
+async def resident_ids_by_subjects(
+    session: AsyncSession, subjects: list[str]
+) -> dict[str, uuid.UUID]:
+    """Ids of the residents with these regional-ID subjects (those who have signed in)."""
+    return await repository.ids_by_subjects(session, subjects)
+
+
 async def place_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
     """(municipality code, latitude, longitude) of every saved place (road coverage checks)."""
     return await repository.place_locations(session)

@@ -77,6 +77,11 @@ class ReportSafetyPayload:
     replayed: bool = strawberry.field(
         default=False, description="True when this idempotency key was already received"
     )
+    checked_in_to_shelter: bool = strawberry.field(
+        default=False,
+        description="True when the answer also checked the person in at its shelter (false "
+        "when the shelter is full, or a leader or staff member relayed the answer)",
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -159,9 +164,13 @@ class SafetyMutations:
                 idempotency_key=input.idempotency_key,
                 legal_basis=input.legal_basis,
             )
-            reported = await service.report_safety(session, viewer, report)
+            reported = await service.report_safety(
+                session, viewer, report, meta=info.context.request_meta()
+            )
             return ReportSafetyPayload(
-                answer=SafetyAnswerType.from_model(reported.answer), replayed=reported.replayed
+                answer=SafetyAnswerType.from_model(reported.answer),
+                replayed=reported.replayed,
+                checked_in_to_shelter=reported.checked_in,
             )
 
         return await as_viewer(info, ReportSafetyPayload, work)

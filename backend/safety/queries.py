@@ -82,24 +82,12 @@ class SafetyQueries:
     async def family_safety(
         self, info: KInfo, group_id: strawberry.ID, event_id: strawberry.ID
     ) -> FamilySafetyType | None:
-        resident = await info.context.resident()
-        viewer = await info.context.viewer()
         try:
-            async with info.context.db.transaction() as session:
-                view = await service.family_safety(
-                    session,
-                    viewer,
-                    resident,
-                    group_id=decode_id("FamilyGroup", group_id, field="groupId"),
-                    event_id=decode_id("DisasterEvent", event_id, field="eventId"),
-                    meta=info.context.request_meta(),
-                )
-                codes = await service.event_municipalities(session, [view.event.id])
+            return await read_family_safety(info, group_id, event_id)
         except NotFound:
             return None
         except DomainError as exc:
             raise top_level_error(exc) from exc
-        return FamilySafetyType.from_view(view, codes[view.event.id])
 
     @strawberry.field(
         description="Leaders: counts over all members and the consenting members' answers; "
@@ -108,8 +96,12 @@ class SafetyQueries:
     async def community_tally(
         self, info: KInfo, community_id: strawberry.ID, event_id: strawberry.ID
     ) -> CommunityTallyType | None:
-        await info.context.resident()
-        return await read_community_tally(info, community_id, event_id)
+        try:
+            return await read_community_tally(info, community_id, event_id)
+        except NotFound:
+            return None
+        except DomainError as exc:
+            raise top_level_error(exc) from exc
 
     @strawberry.field(
         description="City staff: an event's counts in your municipalities (per municipality, "
@@ -144,21 +136,37 @@ class SafetyQueries:
 
 async def read_community_tally(
     info: KInfo, community_id: strawberry.ID, event_id: strawberry.ID
-) -> CommunityTallyType | None:
-    """The tally as the caller may see it now (the query and its live subscription)."""
+) -> CommunityTallyType:
+    """The tally as the caller may see it now (the query and its live subscription);
+    NotFound for anyone who does not lead the community."""
+    await info.context.resident()
     viewer = await info.context.viewer()
-    try:
-        async with info.context.db.transaction() as session:
-            view = await service.community_tally(
-                session,
-                viewer,
-                community_id=decode_id("Community", community_id, field="communityId"),
-                event_id=decode_id("DisasterEvent", event_id, field="eventId"),
-                meta=info.context.request_meta(),
-            )
-            codes = await service.event_municipalities(session, [view.event.id])
-    except NotFound:
-        return None
-    except DomainError as exc:
-        raise top_level_error(exc) from exc
+    async with info.context.db.transaction() as session:
+        view = await service.community_tally(
+            session,
+            viewer,
+            community_id=decode_id("Community", community_id, field="communityId"),
+            event_id=decode_id("DisasterEvent", event_id, field="eventId"),
+            meta=info.context.request_meta(),
+        )
+        codes = await service.event_municipalities(session, [view.event.id])
     return CommunityTallyType.from_view(view, codes[view.event.id])
+
+
+async def read_family_safety(
+    info: KInfo, group_id: strawberry.ID, event_id: strawberry.ID
+) -> FamilySafetyType:
+    """The family's answers as the caller may see them now (query and subscription)."""
+    resident = await info.context.resident()
+    viewer = await info.context.viewer()
+    async with info.context.db.transaction() as session:
+        view = await service.family_safety(
+            session,
+            viewer,
+            resident,
+            group_id=decode_id("FamilyGroup", group_id, field="groupId"),
+            event_id=decode_id("DisasterEvent", event_id, field="eventId"),
+            meta=info.context.request_meta(),
+        )
+        codes = await service.event_municipalities(session, [view.event.id])
+    return FamilySafetyType.from_view(view, codes[view.event.id])

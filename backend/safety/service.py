@@ -35,14 +35,16 @@ from ..family import service as family_service
 from ..geo import check_point
 from ..hazards.sources import parse_client_polygons
 from ..hazards.types import HazardType
-from ..live import changed, community_topic, family_topic
+from ..live import changed, community_topic, consent_topic, family_topic
 from ..municipalities import service as municipality_service
 from ..principal import Principal, RequestMeta, ResidentRef, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
+from ..shelters import checkin as shelter_checkin
 from ..shelters import service as shelters_service
+from ..shelters.errors import ShelterFull
 from ..text import clean_text
-from . import repository
+from . import paper, repository
 from .models import (
     AnsweredBy,
     AnswerSource,
@@ -371,6 +373,8 @@ class Reported:
     answer: SafetyAnswer
     # True when the idempotency key named an answer already stored (a retried request).
     replayed: bool = False
+    # Whether the answer also checked the person in at its shelter (occupancy counts them).
+    checked_in: bool = False
 
 
 def _check_report(checker: Checker, report: Report, prefix: str = "") -> str | None:
@@ -431,15 +435,14 @@ async def _capacity(
 
 
 async def _where(
-    session: AsyncSession, subject_id: uuid.UUID, report: Report
+    session: AsyncSession, subject_id: uuid.UUID, report: Report, event_id: uuid.UUID
 ) -> tuple[str | None, int | None]:
-    """The municipality and res-9 cell an answer counts in: where it was given, else home."""
+    """The municipality and res-9 cell an answer counts in: where it was given, else home,
+    else the event's municipality when it covers only one (so staff never miss an answer)."""
     code: str | None = None
     cell: int | None = None
     if report.latitude is not None and report.longitude is not None:
-        code = await municipality_service.locate(
-            session, lat=report.latitude, lon=report.longitude
-        )
+        code = await municipality_service.locate(session, lat=report.latitude, lon=report.longitude)
         cell = h3.str_to_int(h3.latlng_to_cell(report.latitude, report.longitude, 9))
     if code is None or cell is None:
         homes = await residents_service.place_spots_of(session, [subject_id], ["home"])
@@ -451,6 +454,10 @@ async def _where(
         # Places saved before the boundaries were imported know no municipality.
         residents = await residents_service.residents_by_ids(session, [subject_id])
         code = residents[0].home_municipality_code if residents else None
+    if code is None:
+        # Read only here: nearly every answer knows its place, and this is a statement more.
+        event_codes = (await repository.municipalities_of(session, [event_id]))[event_id]
+        code = event_codes[0] if len(event_codes) == 1 else None
     return code, cell
 
 
@@ -460,8 +467,10 @@ async def report_safety(
     report: Report,
     *,
     source: AnswerSource = AnswerSource.APP,
+    meta: RequestMeta | None = None,
 ) -> Reported:
-    """Record a safety answer for oneself, or for someone one may answer for."""
+    """Record a safety answer for oneself, or for someone one may answer for; "evacuated to
+    shelter X" by the person or their family also checks them in at X."""
     recorder = viewer.principal.subject or viewer.principal.client_id or ""
     checker = Checker()
     note = _check_report(checker, report)
@@ -490,8 +499,9 @@ async def report_safety(
             "eventId", "the event is closed", "この災害の安否確認は終了しています"
         )
     capacity = await _capacity(session, viewer, subject_id, event, report)
+    checked_in = False
     if report.shelter_id is not None:
-        await shelters_service.get_shelter(session, report.shelter_id)
+        checked_in = await _check_in(session, viewer, subject_id, report, capacity, meta)
     answer = await _store(
         session,
         event,
@@ -502,7 +512,36 @@ async def report_safety(
         recorder=recorder,
         source=source,
     )
-    return Reported(answer)
+    return Reported(answer, checked_in=checked_in)
+
+
+async def _check_in(
+    session: AsyncSession,
+    viewer: Viewer,
+    subject_id: uuid.UUID,
+    report: Report,
+    capacity: AnsweredBy,
+    meta: RequestMeta | None,
+) -> bool:
+    """Check the person in at the shelter they reported; a full shelter keeps the answer
+    (they are there, or on their way) but not the place; a closed one refuses both."""
+    assert report.shelter_id is not None
+    if capacity not in (AnsweredBy.SELF, AnsweredBy.FAMILY):
+        # A leader or staff member relays where someone is: the reception counts arrivals.
+        await shelters_service.get_shelter(session, report.shelter_id)
+        return False
+    try:
+        await shelter_checkin.check_in(
+            session,
+            viewer,
+            shelter_id=report.shelter_id,
+            resident_id=subject_id,
+            meta=meta,
+            shelter_field="shelterId",
+        )
+    except ShelterFull:
+        return False
+    return True
 
 
 def _same_answer(existing: SafetyAnswer, report: Report, subject_id: uuid.UUID) -> SafetyAnswer:
@@ -531,7 +570,7 @@ async def _store(
     recorder: str,
     source: AnswerSource,
 ) -> SafetyAnswer:
-    code, cell = await _where(session, subject_id, report)
+    code, cell = await _where(session, subject_id, report, event.id)
     now = utcnow()
     answer = SafetyAnswer(
         id=uuid.uuid4(),
@@ -553,6 +592,101 @@ async def _store(
     await repository.add_answers(session, [_answer_row(answer)], [_latest_row(answer, code, cell)])
     await announce(session, event.id, [subject_id])
     return answer
+
+
+@dataclass(frozen=True, slots=True)
+class PaperImport:
+    stored: int
+    already_stored: int
+    people: int
+
+
+async def import_paper_answers(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    answers: Sequence[paper.PaperAnswer],
+    path: str,
+    legal_basis: str,
+    recorder: str,
+) -> PaperImport:
+    """Store answers collected on paper (all or nothing; a file imported twice stores once)."""
+    checker = Checker()
+    basis = clean_text(
+        checker, "legalBasis", legal_basis, label_ja="法的根拠", max_length=200, required=True
+    )
+    checker.raise_if_any()
+    event = await repository.get_event(session, event_id)
+    if event is None:
+        raise _event_not_found()
+    if event.state != EventState.OPEN.value:
+        raise ValidationFailed.at(
+            "eventId", "the event is closed", "この災害の安否確認は終了しています"
+        )
+    event_codes = (await repository.municipalities_of(session, [event.id]))[event.id]
+    ids = await residents_service.resident_ids_by_subjects(
+        session, list({a.subject for a in answers})
+    )
+    problems = paper.Problems(path, paper.SafetyAnswersRefused)
+    for a in answers:
+        if a.subject not in ids:
+            problems.add(
+                a.line,
+                f"no resident has the regional ID {a.subject!r}",
+                "この地域IDの住民は登録されていません",
+            )
+    problems.raise_if_any()
+    known = await repository.existing_keys(session, recorder, [a.key for a in answers])
+    fresh = list({a.key: a for a in answers if a.key not in known}.values())
+    people = list({ids[a.subject] for a in fresh})
+    homes = {
+        s.resident_id: s for s in await residents_service.place_spots_of(session, people, ["home"])
+    }
+    registered = {
+        r.id: r.home_municipality_code
+        for r in await residents_service.residents_by_ids(session, people)
+    }
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    newest: dict[uuid.UUID, dict[str, Any]] = {}
+    for a in fresh:
+        subject_id = ids[a.subject]
+        answer = SafetyAnswer(
+            id=uuid.uuid4(),
+            event_id=event.id,
+            resident_id=subject_id,
+            status=a.status.value,
+            note=a.note,
+            latitude=a.latitude,
+            longitude=a.longitude,
+            shelter_id=None,
+            answered_by=AnsweredBy.STAFF.value,
+            recorded_by=recorder,
+            legal_basis=basis,
+            source=AnswerSource.PAPER.value,
+            idempotency_key=a.key,
+            answered_at=a.answered_at,
+            recorded_at=now,
+        )
+        rows.append(_answer_row(answer))
+        home = homes.get(subject_id)
+        point = (a.latitude, a.longitude) if a.latitude is not None else None
+        if point is None and home is not None:
+            point = (home.latitude, home.longitude)
+        cell = h3.str_to_int(h3.latlng_to_cell(point[0], point[1], 9)) if point else None
+        code = (home.municipality_code if home else None) or registered.get(subject_id)
+        if code is None and len(event_codes) == 1:
+            code = event_codes[0]
+        latest = _latest_row(answer, code, cell)
+        # One statement may not update the same row twice: keep each person's newest.
+        kept = newest.get(subject_id)
+        if kept is None or kept["answered_at"] <= latest["answered_at"]:
+            newest[subject_id] = latest
+    await repository.add_answers(session, rows, list(newest.values()))
+    await announce(session, event.id, people)
+    return PaperImport(
+        stored=len(rows), already_stored=len(answers) - len(fresh), people=len(people)
+    )
 
 
 def _answer_row(answer: SafetyAnswer) -> dict[str, Any]:
@@ -858,6 +992,28 @@ async def community_tally(
         tally=Tally.of(counts, len(member_ids)),
         consenting=consenting,
     )
+
+
+async def community_view_topics(
+    session: AsyncSession, viewer: Viewer, *, community_id: uuid.UUID, event_id: uuid.UUID
+) -> list[str]:
+    """What a leader's live tally listens to: its answers, and each member's consents (a
+    revocation must take the name off at once). NotFound for anyone but a leader."""
+    community, member_ids = await communities_service.members_for_leader(
+        session, viewer, community_id=community_id
+    )
+    await get_event(session, event_id)
+    return [community_topic(community.id, event_id), *map(consent_topic, member_ids)]
+
+
+async def family_view_topics(
+    session: AsyncSession, resident: ResidentRef, *, group_id: uuid.UUID, event_id: uuid.UUID
+) -> list[str]:
+    """What a family's live view listens to: its answers and each member's consents."""
+    await family_service.get_group(session, resident, group_id)
+    await get_event(session, event_id)
+    members = await family_service.members_of_groups(session, [group_id])
+    return [family_topic(group_id, event_id), *(consent_topic(m.resident_id) for m in members)]
 
 
 # --- staff dashboard ---------------------------------------------------------------------

@@ -70,6 +70,14 @@ DEMO_SHELTERS: tuple[
     ),
 )
 
+# 収容人数 of the demo evacuation shelters, so check-ins can fill one (set where unknown: a
+# manager's figure is kept). The park is an emergency site only: nobody stays there.
+DEMO_CAPACITIES: dict[str, int] = {
+    "DEMO-07202-001": 250,
+    "DEMO-07202-003": 400,
+    "DEMO-07202-005": 200,
+}
+
 
 def is_demo(common_id: str) -> bool:
     """Whether a 共通ID is one of the synthetic demo shelters'."""

@@ -8,10 +8,21 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db.base import Base, Timestamps, UUIDPrimaryKey
+from ..db.base import Base, Timestamps, UUIDPrimaryKey, utcnow
+from ..db.constraints import describe_unique
 from ..hazards.types import HazardType
 from .records import ShelterKind
 
@@ -20,6 +31,27 @@ class ShelterStatus(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     FULL = "full"
+
+
+class StayMethod(StrEnum):
+    """How a stay was recorded."""
+
+    SELF = "self"  # the resident, in the app
+    QR = "qr"  # the resident, by scanning the shelter's code
+    PROXY = "proxy"  # a family member, for the resident
+    MANAGER = "manager"  # the shelter's reception, by hand
+
+
+class NeedKind(StrEnum):
+    SUPPLIES = "supplies"  # 物資
+    VOLUNTEERS = "volunteers"  # ボランティア
+    OTHER = "other"
+
+
+class NeedState(StrEnum):
+    OPEN = "open"
+    FULFILLED = "fulfilled"
+    WITHDRAWN = "withdrawn"
 
 
 # Kinds and hazard designations are boolean columns rather than link tables: both are small
@@ -108,3 +140,77 @@ class ShelterSourceId(Base):
     )
     # First 11 characters of a GSI-form 共通ID: designations of one facility share it.
     facility_key: Mapped[str] = mapped_column(String(64), index=True)
+
+
+# A stay is current while checked_out_at is NULL; both indexes below cover only those rows.
+_CURRENT = "checked_out_at IS NULL"
+
+
+class ShelterStay(UUIDPrimaryKey, Base):
+    """Someone (a resident, or a party recorded by hand) staying at a shelter."""
+
+    __tablename__ = "shelter_stays"
+
+    shelter_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("shelters.id", ondelete="CASCADE"), index=True
+    )
+    # NULL for a party without the app, recorded by the reception with a label.
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str | None] = mapped_column(String(100))
+    # People the stay counts in the shelter's occupancy (a resident with children without
+    # the app, or an unnamed party).
+    party_size: Mapped[int] = mapped_column(Integer, default=1)
+    how: Mapped[str] = mapped_column(String(16))
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Regional-ID subject (or client:<id>) of whoever recorded the arrival / departure.
+    recorded_by: Mapped[str] = mapped_column(String(255))
+    checked_out_at: Mapped[datetime | None]
+    checked_out_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        # The reception's list: current stays of a shelter, newest first.
+        Index(
+            "ix_shelter_stays_current",
+            "shelter_id",
+            "checked_in_at",
+            "id",
+            sqlite_where=text(_CURRENT),
+            postgresql_where=text(_CURRENT),
+        ),
+        # A resident is in one shelter at a time: a move closes the old stay first.
+        Index(
+            "uq_shelter_stays_one_current",
+            "resident_id",
+            unique=True,
+            sqlite_where=text(_CURRENT),
+            postgresql_where=text(_CURRENT),
+        ),
+    )
+
+
+describe_unique(
+    "uq_shelter_stays_one_current",
+    columns="shelter_stays.resident_id",
+    field="shelterId",
+    message="this person was checked in at the same moment by another request; try again",
+    message_ja="同時に別の受付が行われました。もう一度お試しください",
+)
+
+
+class ShelterNeed(UUIDPrimaryKey, Timestamps, Base):
+    """What a shelter asks for (supplies, volunteers ...), posted by its managers; public."""
+
+    __tablename__ = "shelter_needs"
+
+    shelter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shelters.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text_ja: Mapped[str] = mapped_column(String(500))
+    text_en: Mapped[str | None] = mapped_column(String(500))
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default=NeedState.OPEN.value)
+    posted_by: Mapped[str] = mapped_column(String(255))
+    updated_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (Index("ix_shelter_needs_shelter_state", "shelter_id", "state"),)

@@ -1,4 +1,4 @@
-"""Shelter queries: nearest shelters, one shelter, and the map layer."""
+"""Shelter queries: nearest shelters, one shelter, the map layer, stays, evacuees, needs."""
 
 from __future__ import annotations
 
@@ -10,12 +10,26 @@ from ..api.context import KInfo
 from ..api.errors import top_level_error
 from ..api.ids import decode_id
 from ..api.inputs import BoundingBoxInput, CoordinatesInput
-from ..api.pagination import first_description
+from ..api.pagination import (
+    FIRST_DESCRIPTION,
+    Connection,
+    build_connection,
+    decode_cursor,
+    first_description,
+    page_size,
+)
 from ..api.scalars import GeoJSON
 from ..errors import DomainError, NotFound
 from ..hazards.api_types import HazardTypeEnum
-from . import service
-from .types import ShelterKindEnum, ShelterType, shelter_feature_collection
+from . import checkin, needs, service
+from .types import (
+    ShelterEvacueeType,
+    ShelterKindEnum,
+    ShelterNeedType,
+    ShelterStayType,
+    ShelterType,
+    shelter_feature_collection,
+)
 
 
 @strawberry.type
@@ -88,3 +102,67 @@ class ShelterQueries:
         except DomainError as exc:
             raise top_level_error(exc) from exc
         return shelter_feature_collection(shelters, truncated=truncated)
+
+    @strawberry.field(description="Where I am checked in now (null when nowhere).")
+    async def my_shelter_stay(self, info: KInfo) -> ShelterStayType | None:
+        resident = await info.context.resident()
+        async with info.context.db.session() as session:
+            stay = await checkin.current_stay(session, resident.id)
+        return ShelterStayType.from_stay(stay) if stay else None
+
+    @strawberry.field(
+        description="Who is checked in at a shelter now, newest first: for its municipality's "
+        "shelter managers and staff. Residents show only what they consented to "
+        "(shelter_registration); every such read is logged."
+    )
+    async def shelter_evacuees(
+        self,
+        info: KInfo,
+        shelter_id: strawberry.ID,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = 20,
+        after: str | None = None,
+    ) -> Connection[ShelterEvacueeType] | None:
+        # Nullable: a refusal is an error on this field only. An error on a non-null root
+        # field makes graphql-core cancel its sibling resolvers (e.g. `shelter` of the same
+        # screen) in the middle of their database work.
+        await info.context.resident()
+        viewer = await info.context.viewer()
+        try:
+            limit = page_size(first)
+            cursor = decode_cursor(after)
+            # The reads of consented items are logged in the transaction that returns them.
+            async with info.context.db.transaction() as session:
+                rows = await checkin.evacuees(
+                    session,
+                    viewer,
+                    shelter_id=decode_id("Shelter", shelter_id, field="shelterId"),
+                    after=cursor,
+                    limit=limit,
+                    meta=info.context.request_meta(),
+                )
+        except DomainError as exc:
+            raise top_level_error(exc) from exc
+        return build_connection(
+            rows,
+            limit=limit,
+            key=lambda e: (e.stay.checked_in_at, e.stay.id),
+            node=ShelterEvacueeType.from_evacuee,
+        )
+
+    @strawberry.field(
+        description="What a shelter asks for: open needs, newest first (public); with "
+        f"includeClosed also the newest {needs.MAX_CLOSED_LISTED} fulfilled or withdrawn."
+    )
+    async def shelter_needs(
+        self, info: KInfo, shelter_id: strawberry.ID, include_closed: bool = False
+    ) -> list[ShelterNeedType]:
+        try:
+            async with info.context.db.session() as session:
+                found = await needs.shelter_needs(
+                    session,
+                    shelter_id=decode_id("Shelter", shelter_id, field="shelterId"),
+                    include_closed=include_closed,
+                )
+        except DomainError as exc:
+            raise top_level_error(exc) from exc
+        return [ShelterNeedType.from_model(need) for need in found]

@@ -5,14 +5,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.dialect import chunked, upsert
 from ..hazards.types import HazardType
-from .models import HAZARD_COLUMNS, KIND_COLUMNS, Shelter, ShelterSourceId, ShelterStatus
+from .models import (
+    HAZARD_COLUMNS,
+    KIND_COLUMNS,
+    NeedState,
+    Shelter,
+    ShelterNeed,
+    ShelterSourceId,
+    ShelterStatus,
+    ShelterStay,
+)
 from .records import ShelterKind
 
 # IN lists are chunked well below the 32,766 bound parameters asyncpg and SQLite allow.
@@ -38,7 +59,15 @@ class ShelterFilter:
         if self.open_only:
             result.append(Shelter.status == ShelterStatus.OPEN.value)
         if self.exclude_full:
+            # Full by status, or by count even where a manager left the status open.
             result.append(Shelter.status != ShelterStatus.FULL.value)
+            result.append(
+                or_(
+                    Shelter.capacity.is_(None),
+                    Shelter.occupancy.is_(None),
+                    Shelter.occupancy < Shelter.capacity,
+                )
+            )
         if self.municipality_code is not None:
             result.append(Shelter.municipality_code == self.municipality_code)
         return result
@@ -180,6 +209,213 @@ async def upsert_source_ids(session: AsyncSession, rows: Sequence[dict[str, Any]
     )
 
 
+async def set_unknown_capacities(session: AsyncSession, capacities: dict[str, int]) -> None:
+    """Set the capacity of shelters (by 共通ID) whose capacity nobody has reported yet."""
+    for common_id, capacity in capacities.items():
+        await session.execute(
+            update(Shelter)
+            .where(Shelter.common_id == common_id, Shelter.capacity.is_(None))
+            .values(capacity=capacity)
+        )
+
+
 async def delete_shelters(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     for chunk in chunked(ids, IN_CHUNK):
         await session.execute(delete(Shelter).where(Shelter.id.in_(chunk)))
+
+
+# --- occupancy: one atomic UPDATE each, so concurrent check-ins never lose a count ----------
+
+_FULL = ShelterStatus.FULL.value
+
+
+async def add_people(
+    session: AsyncSession,
+    shelter_id: uuid.UUID,
+    people: int,
+    *,
+    within_capacity: bool,
+    at: datetime,
+    by: str,
+) -> Shelter | None:
+    """Count ``people`` more in a shelter that is not closed (``within_capacity``: and not
+    full, with room for them); FULL once the count reaches capacity. None when refused.
+
+    The conditions are in the UPDATE itself: PostgreSQL re-checks them on the row a
+    concurrent check-in just changed, so capacity is never exceeded by a race.
+    """
+    occupancy = func.coalesce(Shelter.occupancy, 0)
+    after = occupancy + people
+    where = [Shelter.id == shelter_id, Shelter.status != ShelterStatus.CLOSED.value]
+    if within_capacity:
+        where.append(Shelter.status != _FULL)
+        where.append(or_(Shelter.capacity.is_(None), after <= Shelter.capacity))
+    reaches = and_(Shelter.capacity.is_not(None), after >= Shelter.capacity)
+    statement = (
+        update(Shelter)
+        .where(*where)
+        .values(
+            occupancy=after,
+            status=case((reaches, _FULL), else_=Shelter.status),
+            status_updated_at=at,
+            status_updated_by=by,
+        )
+        .returning(Shelter)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def remove_people(
+    session: AsyncSession, shelter_id: uuid.UUID, people: int, *, at: datetime, by: str
+) -> Shelter | None:
+    """Count ``people`` fewer (never below 0); a shelter the count had made FULL opens again
+    once below capacity (a manager's FULL below capacity stays). None for an unknown id."""
+    occupancy = func.coalesce(Shelter.occupancy, 0)
+    after = case((occupancy > people, occupancy - people), else_=0)
+    # SET expressions see the row before the update: "was full by count, is not any more".
+    reopens = and_(
+        Shelter.status == _FULL,
+        Shelter.capacity.is_not(None),
+        occupancy >= Shelter.capacity,
+        after < Shelter.capacity,
+    )
+    statement = (
+        update(Shelter)
+        .where(Shelter.id == shelter_id)
+        .values(
+            occupancy=after,
+            status=case((reopens, ShelterStatus.OPEN.value), else_=Shelter.status),
+            status_updated_at=at,
+            status_updated_by=by,
+        )
+        .returning(Shelter)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+# --- stays ----------------------------------------------------------------------------------
+
+
+async def current_stay_of(
+    session: AsyncSession, resident_id: uuid.UUID
+) -> tuple[ShelterStay, Shelter] | None:
+    """The resident's current stay and its shelter."""
+    statement = (
+        select(ShelterStay, Shelter)
+        .join(Shelter, Shelter.id == ShelterStay.shelter_id)
+        .where(ShelterStay.resident_id == resident_id, ShelterStay.checked_out_at.is_(None))
+    )
+    row = (await session.execute(statement)).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def get_stay(session: AsyncSession, stay_id: uuid.UUID) -> ShelterStay | None:
+    return await session.get(ShelterStay, stay_id)
+
+
+async def close_current_stay(
+    session: AsyncSession, resident_id: uuid.UUID, *, at: datetime, by: str
+) -> ShelterStay | None:
+    """End the resident's current stay (row-locked by the UPDATE); None when there is none."""
+    statement = (
+        update(ShelterStay)
+        .where(ShelterStay.resident_id == resident_id, ShelterStay.checked_out_at.is_(None))
+        .values(checked_out_at=at, checked_out_by=by)
+        .returning(ShelterStay)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def close_stay(
+    session: AsyncSession, stay_id: uuid.UUID, *, at: datetime, by: str
+) -> ShelterStay | None:
+    """End a stay that is still current; None when it is not (ended meanwhile, or unknown)."""
+    statement = (
+        update(ShelterStay)
+        .where(ShelterStay.id == stay_id, ShelterStay.checked_out_at.is_(None))
+        .values(checked_out_at=at, checked_out_by=by)
+        .returning(ShelterStay)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def current_stays(
+    session: AsyncSession,
+    shelter_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[ShelterStay]:
+    """Current stays of a shelter, newest arrival first, after a (checked_in_at, id) key."""
+    statement = select(ShelterStay).where(
+        ShelterStay.shelter_id == shelter_id, ShelterStay.checked_out_at.is_(None)
+    )
+    if after is not None:
+        statement = statement.where(
+            tuple_(ShelterStay.checked_in_at, ShelterStay.id) < tuple_(*after)
+        )
+    statement = statement.order_by(ShelterStay.checked_in_at.desc(), ShelterStay.id.desc())
+    return list(await session.scalars(statement.limit(limit)))
+
+
+async def residents_staying_in(
+    session: AsyncSession, resident_ids: Sequence[uuid.UUID], municipality_codes: Sequence[str]
+) -> set[uuid.UUID]:
+    """Which residents stay now in a shelter of one of the municipalities."""
+    found: set[uuid.UUID] = set()
+    for chunk in chunked(resident_ids, IN_CHUNK):
+        statement = (
+            select(ShelterStay.resident_id)
+            .join(Shelter, Shelter.id == ShelterStay.shelter_id)
+            .where(
+                ShelterStay.resident_id.in_(chunk),
+                ShelterStay.checked_out_at.is_(None),
+                Shelter.municipality_code.in_(municipality_codes),
+            )
+        )
+        found.update(r for r in await session.scalars(statement) if r is not None)
+    return found
+
+
+# --- needs ----------------------------------------------------------------------------------
+
+
+async def get_need(session: AsyncSession, need_id: uuid.UUID) -> ShelterNeed | None:
+    return await session.get(ShelterNeed, need_id)
+
+
+async def needs_of(
+    session: AsyncSession,
+    shelter_ids: Sequence[uuid.UUID],
+    *,
+    states: Sequence[NeedState],
+    limit: int | None = None,
+) -> list[ShelterNeed]:
+    """Needs of the shelters in these states, newest first (``limit`` per call)."""
+    found: list[ShelterNeed] = []
+    for chunk in chunked(shelter_ids, IN_CHUNK):
+        statement = (
+            select(ShelterNeed)
+            .where(
+                ShelterNeed.shelter_id.in_(chunk),
+                ShelterNeed.state.in_([state.value for state in states]),
+            )
+            .order_by(ShelterNeed.created_at.desc(), ShelterNeed.id.desc())
+        )
+        if limit is not None:
+            statement = statement.limit(limit)
+        found.extend(await session.scalars(statement))
+    return found
+
+
+async def count_needs(session: AsyncSession, shelter_id: uuid.UUID, state: NeedState) -> int:
+    statement = (
+        select(func.count())
+        .select_from(ShelterNeed)
+        .where(ShelterNeed.shelter_id == shelter_id, ShelterNeed.state == state.value)
+    )
+    return int(await session.scalar(statement) or 0)

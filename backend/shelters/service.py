@@ -21,17 +21,17 @@ from ..hazards.types import HazardType
 from ..ingest.files import parse_all_off_loop, unique_paths
 from ..live import changed, shelter_topic
 from ..municipalities import service as municipality_service
-from ..principal import Principal, Role
+from ..principal import Principal
 from . import nearby, repository
-from .demo import DEMO_ID_PREFIX, DEMO_MUNICIPALITY, demo_shelter_records
+from .demo import DEMO_CAPACITIES, DEMO_ID_PREFIX, DEMO_MUNICIPALITY, demo_shelter_records
 from .importing import StoreReport, store_records
 from .merge import DEFAULT_MERGE_MAX_DISTANCE_M, merge_shelter_records_detailed
 from .models import Shelter, ShelterStatus
 from .records import ShelterKind
 from .repository import ShelterFilter
+from .sharing import MANAGER_ROLES
 from .sources import parse_shelter_file
 
-MANAGER_ROLES = (Role.SHELTER_MANAGER, Role.CITY_STAFF, Role.CITY_ADMIN)
 MAX_NEAREST = 50
 MAX_CAPACITY = 100_000
 MAX_MAP_FEATURES = 2_000
@@ -132,17 +132,20 @@ async def load_demo_shelters(session: AsyncSession) -> int:
     records = demo_shelter_records()
     kinds_by_id = {r.common_id: set(r.kinds) for r in records}
     await store_records(session, records=records, kinds_by_id=kinds_by_id)
+    await repository.set_unknown_capacities(session, DEMO_CAPACITIES)
     return len(records)
 
 
 # --- reads ---------------------------------------------------------------------------------
 
 
-async def get_shelter(session: AsyncSession, shelter_id: uuid.UUID) -> Shelter:
-    """A shelter by id, or NotFound."""
+async def get_shelter(
+    session: AsyncSession, shelter_id: uuid.UUID, *, field: str = "id"
+) -> Shelter:
+    """A shelter by id, or NotFound on ``field``."""
     shelter = await repository.get(session, shelter_id)
     if shelter is None:
-        raise NotFound("shelter", "避難所", field="id")
+        raise NotFound("shelter", "避難所", field=field)
     return shelter
 
 
@@ -290,7 +293,14 @@ async def update_status(
         )
     elif occupancy is not UNSET and occupancy is not None and occupancy < 0:
         checker.add("occupancy", "occupancy must not be negative", "避難者数は0以上です")
-    elif new_occupancy is not None and new_capacity is not None and new_occupancy > new_capacity:
+    elif (
+        (occupancy is not UNSET or capacity is not UNSET)
+        and new_occupancy is not None
+        and new_capacity is not None
+        and new_occupancy > new_capacity
+    ):
+        # Only figures the manager sends are checked: the reception may have recorded more
+        # arrivals than the capacity, and that must not block opening or closing.
         checker.add(
             "occupancy" if occupancy is not UNSET else "capacity",
             f"occupancy {new_occupancy} exceeds the capacity {new_capacity}",

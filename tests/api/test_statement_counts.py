@@ -11,8 +11,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.consent.world import grant
+from tests.shelters.checkin_world import CASTLE, load_shelters, set_status, shelter_ids
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
+TO_MANAGERS = {"kind": "ROLE", "role": "shelter_manager"}
 
 
 def operation(file: str, name: str) -> str:
@@ -153,3 +155,132 @@ async def test_community_roster_statement_count_does_not_grow(gql, token, engine
         body = await gql(roster, {"communityId": large[1]}, token=large[0])
     assert len(body["data"]["communityRoster"]["consentedMembers"]) == 8
     assert len(few) == len(many), (few, many)
+
+
+async def test_shelter_evacuees_screen_statement_count_does_not_grow(  # type: ignore[no-untyped-def]
+    gql, token, engine, session
+) -> None:
+    screen = operation("ShelterEvacuees.graphql", "ShelterEvacuees")
+    check_in = operation("ShelterCheckIn.graphql", "CheckInToShelter")
+    arrival = operation("ShelterEvacuees.graphql", "RecordShelterArrival")
+    await load_shelters(session)
+    ids = await shelter_ids(gql)
+    manager = token("sc-reception", roles=[("shelter_manager", "07202")])
+    small, large = ids["DEMO-07202-001"], ids["DEMO-07202-003"]
+    for shelter_id, size in ((small, 1), (large, 8)):
+        await set_status(gql, manager, shelter_id, status="OPEN")
+        party = {"shelterId": shelter_id, "label": "一家", "partySize": 2}
+        await gql(arrival, {"input": party}, token=manager)
+        for i in range(size):
+            member = token(f"sc-ev-{size}-{i}", name=f"m{i}")
+            await grant(gql, member, "shelter_registration", TO_MANAGERS, ["name", "age"])
+            await gql(check_in, {"input": {"shelterId": shelter_id}}, token=member)
+    for shelter_id in (small, large):
+        await gql(screen, {"shelterId": shelter_id}, token=manager)  # first sign-in work
+    with count_statements(engine) as few:
+        await gql(screen, {"shelterId": small}, token=manager)
+    with count_statements(engine) as many:
+        body = await gql(screen, {"shelterId": large}, token=manager)
+    edges = body["data"]["shelterEvacuees"]["edges"]
+    assert sum(1 for e in edges if e["node"]["person"]) == 8
+    assert len(few) == len(many), (few, many)
+
+
+async def test_nearest_shelters_with_needs_statement_count_does_not_grow(  # type: ignore[no-untyped-def]
+    gql, token, engine, session
+) -> None:
+    nearest = operation("Shelters.graphql", "NearestShelters")
+    post = operation("ShelterNeeds.graphql", "PostShelterNeed")
+    await load_shelters(session)
+    manager = token("sc-needs", roles=[("shelter_manager", "07202")])
+    demo = [i for common_id, i in (await shelter_ids(gql)).items() if common_id[:5] == "DEMO-"]
+    for shelter_id in demo:
+        for text in ("飲料水", "毛布", "配膳の手伝い"):
+            need = {"shelterId": shelter_id, "kind": "SUPPLIES", "textJa": text}
+            body = await gql(post, {"input": need}, token=manager)
+            assert body["data"]["postShelterNeed"]["errors"] == []
+    for first in (1, 5):
+        await gql(nearest, {"near": CASTLE, "first": first})  # warm the nearest-shelter cache
+    with count_statements(engine) as one:
+        await gql(nearest, {"near": CASTLE, "first": 1})
+    with count_statements(engine) as five:
+        body = await gql(nearest, {"near": CASTLE, "first": 5})
+    assert [len(s["needs"]) for s in body["data"]["shelters"]] == [3, 3, 3, 3, 3]
+    assert len(one) == len(five), (one, five)
+
+
+async def _open_event(gql, staff: str) -> str:  # type: ignore[no-untyped-def]
+    body = await gql(
+        operation("SafetyDashboard.graphql", "OpenDisasterEvent"),
+        {"input": {"name": "計測用の災害", "municipalityCodes": ["07202"]}},
+        token=staff,
+    )
+    return str(body["data"]["openDisasterEvent"]["event"]["id"])
+
+
+async def test_safety_screens_statement_counts_do_not_grow(gql, token, engine) -> None:  # type: ignore[no-untyped-def]
+    # given a small and a large town association and family, everyone answered and shared
+    staff = token("ss-staff", roles=[("city_staff", "07202")])
+    report = operation("SafetyCheckIn.graphql", "ReportSafety")
+    join = operation("Communities.graphql", "JoinCommunity")
+    event_id = await _open_event(gql, staff)
+
+    async def community_of(name: str, size: int) -> tuple[str, str]:
+        created = await gql(
+            operation("Communities.graphql", "CreateCommunity"),
+            {"input": {"municipalityCode": "07202", "name": name, "kind": "TOWN_ASSOCIATION"}},
+            token=staff,
+        )
+        community_id = created["data"]["createCommunity"]["community"]["id"]
+        leader = token(f"{name}-leader")
+        await gql(join, {"communityId": community_id}, token=leader)
+        await gql(
+            operation("Communities.graphql", "SetCommunityLeader"),
+            {"input": {"communityId": community_id, "subject": f"{name}-leader"}},
+            token=staff,
+        )
+        for i in range(size):
+            member = token(f"{name}-m{i}", name=f"m{i}")
+            await gql(join, {"communityId": community_id}, token=member)
+            await grant(
+                gql,
+                member,
+                "community_safety",
+                {"kind": "ROLE", "role": "community"},
+                ["name", "safety_status"],
+            )
+            status = ("SAFE", "NEEDS_HELP", "INJURED")[i % 3]
+            await gql(report, {"input": {"eventId": event_id, "status": status}}, token=member)
+        return leader, community_id
+
+    tally = operation("LeaderTally.graphql", "LeaderTally")
+    small = await community_of("ss-small", 1)
+    large = await community_of("ss-large", 9)
+    for leader, community_id in (small, large):
+        await gql(tally, {"communityId": community_id, "eventId": event_id}, token=leader)
+    with count_statements(engine) as few:
+        await gql(tally, {"communityId": small[1], "eventId": event_id}, token=small[0])
+    with count_statements(engine) as many:
+        body = await gql(tally, {"communityId": large[1], "eventId": event_id}, token=large[0])
+    # then the leader's screen costs the same for 1 or 9 members
+    assert body["data"]["communityTally"]["tally"]["needsHelp"] == 3
+    assert len(few) == len(many), (few, many)
+
+    family = operation("FamilySafety.graphql", "FamilySafety")
+    small_token, small_group = await family_of(gql, token, "sf-small", 2)
+    large_token, large_group = await family_of(gql, token, "sf-large", 7)
+    for bearer, group in ((small_token, small_group), (large_token, large_group)):
+        await gql(family, {"groupId": group, "eventId": event_id}, token=bearer)
+    with count_statements(engine) as few:
+        await gql(family, {"groupId": small_group, "eventId": event_id}, token=small_token)
+    with count_statements(engine) as many:
+        await gql(family, {"groupId": large_group, "eventId": event_id}, token=large_token)
+    assert len(few) == len(many), (few, many)
+
+    dashboard = operation("SafetyDashboard.graphql", "SafetyDashboard")
+    await gql(dashboard, {"eventId": event_id}, token=staff)
+    with count_statements(engine) as board:
+        body = await gql(dashboard, {"eventId": event_id}, token=staff)
+    assert body["data"]["safetyDashboard"]["total"]["needsHelp"] == 3
+    # one statement per municipality and per query, never per community or per answer
+    assert len(board) <= 20, board

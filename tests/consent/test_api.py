@@ -6,7 +6,16 @@ import pytest
 
 from backend.consent import catalog_store
 from backend.consent import service as consent_service
-from tests.consent.world import BUNDLE, GRANT, PERSONAL_DATA, REVOKE, TEXT_VERSION, grant, read
+from tests.consent.world import (
+    BUNDLE,
+    GRANT,
+    PERSONAL_DATA,
+    REVOKE,
+    TEXT_VERSION,
+    grant,
+    make_family,
+    read,
+)
 
 HISTORY = """
 { myConsentHistory(first: 50) { edges { node {
@@ -46,6 +55,7 @@ async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: i
         "community_safety",
         "plan_support",
         "care_linkage",
+        "shelter_registration",
         "portal_personalization",
     }
     health = next(i for i in catalog["items"] if i["code"] == "health_notes")
@@ -78,9 +88,15 @@ async def test_catalog_says_what_cannot_be_consented_to_yet(gql, token) -> None:
     assert {b["code"]: b["available"] for b in catalog["bundles"]} == {
         "family_safety_basic": True,
         "plan_support_basic": False,
+        "shelter_registration_basic": True,
     }
     # and only relationships someone can confirm are offered (no supporters before plans)
-    assert {r["code"] for r in catalog["relationships"]} == {"family", "community", "city_staff"}
+    assert {r["code"] for r in catalog["relationships"]} == {
+        "family",
+        "community",
+        "city_staff",
+        "shelter_manager",
+    }
     # when a resident tries anyway, nothing is stored and the answer says why
     bearer = token("too-early")
     body = await gql(BUNDLE, {"bundle": "plan_support_basic"}, token=bearer)
@@ -446,7 +462,9 @@ async def test_community_roster_shows_only_consented_members(gql, token, session
     world = await build_world(gql, token, session)
     # a second member who consented to nothing
     communities = await gql('{ communities(municipalityCode: "07202") { id name } }')
-    community_id = communities["data"]["communities"][0]["id"]
+    community_id = next(
+        c["id"] for c in communities["data"]["communities"] if c["name"] == "東栄町町内会"
+    )
     await gql(
         "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }",
         {"c": community_id},
@@ -464,6 +482,7 @@ async def test_community_roster_shows_only_consented_members(gql, token, session
         "age",
         "address",
         "phone",
+        "safety_status",
     }
     # a plain member (not leader) gets nothing, not even the community's existence
     body = await gql(roster_query, {"c": community_id}, token=world.tokens["self"])
@@ -541,31 +560,6 @@ FAMILY_MEMBERS = """
 query($g: ID!) { familyGroup(id: $g) { members { id isMe } } }"""
 
 
-async def _family(gql, token, owner: str, members: list[str]) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """A family group of ``owner`` and ``members``; returns its id and subject -> token."""
-    tokens = {name: token(name, name=name) for name in [owner, *members]}
-    group = await gql(
-        'mutation { createFamilyGroup(input: {name: "家"}) { group { id } } }',
-        token=tokens[owner],
-    )
-    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
-    for member in members:
-        invitation = await gql(
-            "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
-            " { invitation { code } } }",
-            {"g": group_id},
-            token=tokens[owner],
-        )
-        code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
-        await gql(
-            "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c})"
-            " { errors { code } } }",
-            {"c": code},
-            token=tokens[member],
-        )
-    return group_id, tokens
-
-
 async def _member_id(gql, group_id: str, bearer: str, *, me: bool) -> str:  # type: ignore[no-untyped-def]
     body = await gql(FAMILY_MEMBERS, {"g": group_id}, token=bearer)
     return next(m["id"] for m in body["data"]["familyGroup"]["members"] if m["isMe"] is me)
@@ -576,7 +570,7 @@ async def test_sharing_with_a_family_member_by_name_ends_with_the_membership(
     gql, token, how: str
 ) -> None:  # type: ignore[no-untyped-def]
     # given Hanako shares her home with Taro by name, and Taro can read it
-    group_id, tokens = await _family(gql, token, f"nm-hanako-{how}", [f"nm-taro-{how}"])
+    group_id, tokens = await make_family(gql, token, f"nm-hanako-{how}", [f"nm-taro-{how}"])
     hanako, taro = tokens[f"nm-hanako-{how}"], tokens[f"nm-taro-{how}"]
     await gql(
         'mutation { addPlace(input: {kind: HOME, label: "自宅", latitude: 37.49,'

@@ -13,27 +13,45 @@ import pytest
 
 from backend.consent.catalog import PURPOSES
 from tests.conftest import GraphQLClient, savepoint_per_test, shared_world, token_maker
-from tests.consent.world import CARE_ITEMS, PERSONAL_DATA, PLAN_STAFF_ITEMS, World, build_world
+from tests.consent.world import (
+    CARE_ITEMS,
+    CHECK_IN,
+    PERSONAL_DATA,
+    PLAN_STAFF_ITEMS,
+    SHELTER_ITEMS,
+    World,
+    build_world,
+)
+from tests.shelters.checkin_world import set_status
 
 ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
 
 EXPECTED: dict[str, dict[str, set[str]]] = {
     # Hanako reads everything of her own, for every purpose
     "self": {code: items for code, items in ALL_ITEMS_OF.items()},
-    # Taro (family): her name and her home
+    # Taro (family): her name, safety answers, home and shared position
     "family": {
-        "family_safety": {"name"},
-        "family_location": {"home_place"},
+        "family_safety": {"name", "safety_status"},
+        "family_location": {"home_place", "current_location"},
     },
     # the town-association leader: what Hanako chose for the community
-    "leader": {"community_safety": {"name", "age", "address", "phone"}},
-    # city staff of Hanako's municipality: what she chose for plan support
-    "staff_same": {"plan_support": set(PLAN_STAFF_ITEMS)},
+    "leader": {"community_safety": {"name", "age", "address", "phone", "safety_status"}},
+    # the leader of another town association of the same city: nothing
+    "other_leader": {},
+    # city staff of Hanako's municipality: what she chose for plan support, and (they run
+    # the reception of its shelters) what she chose for the shelter she stays at
+    "staff_same": {
+        "plan_support": set(PLAN_STAFF_ITEMS),
+        "shelter_registration": set(SHELTER_ITEMS),
+    },
+    # the managers of 会津若松市's shelters, one of which Hanako is checked in at
+    "shelter_manager": {"shelter_registration": set(SHELTER_ITEMS)},
     # a registered care service named in her care-linkage consent
     "client_with": {"care_linkage": set(CARE_ITEMS)},
     # everyone else sees nothing at all
     "stranger": {},
     "staff_other": {},
+    "shelter_manager_other": {},
     "client_without": {},
     "client_expired": {},
     "client_revoked": {},
@@ -44,7 +62,7 @@ CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
 
 @pytest.fixture(scope="module")
 async def module_world(engine, settings, verifier):  # type: ignore[no-untyped-def]
-    """Hanako's world, built once for the whole table (80 cases)."""
+    """Hanako's world, built once for the whole table (98 cases)."""
     async with shared_world(engine, settings, verifier) as (database, api):
         async with database.session() as session:
             world = await build_world(api, token_maker(verifier), session)
@@ -139,6 +157,43 @@ async def test_values_are_the_real_ones(gql, world: World) -> None:  # type: ign
     )
     values = {i["item"]: i["value"] for i in body["data"]["personalData"]["items"]}
     assert values["home_place"] == {"type": "Point", "coordinates": [139.93, 37.49]}
+
+
+async def test_shelter_managers_see_her_only_while_she_stays_in_their_municipality(  # type: ignore[no-untyped-def]
+    gql, world: World
+) -> None:
+    async def visible(viewer: str) -> set[str]:
+        body = await gql(
+            PERSONAL_DATA,
+            {"input": {"subjectId": world.hanako_id, "purpose": "shelter_registration"}},
+            token=world.tokens[viewer],
+        )
+        result = body["data"]["personalData"]
+        return {i["item"] for i in result.get("items", [])}
+
+    # given Hanako moves on from 会津若松市's gym to a shelter in 福島市, opened by its manager
+    there = world.shelter_ids["TEST-07201-001"]
+    await set_status(gql, world.tokens["shelter_manager_other"], there, status="OPEN")
+    body = await gql(
+        CHECK_IN,
+        {"input": {"shelterId": there}},
+        token=world.tokens["self"],
+    )
+    assert body["data"]["checkInToShelter"]["errors"] == []
+    # then 会津若松市 (her own municipality, whose shelters she is not in) sees nothing
+    assert await visible("shelter_manager") == set()
+    assert await visible("staff_same") == set()
+    # and 福島市's managers and staff see what she consented to
+    assert await visible("shelter_manager_other") == set(SHELTER_ITEMS)
+    assert await visible("staff_other") == set(SHELTER_ITEMS)
+    # and once she leaves, no manager does
+    body = await gql(
+        "mutation { checkOutOfShelter(input: {}) { errors { code } } }",
+        token=world.tokens["self"],
+    )
+    assert body["data"]["checkOutOfShelter"]["errors"] == []
+    for viewer in ("shelter_manager", "shelter_manager_other", "staff_same", "staff_other"):
+        assert await visible(viewer) == set()
 
 
 async def test_anonymous_callers_must_sign_in(gql, world: World) -> None:  # type: ignore[no-untyped-def]

@@ -56,6 +56,13 @@ PLAN_STAFF_ITEMS = [
     "name", "kana", "birth_date", "age", "address", "phone", "household", "home_place",
 ]  # fmt: skip
 CARE_ITEMS = ["name", "kana", "birth_date", "gender"]
+# What Hanako lets the managers of the shelter she stays at see (the evacuee register).
+SHELTER_ITEMS = ["name", "age", "phone", "household"]
+# The demo gym of 会津若松市, where Hanako is checked in.
+HANAKO_SHELTER = "DEMO-07202-003"
+CHECK_IN = """
+mutation($input: CheckInToShelterInput!) { checkInToShelter(input: $input) { errors { code } } }
+"""
 TEXT_VERSION = {p.code: p.text_version for p in PURPOSES}
 
 
@@ -64,14 +71,20 @@ class World:
     tokens: dict[str, str | None]
     hanako_id: str
     grants: dict[str, Any]
+    shelter_ids: dict[str, str]
 
 
 async def build_world(gql, token, session: AsyncSession) -> World:  # type: ignore[no-untyped-def]
-    """Hanako (07202) with family Taro, leader Sato, and her consents; see EXPECTED in tests."""
+    """Hanako (07202) with family Taro, leader Sato, and her consents, checked in at a
+    shelter of 会津若松市; see EXPECTED in tests."""
+    from tests.shelters.checkin_world import load_shelters, set_status, shelter_ids
+
     # staff roles and system clients are set up by city admins (here through the services)
     for subject, role, code in (
         ("staff-aizu", "city_staff", "07202"),
         ("staff-fukushima", "city_staff", "07201"),
+        ("shelter-aizu", "shelter_manager", "07202"),
+        ("shelter-fukushima", "shelter_manager", "07201"),
     ):
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=code
@@ -91,13 +104,17 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
     hanako = token("hanako", name="はなこ")
     taro = token("taro", name="たろう")
     leader = token("sato-leader", name="佐藤")
+    other_leader = token("ito-leader", name="伊藤")
     tokens: dict[str, str | None] = {
         "self": hanako,
         "family": taro,
         "stranger": token("stranger"),
         "leader": leader,
+        "other_leader": other_leader,
         "staff_same": token("staff-aizu"),
         "staff_other": token("staff-fukushima"),
+        "shelter_manager": token("shelter-aizu"),
+        "shelter_manager_other": token("shelter-fukushima"),
         "client_with": token("svc-care", client_id="care-app"),
         "client_without": token("svc-other", client_id="other-app"),
         "client_expired": token("svc-expired", client_id="expired-app"),
@@ -164,21 +181,43 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         {"c": community_id},
         token=tokens["staff_same"],
     )
+    # another town association of the same city, led by Ito (Hanako is not a member)
+    other = await gql(
+        'mutation { createCommunity(input: {municipalityCode: "07202", name: "西栄町町内会",'
+        " kind: TOWN_ASSOCIATION}) { community { id } errors { code } } }",
+        token=tokens["staff_same"],
+    )
+    other_id = other["data"]["createCommunity"]["community"]["id"]
+    await gql(
+        "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }",
+        {"c": other_id},
+        token=other_leader,
+    )
+    await gql(
+        "mutation($c: ID!) { setCommunityLeader(input: {communityId: $c, subject: "
+        '"ito-leader"}) { errors { code } } }',
+        {"c": other_id},
+        token=tokens["staff_same"],
+    )
 
     # Hanako's consents
     grants: dict[str, Any] = {}
     grants["family_safety"] = await grant(
-        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name"]
+        gql, hanako, "family_safety", {"kind": "ROLE", "role": "family"}, ["name", "safety_status"]
     )
     grants["family_location"] = await grant(
-        gql, hanako, "family_location", {"kind": "ROLE", "role": "family"}, ["home_place"]
+        gql,
+        hanako,
+        "family_location",
+        {"kind": "ROLE", "role": "family"},
+        ["home_place", "current_location"],
     )
     grants["community"] = await grant(
         gql,
         hanako,
         "community_safety",
         {"kind": "ROLE", "role": "community"},
-        ["name", "age", "address", "phone"],
+        ["name", "age", "address", "phone", "safety_status"],
     )
     grants["plan_support"] = await grant(
         gql, hanako, "plan_support", {"kind": "ROLE", "role": "city_staff"}, PLAN_STAFF_ITEMS
@@ -200,6 +239,21 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         {"kind": "SYSTEM_CLIENT", "clientId": "revoked-app"},
         ["name", "phone"],
     )
+    grants["shelter"] = await grant(
+        gql,
+        hanako,
+        "shelter_registration",
+        {"kind": "ROLE", "role": "shelter_manager"},
+        SHELTER_ITEMS,
+    )
+    # Hanako evacuates to the gym, which its manager opened
+    await load_shelters(session)
+    shelters = await shelter_ids(gql)
+    await set_status(gql, tokens["shelter_manager"], shelters[HANAKO_SHELTER], status="OPEN")
+    checked_in = await gql(
+        CHECK_IN, {"input": {"shelterId": shelters[HANAKO_SHELTER]}}, token=hanako
+    )
+    assert checked_in["data"]["checkInToShelter"]["errors"] == []
     # the expired-app consent ran out (time passes: its validity is moved into the past)
     from backend.api.ids import decode_id
 
@@ -210,7 +264,7 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
     await session.commit()
     body = await gql(REVOKE, {"id": grants["revoked"][0]["id"]}, token=hanako)
     assert body["data"]["revokeConsent"]["errors"] == []
-    return World(tokens=tokens, hanako_id=hanako_id, grants=grants)
+    return World(tokens=tokens, hanako_id=hanako_id, grants=grants, shelter_ids=shelters)
 
 
 async def grant(gql, bearer, purpose, recipient, items, **extra):  # type: ignore[no-untyped-def]
@@ -238,3 +292,28 @@ async def read(gql, bearer, subject_id, purpose, items=None):  # type: ignore[no
         variables["input"]["items"] = items
     body = await gql(PERSONAL_DATA, variables, token=bearer)
     return body["data"]["personalData"]
+
+
+async def make_family(gql, token, owner: str, members: list[str]) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A family group of ``owner`` and ``members``; returns its id and subject -> token."""
+    tokens = {name: token(name, name=name) for name in [owner, *members]}
+    group = await gql(
+        'mutation { createFamilyGroup(input: {name: "家"}) { group { id } } }',
+        token=tokens[owner],
+    )
+    group_id = group["data"]["createFamilyGroup"]["group"]["id"]
+    for member in members:
+        invitation = await gql(
+            "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+            " { invitation { code } } }",
+            {"g": group_id},
+            token=tokens[owner],
+        )
+        code = invitation["data"]["createFamilyInvitation"]["invitation"]["code"]
+        await gql(
+            "mutation($c: String!) { acceptFamilyInvitation(input: {code: $c})"
+            " { errors { code } } }",
+            {"c": code},
+            token=tokens[member],
+        )
+    return group_id, tokens

@@ -225,10 +225,12 @@ async def install(env: dict[str, str], path: Path, region: str) -> str:
 
 def demo_counts() -> tuple[int, int]:
     """Shelters and places the demo data stores (all on the demo network)."""
-    from backend.demo import DEMO_RESIDENTS
+    from backend.demo import DEMO_NEIGHBOURS, DEMO_RESIDENTS
     from backend.shelters.demo import demo_shelter_records
 
-    return len(demo_shelter_records()), sum(len(r[-1]) for r in DEMO_RESIDENTS)
+    # every neighbour has one place, their home
+    places = sum(len(r[-1]) for r in DEMO_RESIDENTS) + len(DEMO_NEIGHBOURS)
+    return len(demo_shelter_records()), places
 
 
 def ends_of(path: Path) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import GraphQLClient
 from tests.consent.world import ADD_PLACE, PROFILE, grant
+from tests.shelters.checkin_world import load_shelters, my_stay, set_status, shelter, shelter_ids
 
 OPEN = """
 mutation($input: OpenDisasterEventInput!) {
@@ -28,7 +29,7 @@ REPORT = """
 mutation($input: ReportSafetyInput!) {
   reportSafety(input: $input) {
     answer { id status note answeredBy source position { latitude longitude } }
-    replayed
+    replayed checkedInToShelter
     errors { code field message messageJa }
   }
 }"""
@@ -98,17 +99,23 @@ async def _resident(gql: GraphQLClient, bearer: str, name: str, lat: float, lon:
 
 @pytest.fixture
 async def town(gql: GraphQLClient, token: Any) -> Town:
+    return await build_town(gql, token)
+
+
+async def build_town(gql: GraphQLClient, token: Any, suffix: str = "") -> Town:
     """Hanako and Taro (family), Jiro (community member, shares nothing), leader Sato,
-    a leader of another community, staff of Aizu and of Fukushima city."""
+    a leader of another community, staff of Aizu and of Fukushima city. ``suffix`` makes
+    the people and communities of a second town on the same database."""
     tokens = {
-        "hanako": token("hanako"),
-        "taro": token("taro"),
-        "jiro": token("jiro"),
-        "leader": token("sato-leader"),
-        "other_leader": token("other-leader"),
-        "stranger": token("stranger"),
+        "hanako": token(f"hanako{suffix}"),
+        "taro": token(f"taro{suffix}"),
+        "jiro": token(f"jiro{suffix}"),
+        "leader": token(f"sato-leader{suffix}"),
+        "other_leader": token(f"other-leader{suffix}"),
+        "stranger": token(f"stranger{suffix}"),
         "staff": token("staff-aizu", roles=[("city_staff", AIZU)]),
         "staff_other": token("staff-fukushima", roles=[("city_staff", "07201")]),
+        "manager": token(f"reception{suffix}", roles=[("shelter_manager", AIZU)]),
     }
     ids = {}
     for i, who in enumerate(("hanako", "taro", "jiro", "leader", "other_leader", "stranger")):
@@ -119,7 +126,8 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
     )
     group_id = group["data"]["createFamilyGroup"]["group"]["id"]
     invitation = await gql(
-        "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g}) { invitation { code } } }",
+        "mutation($g: ID!) { createFamilyInvitation(input: {groupId: $g})"
+        " { invitation { code } } }",
         {"g": group_id},
         token=tokens["hanako"],
     )
@@ -130,11 +138,11 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
     )
     communities = []
     for name, leader, members in (
-        ("東栄町町内会", "sato-leader", ("hanako", "jiro", "leader")),
-        ("別の町内会", "other-leader", ("other_leader",)),
+        (f"東栄町町内会{suffix}", f"sato-leader{suffix}", ("hanako", "jiro", "leader")),
+        (f"別の町内会{suffix}", f"other-leader{suffix}", ("other_leader",)),
     ):
         body = await gql(
-            "mutation($n: String!) { createCommunity(input: {municipalityCode: \"07202\", "
+            'mutation($n: String!) { createCommunity(input: {municipalityCode: "07202", '
             "name: $n, kind: TOWN_ASSOCIATION}) { community { id } } }",
             {"n": name},
             token=tokens["staff"],
@@ -168,7 +176,10 @@ async def town(gql: GraphQLClient, token: Any) -> Town:
 async def _open(gql: GraphQLClient, town: Town, **extra: Any) -> str:
     body = await gql(
         OPEN,
-        {"input": {"name": "令和8年豪雨", "municipalityCodes": [AIZU], "hazardType": "FLOOD", **extra}},
+        {
+            "input": {"name": "令和8年豪雨", "municipalityCodes": [AIZU], "hazardType": "FLOOD"}
+            | {k: v for k, v in extra.items()}
+        },
         token=town.tokens["staff"],
     )
     payload = body["data"]["openDisasterEvent"]
@@ -189,7 +200,13 @@ async def test_staff_open_an_event_and_its_residents_see_it(gql: GraphQLClient, 
     # given / when
     body = await gql(
         OPEN,
-        {"input": {"name": "会津地震", "municipalityCodes": ["072028"], "hazardType": "EARTHQUAKE"}},
+        {
+            "input": {
+                "name": "会津地震",
+                "municipalityCodes": ["072028"],
+                "hazardType": "EARTHQUAKE",
+            }
+        },
         token=town.tokens["staff"],
     )
     # then: the check-digit form is accepted, everyone with a place in Aizu is asked
@@ -309,9 +326,7 @@ async def test_bad_answers_get_typed_errors(gql: GraphQLClient, town: Town) -> N
         gql, town.tokens["hanako"], event_id, "SAFE", shelterId="U2hlbHRlcjpub3Bl"
     )
     assert safe_at_shelter["errors"][0]["field"] == "shelterId"
-    unknown = await _report(
-        gql, town.tokens["hanako"], "RGlzYXN0ZXJFdmVudDpiYWQ", "SAFE"
-    )
+    unknown = await _report(gql, town.tokens["hanako"], "RGlzYXN0ZXJFdmVudDpiYWQ", "SAFE")
     assert unknown["errors"][0]["code"] == "NOT_FOUND"
     assert unknown["errors"][0]["field"] == "eventId"
     foreign = await _report(gql, town.tokens["hanako"], town.community_id, "SAFE")
@@ -366,9 +381,7 @@ async def test_family_see_what_each_member_shares(gql: GraphQLClient, town: Town
     reads = [e["node"] for e in log["data"]["myDataAccessLog"]["edges"]]
     assert {"purposeCode": "family_safety", "itemCodes": ["name", "safety_status"]} in reads
     # not a member of the group: nothing at all
-    stranger = await gql(
-        FAMILY, {"g": town.group_id, "e": event_id}, token=town.tokens["stranger"]
-    )
+    stranger = await gql(FAMILY, {"g": town.group_id, "e": event_id}, token=town.tokens["stranger"])
     assert stranger["data"]["familySafety"] is None
 
 
@@ -411,14 +424,10 @@ async def test_family_see_a_shared_location_only_with_consent_until_it_expires(
     assert fields == {"location.longitude", "minutes"}
 
 
-async def test_proxies_answer_only_with_the_persons_consent(
-    gql: GraphQLClient, town: Town
-) -> None:
+async def test_proxies_answer_only_with_the_persons_consent(gql: GraphQLClient, town: Town) -> None:
     event_id = await _open(gql, town)
     # Taro may answer for Hanako (she shares her answers with family)...
-    by_taro = await _report(
-        gql, town.tokens["taro"], event_id, "SAFE", personId=town.ids["hanako"]
-    )
+    by_taro = await _report(gql, town.tokens["taro"], event_id, "SAFE", personId=town.ids["hanako"])
     assert by_taro["errors"] == [] and by_taro["answer"]["answeredBy"] == "FAMILY"
     # ...and the leader heard it at her door
     by_leader = await _report(
@@ -431,9 +440,7 @@ async def test_proxies_answer_only_with_the_persons_consent(
         assert refused["errors"][0]["code"] == "NOT_FOUND", (who, whom)
         assert refused["errors"][0]["field"] == "personId"
     # staff record a paper form for a resident of their city only with a legal basis
-    without = await _report(
-        gql, town.tokens["staff"], event_id, "SAFE", personId=town.ids["jiro"]
-    )
+    without = await _report(gql, town.tokens["staff"], event_id, "SAFE", personId=town.ids["jiro"])
     assert without["errors"][0]["code"] == "NOT_FOUND"
     paper = await _report(
         gql,
@@ -496,9 +503,7 @@ async def test_revoking_consent_hides_the_name_from_the_leader_at_once(
 ) -> None:
     event_id = await _open(gql, town)
     await _report(gql, town.tokens["hanako"], event_id, "SAFE")
-    consents = await gql(
-        "{ myConsents { id purposeCode } }", token=town.tokens["hanako"]
-    )
+    consents = await gql("{ myConsents { id purposeCode } }", token=town.tokens["hanako"])
     community = next(
         c for c in consents["data"]["myConsents"] if c["purposeCode"] == "community_safety"
     )
@@ -542,3 +547,74 @@ async def test_staff_see_the_dashboard_of_their_municipality_only(
     for who in ("staff_other", "hanako", "leader"):
         other = await gql(DASHBOARD, {"e": event_id}, token=town.tokens[who])
         assert other["data"]["safetyDashboard"] is None, who
+
+
+async def test_an_evacuation_order_opens_an_event_for_its_area(
+    gql: GraphQLClient, town: Town
+) -> None:
+    # given an evacuation order (level 4) around Hanako's home only
+    square = {
+        "type": "Polygon",
+        "coordinates": [[[139.92, 37.489], [139.94, 37.489], [139.94, 37.4912],
+                         [139.92, 37.4912], [139.92, 37.489]]],
+    }  # fmt: skip
+    issue = """
+    mutation($input: StaffAlertInput!) { issueAlert(input: $input) { errors { code field } } }"""
+    order = {
+        "municipalityCode": AIZU, "kind": "EVACUATION", "level": 4, "areas": [square],
+        "headlineJa": "一部に避難指示を発令しました。",
+    }  # fmt: skip
+    # when staff issue it (twice: a second order is a second alert and event)
+    body = await gql(issue, {"input": order}, token=town.tokens["staff"])
+    assert body["data"]["issueAlert"]["errors"] == []
+    # then Hanako is asked to answer in an event the alert opened; Taro, outside, is not
+    hanako = (await gql(MY_EVENTS, token=town.tokens["hanako"]))["data"]["myOpenEvents"]
+    assert [e["event"]["name"] for e in hanako] == ["避難指示"]
+    assert (await gql(MY_EVENTS, token=town.tokens["taro"]))["data"]["myOpenEvents"] == []
+    events = await gql("{ disasterEvents { name openedByAlert } }", token=town.tokens["staff"])
+    assert events["data"]["disasterEvents"] == [{"name": "避難指示", "openedByAlert": True}]
+    # a level-3 alert (高齢者等避難) opens none
+    await gql(issue, {"input": {**order, "level": 3}}, token=town.tokens["staff"])
+    again = await gql("{ disasterEvents { name } }", token=town.tokens["staff"])
+    assert len(again["data"]["disasterEvents"]) == 1
+
+
+async def test_evacuated_to_a_shelter_checks_in_there_and_a_full_one_keeps_the_answer(
+    gql: GraphQLClient, town: Town, session: Any
+) -> None:
+    # given two open demo shelters, the second with room for nobody more
+    await load_shelters(session)
+    ids = await shelter_ids(gql)
+    manager = town.tokens["manager"]
+    school, gym = ids["DEMO-07202-001"], ids["DEMO-07202-003"]
+    await set_status(gql, manager, school, status="OPEN")
+    await set_status(gql, manager, gym, status="OPEN", capacity=0)
+    event_id = await _open(gql, town)
+    # when Hanako answers that she is at the school
+    at_school = await _report(
+        gql, town.tokens["hanako"], event_id, "EVACUATED_TO_SHELTER", shelterId=school
+    )
+    # then she is checked in there and counted
+    assert at_school["errors"] == [] and at_school["checkedInToShelter"] is True
+    assert (await my_stay(gql, town.tokens["hanako"]))["shelter"]["id"] == school
+    assert (await shelter(gql, school))["occupancy"] == 1
+    # Taro answers for her that she moved to the full gym: the answer counts, the place not
+    moved = await _report(
+        gql, town.tokens["taro"], event_id, "EVACUATED_TO_SHELTER",
+        personId=town.ids["hanako"], shelterId=gym,
+    )  # fmt: skip
+    assert moved["errors"] == [] and moved["checkedInToShelter"] is False
+    assert (await shelter(gql, gym))["occupancy"] in (0, None)
+    # a leader relaying where someone is does not check them in (the reception counts)
+    relayed = await _report(
+        gql, town.tokens["leader"], event_id, "EVACUATED_TO_SHELTER",
+        personId=town.ids["hanako"], shelterId=school,
+    )  # fmt: skip
+    assert relayed["checkedInToShelter"] is False and relayed["errors"] == []
+    # a closed shelter refuses the answer that names it
+    await set_status(gql, manager, school, status="CLOSED")
+    closed = await _report(
+        gql, town.tokens["jiro"], event_id, "EVACUATED_TO_SHELTER", shelterId=school
+    )
+    assert closed["errors"][0]["code"] == "SHELTER_CLOSED"
+    assert closed["errors"][0]["field"] == "shelterId"
