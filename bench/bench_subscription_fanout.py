@@ -106,7 +106,9 @@ async def shelter_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
     )
 
 
-async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
+async def community_scenario(
+    http: httpx.AsyncClient, sign: Signer, *, counts_only: bool = False
+) -> Fanout:
     """communityTallyChanged of a town association in an open event; change k is a member's
     answer with the note "change-k". Every viewer is its leader (one token, many devices):
     each reads its own view through consent (names depend on it), so nothing is shared and
@@ -126,6 +128,8 @@ async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
     staff = sign(f"bench-staff-{suffix}", roles=[("city_staff", "07202")])
     leader, member = f"bench-leader-{suffix}", f"bench-member-{suffix}"
     leader_token, member_token = sign(leader), sign(member, name="ベンチ 花子")
+    # Counts only: change k is the k-th member's NEEDS_HELP, so the count says which change.
+    others = [sign(f"{member}-{k}") for k in range(1, 41)] if counts_only else []
     community = (
         await call(
             staff,
@@ -135,7 +139,7 @@ async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
         )
     )["createCommunity"]["community"]["id"]
     join = "mutation($c: ID!) { joinCommunity(input: {communityId: $c}) { errors { code } } }"
-    for token in (leader_token, member_token):
+    for token in (leader_token, member_token, *others):
         await call(token, join, {"c": community})
     await call(
         staff,
@@ -166,32 +170,35 @@ async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
     mutation($input: ReportSafetyInput!) { reportSafety(input: $input) { errors { code } } }"""
 
     async def change(client: httpx.AsyncClient, k: int) -> None:
+        status, who = ("NEEDS_HELP", others[k - 1]) if counts_only else ("SAFE", member_token)
         answer = await client.post(
             "/graphql",
             json={
                 "query": report,
-                "variables": {"input": {"eventId": event, "status": "SAFE", "note": f"change-{k}"}},
+                "variables": {"input": {"eventId": event, "status": status, "note": f"change-{k}"}},
             },
-            headers={"Authorization": f"Bearer {member_token}"},
+            headers={"Authorization": f"Bearer {who}"},
         )
         errors = answer.json()["data"]["reportSafety"]["errors"]
         assert not errors, errors
 
     def changed_to(payload: dict[str, Any]) -> int | None:
         tally = (payload.get("data") or {}).get("communityTallyChanged") or {}
+        if counts_only:
+            needs_help = (tally.get("tally") or {}).get("needsHelp") or 0
+            return int(needs_help) or None
         for entry in tally.get("members", []):
             note = entry.get("note") or ""
             if note.startswith("change-"):
                 return int(note.removeprefix("change-"))
         return None
 
+    people = "" if counts_only else "members { name status note }"
     return Fanout(
-        subscription="""
-        subscription($c: ID!, $e: ID!) {
-          communityTallyChanged(communityId: $c, eventId: $e) {
-            tally { safe unanswered total } members { name status note }
-          }
-        }""",
+        subscription=(
+            "subscription($c: ID!, $e: ID!) { communityTallyChanged(communityId: $c, "
+            f"eventId: $e) {{ tally {{ safe needsHelp unanswered total }} {people} }} }}"
+        ),
         variables={"c": community, "e": event},
         viewer_token=leader_token,
         change=change,
@@ -202,6 +209,8 @@ async def community_scenario(http: httpx.AsyncClient, sign: Signer) -> Fanout:
 SCENARIOS: dict[str, Callable[[httpx.AsyncClient, Signer], Awaitable[Fanout]]] = {
     "shelter": shelter_scenario,
     "community": community_scenario,
+    # A leader's live counter (no names): leaders share one read per change.
+    "community-counts": lambda http, sign: community_scenario(http, sign, counts_only=True),
 }
 
 

@@ -97,7 +97,9 @@ class SafetyQueries:
         self, info: KInfo, community_id: strawberry.ID, event_id: strawberry.ID
     ) -> CommunityTallyType | None:
         try:
-            return await read_community_tally(info, community_id, event_id)
+            return await read_community_tally(
+                info, community_id, event_id, with_members=asks_for_people(info)
+            )
         except NotFound:
             return None
         except DomainError as exc:
@@ -134,8 +136,24 @@ class SafetyQueries:
         return SafetyDashboardType.from_dashboard(board, codes[board.event.id])
 
 
+def asks_for_people(info: KInfo) -> bool:
+    """Whether the document selects the tally's people (members, unanswered), not only its
+    counts: a counts-only screen then reads and logs nobody's personal data."""
+    names: set[str] = set()
+    pending = list(info.selected_fields)
+    while pending:
+        node = pending.pop()
+        names.add(getattr(node, "name", ""))
+        pending.extend(getattr(node, "selections", []) or [])
+    return bool(names & {"members", "unanswered"})
+
+
 async def read_community_tally(
-    info: KInfo, community_id: strawberry.ID, event_id: strawberry.ID
+    info: KInfo,
+    community_id: strawberry.ID,
+    event_id: strawberry.ID,
+    *,
+    with_members: bool = True,
 ) -> CommunityTallyType:
     """The tally as the caller may see it now (the query and its live subscription);
     NotFound for anyone who does not lead the community."""
@@ -148,6 +166,7 @@ async def read_community_tally(
             community_id=decode_id("Community", community_id, field="communityId"),
             event_id=decode_id("DisasterEvent", event_id, field="eventId"),
             meta=info.context.request_meta(),
+            with_members=with_members,
         )
         codes = await service.event_municipalities(session, [view.event.id])
     return CommunityTallyType.from_view(view, codes[view.event.id])

@@ -972,18 +972,24 @@ async def community_tally(
     community_id: uuid.UUID,
     event_id: uuid.UUID,
     meta: RequestMeta,
+    with_members: bool = True,
 ) -> CommunityTallyView:
     """A leader's tally of their community in an event: counts over every member, names and
-    details only of members who consented to ``community_safety`` (read and logged)."""
+    details only of members who consented to ``community_safety`` (read and logged).
+
+    ``with_members=False`` (a screen showing the counts only) reads and logs nobody's data.
+    """
     community, member_ids = await communities_service.members_for_leader(
         session, viewer, community_id=community_id
     )
     event = await get_event(session, event_id)
     counts = await repository.status_counts(session, event.id, member_ids)
-    shared = await enforcement.read_many(
-        session, viewer, member_ids, purpose_code=COMMUNITY_PURPOSE, items=None, meta=meta
-    )
-    consenting = [_person(m, shared[m], event.id) for m in member_ids if m in shared]
+    consenting: list[PersonSafety] = []
+    if with_members:
+        shared = await enforcement.read_many(
+            session, viewer, member_ids, purpose_code=COMMUNITY_PURPOSE, items=None, meta=meta
+        )
+        consenting = [_person(m, shared[m], event.id) for m in member_ids if m in shared]
     consenting.sort(key=lambda p: (STATUS_ORDER.get(p.status, 2), p.name or "", str(p.resident_id)))
     return CommunityTallyView(
         community_id=community.id,
@@ -992,6 +998,11 @@ async def community_tally(
         tally=Tally.of(counts, len(member_ids)),
         consenting=consenting,
     )
+
+
+async def require_leader(session: AsyncSession, viewer: Viewer, *, community_id: uuid.UUID) -> None:
+    """NotFound unless the viewer leads the community (checked before every live read)."""
+    await communities_service.members_for_leader(session, viewer, community_id=community_id)
 
 
 async def community_view_topics(

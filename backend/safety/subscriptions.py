@@ -12,7 +12,7 @@ from ..api.ids import decode_id
 from ..api.live import live_view
 from ..errors import DomainError
 from . import service
-from .queries import read_community_tally, read_family_safety
+from .queries import asks_for_people, read_community_tally, read_family_safety
 from .types import CommunityTallyType, FamilySafetyType
 
 
@@ -37,9 +37,26 @@ class SafetySubscriptions:
                 )
         except DomainError as exc:
             raise top_level_error(exc) from exc
-        # Names depend on each viewer's consents: every viewer reads its own view.
+        if asks_for_people(info):
+            # Names depend on each viewer's consents: every viewer reads its own view.
+            return await live_view(
+                info, lambda: read_community_tally(info, community_id, event_id), *topics
+            )
+        # Counts only: the same for every leader of the community, so leaders told of one
+        # answer share one read; each is still checked to be a leader before every read.
+        community_uuid = decode_id("Community", community_id, field="communityId")
+
+        async def still_leader() -> None:
+            checked = await info.context.viewer()
+            async with info.context.db.session() as session:
+                await service.require_leader(session, checked, community_id=community_uuid)
+
         return await live_view(
-            info, lambda: read_community_tally(info, community_id, event_id), *topics
+            info,
+            lambda: read_community_tally(info, community_id, event_id, with_members=False),
+            *topics,
+            shared=("community-counts", topics[0]),
+            authorize=still_leader,
         )
 
     @strawberry.subscription(

@@ -618,3 +618,26 @@ async def test_evacuated_to_a_shelter_checks_in_there_and_a_full_one_keeps_the_a
     )
     assert closed["errors"][0]["code"] == "SHELTER_CLOSED"
     assert closed["errors"][0]["field"] == "shelterId"
+
+
+async def test_a_counts_only_tally_reads_nobodys_data(gql: GraphQLClient, town: Town) -> None:
+    # given Hanako, who shares her answers with the community, has answered
+    event_id = await _open(gql, town)
+    await _report(gql, town.tokens["hanako"], event_id, "SAFE")
+    counts_only = """
+    query($c: ID!, $e: ID!) {
+      communityTally(communityId: $c, eventId: $e) { tally { safe total } }
+    }"""
+    # when the leader's counter asks for the counts only
+    body = await gql(
+        counts_only, {"c": town.community_id, "e": event_id}, token=town.tokens["leader"]
+    )
+    # then the counts are there and nothing of Hanako was read (her access log is empty)
+    assert body["data"]["communityTally"]["tally"] == {"safe": 1, "total": 3}
+    log = await gql(ACCESS_LOG, token=town.tokens["hanako"])
+    assert log["data"]["myDataAccessLog"]["edges"] == []
+    # and a leader of another community still gets nothing
+    other = await gql(
+        counts_only, {"c": town.community_id, "e": event_id}, token=town.tokens["other_leader"]
+    )
+    assert other["data"]["communityTally"] is None

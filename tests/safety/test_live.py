@@ -146,3 +146,38 @@ async def test_nobody_else_may_watch_a_tally(server: str, api: GraphQLClient, to
             assert message["payload"][0]["extensions"]["code"] == "NOT_FOUND"
         finally:
             await ctx.__aexit__(None, None, None)
+
+
+async def test_leaders_counters_share_one_read_and_strangers_get_none(
+    server: str, api: GraphQLClient, tokens: Any
+) -> None:
+    town: Town = await build_town(api, tokens, suffix="-3")
+    opened = await api(
+        OPEN,
+        {"input": {"name": "ライブ確認3", "municipalityCodes": ["07202"]}},
+        token=town.tokens["staff"],
+    )
+    event_id = opened["data"]["openDisasterEvent"]["event"]["id"]
+    counts = """
+    subscription($c: ID!, $e: ID!) {
+      communityTallyChanged(communityId: $c, eventId: $e) { tally { needsHelp total } }
+    }"""
+    ctx, leader = await _signed_in(server, town.tokens["leader"])
+    other_ctx, other = await _signed_in(server, town.tokens["other_leader"])
+    try:
+        await leader.subscribe("c", counts, {"c": town.community_id, "e": event_id})
+        first = await _next(leader, "communityTallyChanged")
+        assert first == {"tally": {"needsHelp": 0, "total": 3}}
+        await other.subscribe("c", counts, {"c": town.community_id, "e": event_id})
+        refused = await other.receive()
+        assert refused["type"] == "error", refused
+        await api(
+            REPORT, {"input": {"eventId": event_id, "status": "NEEDS_HELP"}},
+            token=town.tokens["jiro"],
+        )  # fmt: skip
+        assert await _next(leader, "communityTallyChanged") == {
+            "tally": {"needsHelp": 1, "total": 3}
+        }
+    finally:
+        await ctx.__aexit__(None, None, None)
+        await other_ctx.__aexit__(None, None, None)
