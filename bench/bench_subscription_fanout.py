@@ -169,8 +169,13 @@ async def community_scenario(
     report = """
     mutation($input: ReportSafetyInput!) { reportSafety(input: $input) { errors { code } } }"""
 
+    made: list[int] = []  # change numbers in the order made (the n-th is needsHelp == n)
+
     async def change(client: httpx.AsyncClient, k: int) -> None:
-        status, who = ("NEEDS_HELP", others[k - 1]) if counts_only else ("SAFE", member_token)
+        made.append(k)
+        status, who = (
+            ("NEEDS_HELP", others[len(made) - 1]) if counts_only else ("SAFE", member_token)
+        )
         answer = await client.post(
             "/graphql",
             json={
@@ -185,8 +190,8 @@ async def community_scenario(
     def changed_to(payload: dict[str, Any]) -> int | None:
         tally = (payload.get("data") or {}).get("communityTallyChanged") or {}
         if counts_only:
-            needs_help = (tally.get("tally") or {}).get("needsHelp") or 0
-            return int(needs_help) or None
+            needs_help = int((tally.get("tally") or {}).get("needsHelp") or 0)
+            return made[needs_help - 1] if 0 < needs_help <= len(made) else None
         for entry in tally.get("members", []):
             note = entry.get("note") or ""
             if note.startswith("change-"):

@@ -174,3 +174,9 @@ async def member_ids_of(
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Member ids of several communities (a staff tally; not personal data on its own)."""
     return await repository.member_ids_of(session, community_ids) if community_ids else {}
+
+
+async def leads(session: AsyncSession, resident_id: uuid.UUID, community_id: uuid.UUID) -> bool:
+    """Whether the resident leads the community now (one look-up: a live view's check)."""
+    membership = await repository.membership(session, community_id, resident_id)
+    return membership is not None and membership.role == CommunityRole.LEADER.value

@@ -1000,9 +1000,12 @@ async def community_tally(
     )
 
 
-async def require_leader(session: AsyncSession, viewer: Viewer, *, community_id: uuid.UUID) -> None:
-    """NotFound unless the viewer leads the community (checked before every live read)."""
-    await communities_service.members_for_leader(session, viewer, community_id=community_id)
+async def require_leader(
+    session: AsyncSession, resident_id: uuid.UUID, *, community_id: uuid.UUID
+) -> None:
+    """NotFound unless the resident leads the community (checked before every live read)."""
+    if not await communities_service.leads(session, resident_id, community_id):
+        raise NotFound("community", "町内会・自主防災組織", field="communityId")
 
 
 async def community_view_topics(

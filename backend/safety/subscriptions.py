@@ -46,10 +46,11 @@ class SafetySubscriptions:
         # answer share one read; each is still checked to be a leader before every read.
         community_uuid = decode_id("Community", community_id, field="communityId")
 
+        resident_id = (await info.context.resident()).id  # a connection's resident stays
+
         async def still_leader() -> None:
-            checked = await info.context.viewer()
             async with info.context.db.session() as session:
-                await service.require_leader(session, checked, community_id=community_uuid)
+                await service.require_leader(session, resident_id, community_id=community_uuid)
 
         return await live_view(
             info,
