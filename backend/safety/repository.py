@@ -268,6 +268,23 @@ async def evacuated_positions(
     return list(result)
 
 
+async def evacuated_by_shelter(
+    session: AsyncSession, event_id: uuid.UUID, codes: Sequence[str]
+) -> dict[uuid.UUID, int]:
+    """Counting EVACUATED answers naming each shelter, in these municipalities."""
+    rows = await session.execute(
+        select(SafetyLatest.shelter_id, func.count())
+        .where(
+            SafetyLatest.event_id == event_id,
+            SafetyLatest.status == "evacuated_to_shelter",
+            SafetyLatest.municipality_code.in_(list(codes)),
+            SafetyLatest.shelter_id.is_not(None),
+        )
+        .group_by(SafetyLatest.shelter_id)
+    )
+    return {shelter_id: count for shelter_id, count in rows if shelter_id is not None}
+
+
 async def history(
     session: AsyncSession, event_id: uuid.UUID, resident_id: uuid.UUID, *, limit: int
 ) -> list[SafetyAnswer]:

@@ -30,14 +30,14 @@ from ..auth import service as auth_service
 from ..communities import service as communities_service
 from ..consent import enforcement
 from ..db.base import utcnow
-from ..errors import Checker, Conflict, NotFound, NotPermitted, ValidationFailed
+from ..errors import Checker, Conflict, NotFound, NotPermitted, Unauthenticated, ValidationFailed
 from ..family import service as family_service
-from ..geo import check_point
+from ..geo import check_point, h3_cells, haversine_m_array
 from ..hazards.sources import parse_client_polygons
 from ..hazards.types import HazardType
 from ..live import changed, community_topic, consent_topic, family_topic
 from ..municipalities import service as municipality_service
-from ..principal import Principal, RequestMeta, ResidentRef, Viewer
+from ..principal import Principal, PrincipalKind, RequestMeta, ResidentRef, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
 from ..shelters import checkin as shelter_checkin
@@ -177,6 +177,8 @@ async def open_event(
     session: AsyncSession, principal: Principal, request: EventRequest
 ) -> tuple[DisasterEvent, int]:
     """Open a disaster event (staff of every municipality it covers) and ask its residents."""
+    # Refuse callers who are staff nowhere before the polygons are parsed.
+    _require_staff(principal)
     name, codes, area = await _checked_event(session, request)
     for code in codes:
         auth_service.require_role(principal, code, *STAFF_ROLES)
@@ -274,13 +276,21 @@ async def event_municipalities(
     return await repository.municipalities_of(session, event_ids)
 
 
+def _require_staff(principal: Principal) -> list[str]:
+    """The municipalities where the principal is staff; refused when there are none."""
+    if principal.kind is PrincipalKind.ANONYMOUS:
+        raise Unauthenticated()
+    codes = sorted(principal.municipalities_for(*STAFF_ROLES))
+    if not codes:
+        raise NotPermitted("requires a staff role", "市職員の権限が必要です")
+    return codes
+
+
 async def staff_events(
     session: AsyncSession, principal: Principal, *, include_closed: bool, limit: int = 100
 ) -> list[DisasterEvent]:
     """Events of the municipalities the principal is staff of, newest first."""
-    codes = sorted(principal.municipalities_for(*STAFF_ROLES))
-    if not codes:
-        raise NotPermitted("requires a staff role", "市職員の権限が必要です")
+    codes = _require_staff(principal)
     return await repository.events_in(session, codes, include_closed=include_closed, limit=limit)
 
 
@@ -434,6 +444,11 @@ async def _capacity(
     raise _person_not_found()
 
 
+def _cell9(lat: float, lon: float) -> int:
+    """The res-9 H3 cell an answer is counted in on the staff map."""
+    return h3_cells(lat, lon, (9,))[0]
+
+
 async def _where(
     session: AsyncSession, subject_id: uuid.UUID, report: Report, event_id: uuid.UUID
 ) -> tuple[str | None, int | None]:
@@ -443,13 +458,13 @@ async def _where(
     cell: int | None = None
     if report.latitude is not None and report.longitude is not None:
         code = await municipality_service.locate(session, lat=report.latitude, lon=report.longitude)
-        cell = h3.str_to_int(h3.latlng_to_cell(report.latitude, report.longitude, 9))
+        cell = _cell9(report.latitude, report.longitude)
     if code is None or cell is None:
         homes = await residents_service.place_spots_of(session, [subject_id], ["home"])
         if homes:
             code = code or homes[0].municipality_code
             if cell is None:
-                cell = h3.str_to_int(h3.latlng_to_cell(homes[0].latitude, homes[0].longitude, 9))
+                cell = _cell9(homes[0].latitude, homes[0].longitude)
     if code is None:
         # Places saved before the boundaries were imported know no municipality.
         residents = await residents_service.residents_by_ids(session, [subject_id])
@@ -670,10 +685,11 @@ async def import_paper_answers(
         )
         rows.append(_answer_row(answer))
         home = homes.get(subject_id)
-        point = (a.latitude, a.longitude) if a.latitude is not None else None
-        if point is None and home is not None:
-            point = (home.latitude, home.longitude)
-        cell = h3.str_to_int(h3.latlng_to_cell(point[0], point[1], 9)) if point else None
+        cell = None
+        if a.latitude is not None and a.longitude is not None:
+            cell = _cell9(a.latitude, a.longitude)
+        elif home is not None:
+            cell = _cell9(home.latitude, home.longitude)
         code = (home.municipality_code if home else None) or registered.get(subject_id)
         if code is None and len(event_codes) == 1:
             code = event_codes[0]
@@ -1115,11 +1131,7 @@ async def staff_dashboard(
     by_cell = await _cell_tallies(session, event.id, codes, cell_resolution)
     shelters = await _shelters_of(session, codes)
     outside = await _outside_shelters(session, event.id, codes, shelters)
-    counted = Counter(
-        r.shelter_id
-        for r in await repository.evacuated_positions(session, event.id, codes, limit=100_000)
-        if r.shelter_id
-    )
+    counted = await repository.evacuated_by_shelter(session, event.id, codes)
     return Dashboard(
         event=event,
         municipality_codes=codes,
@@ -1185,15 +1197,11 @@ async def _outside_shelters(
     lats = np.array([r.latitude for r in rows], dtype=float)
     lons = np.array([r.longitude for r in rows], dtype=float)
     if shelters:
-        s_lats = np.radians(np.array([s.latitude for s in shelters], dtype=float))
-        s_lons = np.radians(np.array([s.longitude for s in shelters], dtype=float))
-        # Haversine to every shelter at once: a few thousand x a few hundred is instant.
-        p_lats, p_lons = np.radians(lats)[:, None], np.radians(lons)[:, None]
-        a = (
-            np.sin((s_lats - p_lats) / 2) ** 2
-            + np.cos(p_lats) * np.cos(s_lats) * np.sin((s_lons - p_lons) / 2) ** 2
-        )
-        nearest = (2 * 6_371_008.8 * np.arcsin(np.sqrt(a))).min(axis=1)
+        s_lats = np.array([s.latitude for s in shelters], dtype=float)
+        s_lons = np.array([s.longitude for s in shelters], dtype=float)
+        # Every position to every shelter at once: a few thousand x a few hundred is instant.
+        distances = haversine_m_array(lats[:, None], lons[:, None], s_lats, s_lons)
+        nearest = distances.min(axis=1)
     else:
         nearest = np.full(len(rows), np.inf)
     return [

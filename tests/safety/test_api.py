@@ -598,6 +598,13 @@ async def test_evacuated_to_a_shelter_checks_in_there_and_a_full_one_keeps_the_a
     assert at_school["errors"] == [] and at_school["checkedInToShelter"] is True
     assert (await my_stay(gql, town.tokens["hanako"]))["shelter"]["id"] == school
     assert (await shelter(gql, school))["occupancy"] == 1
+    # and the staff dashboard counts her answer at the school (it gave no position)
+    board = await gql(DASHBOARD, {"e": event_id}, token=town.tokens["staff"])
+    loads = {
+        s["shelter"]["id"]: s["evacuatedAnswers"]
+        for s in board["data"]["safetyDashboard"]["shelters"]
+    }
+    assert loads[school] == 1 and loads[gym] == 0
     # Taro answers for her that she moved to the full gym: the answer counts, the place not
     moved = await _report(
         gql, town.tokens["taro"], event_id, "EVACUATED_TO_SHELTER",
