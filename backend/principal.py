@@ -13,6 +13,8 @@ class Role(StrEnum):
     CITY_ADMIN = "city_admin"
     SHELTER_MANAGER = "shelter_manager"
     COMMUNITY_LEADER = "community_leader"
+    # ケアマネジャー (介護支援専門員): drafts evacuation plans for the people who name them.
+    CARE_MANAGER = "care_manager"
 
     @property
     def label_ja(self) -> str:
@@ -25,6 +27,7 @@ _ROLE_LABELS_JA = {
     Role.CITY_ADMIN: "市の管理者",
     Role.SHELTER_MANAGER: "避難所管理者",
     Role.COMMUNITY_LEADER: "町内会・自主防災組織の役員",
+    Role.CARE_MANAGER: "ケアマネジャー",
 }
 
 

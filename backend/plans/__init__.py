@@ -1,0 +1,1 @@
+"""Individual evacuation plans (個別避難計画) and the support-needed register."""
