@@ -15,6 +15,7 @@ from .auth import service as auth_service
 from .communities import sharing as community_sharing
 from .consent.providers import providers
 from .family import sharing as family_sharing
+from .plans import sharing as plan_sharing
 from .principal import Principal
 from .residents import service as residents_service
 from .residents import sharing as resident_sharing
@@ -37,6 +38,7 @@ def assemble() -> None:
         community_sharing.register(providers)
         safety_sharing.register(providers)
         shelter_sharing.register(providers)
+        plan_sharing.register(providers)
         _assembled = True
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from .errors import Checker
 
 _ZERO_WIDTH_JOINER = "\u200d"
+_PHONE = re.compile(r"^\+?[0-9][0-9\- ]*[0-9]$")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ff\u3000 ・ー]+$")
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in range(0x3041, 0x3097)}
 
@@ -67,6 +68,20 @@ def clean_text(
             checker.add(field, f"{field} must not be empty", f"{label_ja}を入力してください")
         return None
     return cleaned
+
+
+def clean_phone(checker: Checker, field: str, value: str | None) -> str | None:
+    """A phone number of 10-15 digits (0-9, +, -, spaces), as people write them."""
+    phone = clean_text(checker, field, value, label_ja="電話番号", max_length=20)
+    digits = sum(ch.isdigit() for ch in phone or "")
+    if phone is not None and (not _PHONE.match(phone) or not 10 <= digits <= 15):
+        checker.add(
+            field,
+            f"{field} must have 10-15 digits (0-9, +, -, spaces)",
+            "電話番号は10〜15桁の数字で入力してください",
+        )
+        return None
+    return phone
 
 
 def clean_kana(

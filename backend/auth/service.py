@@ -53,6 +53,17 @@ async def with_granted_roles(session: AsyncSession, principal: Principal) -> Pri
     return replace(principal, roles=kept)
 
 
+async def granted_role(
+    session: AsyncSession, subject: str, role: Role, municipality_code: str
+) -> bool:
+    """Whether ``role`` in the municipality is granted here to the resident with ``subject``
+    (a database grant: how a resident can name someone as, say, their care manager)."""
+    return any(
+        r.role == role.value and r.municipality_code == municipality_code
+        for r in await repository.for_subject(session, subject)
+    )
+
+
 def require_role(principal: Principal, municipality_code: str, *roles: Role) -> None:
     """Refuse a principal acting outside the municipalities where it holds one of ``roles``."""
     if principal.kind is PrincipalKind.ANONYMOUS:

@@ -44,6 +44,8 @@ class PersonalData:
 class _Visible:
     items: set[str] = field(default_factory=set)
     reasons: set[str] = field(default_factory=set)
+    # Proxy role (代理人) of each matching grant that names one -> the items it covers.
+    proxies: dict[str, set[str]] = field(default_factory=dict)
 
 
 async def _visible_items(
@@ -54,14 +56,18 @@ async def _visible_items(
     if viewer.principal.kind is PrincipalKind.ANONYMOUS or not subject_ids:
         return result
     grants = await repository.active_grants(session, list(subject_ids), purpose.code, utcnow())
-    if not grants:
+    exceptions = providers.exceptions_for(purpose.code)
+    if not grants and not exceptions:
         return result
-    # Ask only the providers of relationships these grants depend on.
+    # Ask only the providers of relationships these grants (and exceptions) depend on.
     needed = {g.recipient_role or "" for g in grants if g.recipient_kind == RecipientKind.ROLE}
     needed |= {g.recipient_relationship or "" for g in grants if g.recipient_kind == "person"}
-    holders = list({g.resident_id for g in grants})
-    links = await providers.links(session, viewer, holders, needed - {""})
-    client_ok = await _client_may_receive(session, viewer, purpose)
+    holders = {g.resident_id for g in grants}
+    for exception in exceptions:
+        needed.update(exception.relationships)
+        holders.update(subject_ids)
+    links = await providers.links(session, viewer, list(holders), needed - {""})
+    client_ok = await _client_may_receive(session, viewer, purpose) if grants else False
     for grant in grants:
         reason = _matching_recipient(grant, viewer, links.get(grant.resident_id, set()), client_ok)
         if reason is not None:
@@ -69,6 +75,18 @@ async def _visible_items(
             # A grant never widens beyond what its purpose covers today.
             visible.items.update(i for i in grant.items if i in purpose.items)
             visible.reasons.add(reason)
+            if grant.proxy_role:
+                covered = visible.proxies.setdefault(grant.proxy_role, set())
+                covered.update(i for i in grant.items if i in purpose.items)
+    for exception in exceptions:
+        related = [s for s in subject_ids if links.get(s, set()) & set(exception.relationships)]
+        if not related:
+            continue
+        for subject_id in await exception.applies_to(session, related):
+            if subject_id in result:
+                visible = result[subject_id]
+                visible.items.update(i for i in exception.items if i in purpose.items)
+                visible.reasons.add(exception.reason)
     return result
 
 
@@ -218,3 +236,15 @@ async def readable_items(
     others = [s for s in dict.fromkeys(subject_ids) if s != viewer.resident_id]
     visible = await _visible_items(session, viewer, others, purpose)
     return {s: (v.items, v.reasons) for s, v in visible.items()}
+
+
+async def proxy_roles(
+    session: AsyncSession, viewer: Viewer, subject_id: uuid.UUID, *, purpose_code: str, item: str
+) -> set[str]:
+    """The proxy roles (代理人: care manager, family, ...) in which the subject's grants for
+    the purpose let the viewer act for them on ``item`` now. Nothing is read or logged."""
+    if subject_id == viewer.resident_id:
+        return set()
+    purpose = await get_purpose(session, purpose_code)
+    visible = (await _visible_items(session, viewer, [subject_id], purpose))[subject_id]
+    return {role for role, items in visible.proxies.items() if item in items}

@@ -15,6 +15,7 @@ from ..errors import Checker
 from ..principal import Principal, ResidentRef
 from . import service
 from .catalog import LegalBasis, RecipientKind
+from .providers import providers
 from .types import (
     ConsentRequestType,
     ConsentType,
@@ -36,6 +37,16 @@ class RecipientInput:
     client_id: str | None = None
     family_member_id: strawberry.ID | None = strawberry.field(
         default=None, description="A named person: one of your family members (FamilyMember id)"
+    )
+    person_relationship: str | None = strawberry.field(
+        default=None,
+        description="A named person other than family: the relationship you name them "
+        "through (e.g. care_manager), with personReference",
+    )
+    person_reference: str | None = strawberry.field(
+        default=None,
+        description="How you name them for that relationship (for care_manager: your care "
+        "manager's regional-ID subject)",
     )
 
 
@@ -131,6 +142,26 @@ async def _recipient(
             checker.add("recipient.clientId", "clientId is required", "サービスを指定してください")
         checker.raise_if_any()
         return service.Recipient(kind, client_id=value.client_id)
+    if value.family_member_id is None and value.person_relationship is not None:
+        relationship = value.person_relationship.strip().lower()
+        if not providers.can_name_persons_through(relationship):
+            checker.add(
+                "recipient.personRelationship",
+                f"nobody can be named through {relationship!r}",
+                "この関係で相手を指定することはできません",
+            )
+        if not value.person_reference:
+            checker.add(
+                "recipient.personReference", "personReference is required", "相手を指定してください"
+            )
+        checker.raise_if_any()
+        return await service.named_person(
+            session,
+            resident,
+            relationship=relationship,
+            reference=str(value.person_reference),
+            field="recipient.personReference",
+        )
     if value.family_member_id is None:
         checker.add(
             "recipient.familyMemberId", "familyMemberId is required", "相手を指定してください"

@@ -7,7 +7,10 @@ access log; the domains tell it, through this registry:
   staff / supporter ... of, right now?" (batched: one call per relationship and read);
 * item values — "the values of these items of these subjects" (batched per provider);
 * subjects — "which subject id has this regional-ID subject?";
-* persons — "which resident is this named person?" (a family member the resident picked).
+* persons — "which resident is this named person?" (a family member the resident picked);
+* legal exceptions — "for which of these subjects does a law let these recipients read these
+  items without consent, right now?" (the register given to supporters while a disaster is
+  declared). Every such read is logged with the exception's code, like any other read.
 
 A data item without a value provider, or a relationship without a provider, cannot be
 consented to: the catalog marks it unavailable until a capability registers one.
@@ -35,6 +38,8 @@ ValueProvider = Callable[
     [AsyncSession, Mapping[uuid.UUID, frozenset[str]], date],
     Awaitable[dict[uuid.UUID, dict[str, Any]]],
 ]
+# (session, subject ids) -> the subject ids a legal exception applies to right now.
+ExceptionScope = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[set[uuid.UUID]]]
 # (session, regional-ID subject) -> subject id, or None for an unknown subject.
 SubjectResolver = Callable[[AsyncSession, str], Awaitable[uuid.UUID | None]]
 # (session, the resident naming someone, the id they sent) -> that person's subject id, or None.
@@ -51,6 +56,25 @@ class Relationship:
     provider: RelationshipProvider
 
 
+@dataclass(frozen=True, slots=True)
+class LegalException:
+    """A legal basis letting viewers who hold one of ``relationships`` read ``items`` of a
+    purpose without the subject's consent, for the subjects ``applies_to`` names right now."""
+
+    code: str
+    purpose: str
+    items: tuple[str, ...]
+    relationships: tuple[str, ...]
+    applies_to: ExceptionScope
+    label_ja: str
+    label_en: str
+
+    @property
+    def reason(self) -> str:
+        """How a read under this exception is named in the access log."""
+        return f"law:{self.code}"
+
+
 class ProviderConflict(RuntimeError):
     """Two domains registered the same item or relationship (an assembly bug)."""
 
@@ -63,6 +87,7 @@ class ConsentProviders:
         self._values: dict[str, ValueProvider] = {}
         self._persons: dict[str, PersonResolver] = {}
         self._subjects: SubjectResolver | None = None
+        self._exceptions: dict[str, LegalException] = {}
 
     # --- registration (domains, at assembly) ------------------------------------------------
 
@@ -89,8 +114,15 @@ class ConsentProviders:
         """Let residents name a person through ``relationship`` (e.g. a family member id)."""
         self._persons[relationship] = resolver
 
+    def add_exception(self, exception: LegalException) -> None:
+        """Provide a legal exception to consent (e.g. the disaster-time register)."""
+        if exception.code in self._exceptions:
+            raise ProviderConflict(f"legal exception {exception.code!r} is provided twice")
+        self._exceptions[exception.code] = exception
+
     def clear(self) -> None:
         """Forget every provider (tests that assemble a different world)."""
+        self._exceptions.clear()
         self._relationships.clear()
         self._values.clear()
         self._persons.clear()
@@ -107,6 +139,13 @@ class ConsentProviders:
     def relationships(self) -> list[Relationship]:
         """Every provided relationship, in registration order."""
         return list(self._relationships.values())
+
+    def exceptions_for(self, purpose: str) -> list[LegalException]:
+        """The legal exceptions that can open items of ``purpose`` without consent."""
+        return [e for e in self._exceptions.values() if e.purpose == purpose]
+
+    def exception(self, code: str) -> LegalException | None:
+        return self._exceptions.get(code)
 
     def can_name_persons_through(self, relationship: str) -> bool:
         return relationship in self._persons

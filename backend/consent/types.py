@@ -331,6 +331,11 @@ class DataAccessType:
     item_codes: list[str]
     via_client: str | None
     accessed_at: datetime
+    legal_basis: str | None = strawberry.field(
+        description="Set when a law allowed the read without your consent (e.g. "
+        "disaster_register: the support-needed register given to supporters in a declared "
+        "disaster)"
+    )
 
     @classmethod
     def from_model(cls, row: DataAccess) -> DataAccessType:
@@ -344,6 +349,10 @@ class DataAccessType:
             item_codes=list(row.items),
             via_client=row.via_client,
             accessed_at=row.accessed_at,
+            legal_basis=next(
+                (r.removeprefix("law:") for r in row.relationship.split(",") if r[:4] == "law:"),
+                None,
+            ),
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from ..errors import Checker, Conflict, LimitExceeded, NotFound, Unauthenticated
 from ..geo import check_point, h3_cells
 from ..municipalities import service as municipality_service
 from ..principal import Principal, PrincipalKind, ResidentRef
-from ..text import clean_kana, clean_text
+from ..text import clean_kana, clean_phone, clean_text
 from . import repository
 from .models import Gender, Language, Place, PlaceKind, Resident
 from .repository import PlacePoints, PlaceSpot
@@ -27,7 +26,6 @@ from .repository import PlacePoints, PlaceSpot
 JST = timezone(timedelta(hours=9))
 NAME_MAX = 100
 ADDRESS_MAX = 255
-PHONE = re.compile(r"^\+?[0-9][0-9\- ]*[0-9]$")
 
 
 class _Unset:
@@ -148,15 +146,7 @@ async def update_profile(
     if changes.preferred_language is not UNSET:
         updates["preferred_language"] = Language(changes.preferred_language or Language.JA).value
     if changes.phone is not UNSET:
-        phone = clean_text(checker, "phone", changes.phone, label_ja="電話番号", max_length=20)
-        digits = sum(ch.isdigit() for ch in phone or "")
-        if phone is not None and (not PHONE.match(phone) or not 10 <= digits <= 15):
-            checker.add(
-                "phone",
-                "phone must have 10-15 digits (0-9, +, -, spaces)",
-                "電話番号は10〜15桁の数字で入力してください",
-            )
-        updates["phone"] = phone
+        updates["phone"] = clean_phone(checker, "phone", changes.phone)
     if changes.address is not UNSET:
         updates["address"] = clean_text(
             checker, "address", changes.address, label_ja="住所", max_length=ADDRESS_MAX

@@ -33,7 +33,7 @@ from ..residents import service as residents_service
 from ..shelters import service as shelters_service
 from .engine import Route, RoutingEngine, Snap, WalkCost
 from .errors import NoRoute, NoShelter
-from .network import Region, RoadNetworks
+from .network import Region, RoadNetworks, road_networks
 
 T = TypeVar("T")
 MIN_WALKING_SPEED_MPS = 0.1
@@ -270,6 +270,16 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         zones_avoided=len(avoid.zone_ids),
         candidates_compared=len(inputs.candidates),
     )
+
+
+async def evacuation_route(
+    session: AsyncSession, settings: Settings, request: RouteRequest
+) -> EvacuationRoute:
+    """The route for a request made by another capability (a plan's route from home): this
+    process's networks, the request's inputs, then the search (raises a DomainError)."""
+    networks = await road_networks.get(settings)
+    inputs = await route_inputs(session, settings, networks, request)
+    return await plan_route(settings, inputs)
 
 
 def _request_areas(areas: Sequence[Polygon | MultiPolygon]) -> _AvoidSet:

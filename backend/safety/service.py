@@ -276,6 +276,15 @@ async def event_municipalities(
     return await repository.municipalities_of(session, event_ids)
 
 
+async def municipalities_in_disaster(session: AsyncSession, codes: Sequence[str]) -> set[str]:
+    """Those of these municipalities an open disaster event covers now."""
+    events = await repository.open_events_in(session, list(codes))
+    if not events:
+        return set()
+    covered = await repository.municipalities_of(session, [e.id for e in events])
+    return {code for found in covered.values() for code in found} & set(codes)
+
+
 def _require_staff(principal: Principal) -> list[str]:
     """The municipalities where the principal is staff; refused when there are none."""
     if principal.kind is PrincipalKind.ANONYMOUS:

@@ -6,6 +6,7 @@ import pytest
 
 from backend.consent import catalog_store
 from backend.consent import service as consent_service
+from backend.plans.sharing import PLAN_ITEMS
 from tests.consent.world import (
     BUNDLE,
     GRANT,
@@ -70,8 +71,38 @@ async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: i
     assert purposes["family_safety"]["textVersion"] == TEXT_VERSION["family_safety"]
 
 
-async def test_catalog_says_what_cannot_be_consented_to_yet(gql, token) -> None:  # type: ignore[no-untyped-def]
-    # given the capabilities of this server (safety answers and location; no plans yet)
+async def test_every_item_of_the_catalog_can_be_consented_to_now(gql) -> None:  # type: ignore[no-untyped-def]
+    # given every capability of this server (plans provide support, health notes, supporters)
+    body = await gql(
+        "{ consentCatalog { items { code available } bundles { code available }"
+        " relationships { code labelJa } } }"
+    )
+    catalog = body["data"]["consentCatalog"]
+    # then every item and bundle is available, and the plan relationships are offered
+    assert [i["code"] for i in catalog["items"] if not i["available"]] == []
+    assert all(b["available"] for b in catalog["bundles"])
+    assert {r["code"] for r in catalog["relationships"]} == {
+        "family",
+        "community",
+        "city_staff",
+        "shelter_manager",
+        "supporter",
+        "care_manager",
+    }
+
+
+async def test_catalog_says_what_cannot_be_consented_to_yet(  # type: ignore[no-untyped-def]
+    gql, token, monkeypatch
+) -> None:
+    # given a server without the plans capability (its providers not registered)
+    from backend.consent.providers import providers
+
+    values = {k: v for k, v in providers._values.items() if k not in PLAN_ITEMS}
+    relationships = {
+        k: v for k, v in providers._relationships.items() if k not in ("supporter", "care_manager")
+    }
+    monkeypatch.setattr(providers, "_values", values)
+    monkeypatch.setattr(providers, "_relationships", relationships)
     body = await gql(
         "{ consentCatalog { items { code available } bundles { code available }"
         " relationships { code labelJa } } }"
@@ -79,18 +110,13 @@ async def test_catalog_says_what_cannot_be_consented_to_yet(gql, token) -> None:
     catalog = body["data"]["consentCatalog"]
     # then items without a value provider, and bundles naming them, are unavailable
     unavailable = {i["code"] for i in catalog["items"] if not i["available"]}
-    assert unavailable == {
-        "support_needed",
-        "health_notes",
-        "supporters",
-        "evacuation_plan",
-    }
+    assert unavailable == set(PLAN_ITEMS)
     assert {b["code"]: b["available"] for b in catalog["bundles"]} == {
         "family_safety_basic": True,
         "plan_support_basic": False,
         "shelter_registration_basic": True,
     }
-    # and only relationships someone can confirm are offered (no supporters before plans)
+    # and only relationships someone can confirm are offered (no supporters without plans)
     assert {r["code"] for r in catalog["relationships"]} == {
         "family",
         "community",
@@ -547,7 +573,14 @@ async def test_a_request_waits_for_a_resident_who_signs_in_later(gql, token, car
     assert other["data"]["myConsentRequests"] == []
 
 
-async def test_a_request_for_an_item_nobody_provides_is_refused(gql, token, care_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_request_for_an_item_nobody_provides_is_refused(  # type: ignore[no-untyped-def]
+    gql, token, care_app, monkeypatch
+) -> None:
+    # given a server where nothing provides health notes
+    from backend.consent.providers import providers
+
+    values = {k: v for k, v in providers._values.items() if k != "health_notes"}
+    monkeypatch.setattr(providers, "_values", values)
     care = token("svc-care", client_id=care_app)
     variables = {
         "input": {"subject": "anyone", "purpose": "care_linkage", "items": ["health_notes"]}
