@@ -31,6 +31,8 @@ from ..family.types import FamilyMeFields
 from ..hazards.queries import HazardQueries
 from ..municipalities.queries import MunicipalityQueries
 from ..observability.extensions import schema_extensions
+from ..plans.register_mutations import SupportRegisterMutations
+from ..plans.register_queries import SupportRegisterQueries
 from ..push.mutations import PushMutations
 from ..push.queries import PushQueries
 from ..push.types import PushMeFields
@@ -72,6 +74,7 @@ class Query(
     PushQueries,
     AlertQueries,
     SafetyQueries,
+    SupportRegisterQueries,
 ):
     pass
 
@@ -87,6 +90,7 @@ class Mutation(
     PushMutations,
     AlertMutations,
     SafetyMutations,
+    SupportRegisterMutations,
 ):
     pass
 
