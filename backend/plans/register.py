@@ -190,7 +190,7 @@ _JAPANESE = re.compile(
 )
 _BAD_DATE = Invalid(
     "birth date must be a date such as 1940-04-01, 昭和15年4月1日 or S15.4.1",
-    "生年月日は「1940-04-01」「昭和15年4月1日」「S15.4.1」のように記入してください",
+    "生年月日は「1940-04-01」「昭和15年4月1日」「Ｓ15.4.1」のように記入してください",
 )
 
 
@@ -327,7 +327,7 @@ def parse_intellectual_disability(raw: str) -> str | None:
     if not re.fullmatch(r"[AB][12]?", text):
         raise Invalid(
             "intellectual disability must be A, B, A1, A2, B1 or B2",
-            "療育手帳は「A」「B」「A1」「A2」「B1」「B2」のいずれかを記入してください",
+            "療育手帳は「Ａ」「Ｂ」「Ａ１」「Ａ２」「Ｂ１」「Ｂ２」のいずれかを記入してください",
         )
     return text
 
