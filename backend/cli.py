@@ -572,6 +572,59 @@ def import_jma_areas(
     )
 
 
+@import_app.command("support-register")
+def import_support_register(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8 or Shift_JIS): 名簿番号,氏名,ふりがな,生年月日,性別,住所,電話番号,"
+            "要介護度,身体障害者手帳,療育手帳,精神障害者保健福祉手帳,難病,独居高齢者,"
+            "その他の理由,同意状況 (or their English names)"
+        ),
+    ],
+    municipality: Annotated[str, typer.Option(help="Municipality code, e.g. 07202")],
+    remove_missing: Annotated[
+        bool,
+        typer.Option(
+            "--remove-missing",
+            help="Remove the municipality's entries that the file no longer lists "
+            "(default: keep and list them)",
+        ),
+    ] = False,
+) -> None:
+    """Import a municipality's 避難行動要支援者名簿 (all or nothing; re-import updates)."""
+    from .plans import register, register_service
+
+    async def work(session):
+        entries = await register.read_register_file(path)
+        return await register_service.import_register(
+            session,
+            municipality_code=municipality,
+            entries=entries,
+            remove_missing=remove_missing,
+        )
+
+    report = _run_in_session(work)
+    typer.echo(
+        f"support register of {report.municipality_code}: {report.created:,} new, "
+        f"{report.updated:,} updated, {report.unchanged:,} unchanged"
+    )
+    if report.missing:
+        listed = ", ".join(report.missing[: register_service.MAX_MISSING_LISTED])
+        more = len(report.missing) - register_service.MAX_MISSING_LISTED
+        listed += f" and {more:,} more" if more > 0 else ""
+        if report.removed:
+            typer.echo(
+                f"removed {report.removed:,} entries not in the file ({report.linked_removed:,} "
+                f"were linked to residents): {listed}"
+            )
+        else:
+            _warn(
+                f"{len(report.missing):,} entries are not in the file and were kept "
+                f"(--remove-missing removes them): {listed}"
+            )
+
+
 @import_app.command("safety-answers")
 def import_safety_answers(
     path: Annotated[

@@ -20,6 +20,7 @@ from .consent.service import Recipient
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .hazards.types import HazardType
+from .plans.register_demo import seed_register
 from .principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant, Viewer
 from .push import service as push_service
 from .residents import service as residents_service
@@ -208,6 +209,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         )
     neighbours = await _seed_neighbours(session, settings)
     await _seed_community(session, residents, neighbours)
+    await seed_register(session)
     # Synthetic hazard zones and shelters, so the map has something to show.
     await hazards_service.load_demo_zones(session)
     await shelters_service.load_demo_shelters(session)

@@ -33,6 +33,8 @@ from ..municipalities.queries import MunicipalityQueries
 from ..observability.extensions import schema_extensions
 from ..plans.mutations import PlanMutations
 from ..plans.queries import PlanQueries
+from ..plans.register_mutations import SupportRegisterMutations
+from ..plans.register_queries import SupportRegisterQueries
 from ..push.mutations import PushMutations
 from ..push.queries import PushQueries
 from ..push.types import PushMeFields
@@ -75,6 +77,7 @@ class Query(
     AlertQueries,
     SafetyQueries,
     PlanQueries,
+    SupportRegisterQueries,
 ):
     pass
 
@@ -91,6 +94,7 @@ class Mutation(
     AlertMutations,
     SafetyMutations,
     PlanMutations,
+    SupportRegisterMutations,
 ):
     pass
 

@@ -248,3 +248,25 @@ async def proxy_roles(
     purpose = await get_purpose(session, purpose_code)
     visible = (await _visible_items(session, viewer, [subject_id], purpose))[subject_id]
     return {role for role, items in visible.proxies.items() if item in items}
+
+
+async def log_lawful_reads(
+    session: AsyncSession,
+    viewer: Viewer,
+    subject_ids: Sequence[uuid.UUID],
+    *,
+    purpose_code: str,
+    items: Sequence[str],
+    basis: str,
+    meta: RequestMeta,
+) -> None:
+    """Log reads of people's data that a law allows without their consent (a municipality
+    reading the register it keeps): each person then sees them in their access log, with
+    the relationship ``law:<basis>``. Nothing is checked here: the caller has decided."""
+    reason = f"law:{basis}"[:32]
+    rows = [
+        _access_row(viewer, subject_id, purpose_code, list(items), [reason], meta)
+        for subject_id in dict.fromkeys(subject_ids)
+        if subject_id != viewer.resident_id
+    ]
+    await repository.log_accesses(session, rows)

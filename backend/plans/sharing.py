@@ -29,6 +29,9 @@ from . import repository
 from .content import readable_part
 
 PURPOSE = "plan_support"
+# The legal bases (their codes appear in access logs as law:<code>).
+MUNICIPAL_RECORD = "municipal_plan_record"
+DISASTER_REGISTER = "disaster_register"
 SUPPORTER = "supporter"
 CARE_MANAGER = "care_manager"
 PLAN_ITEMS = ("support_needed", "health_notes", "supporters", "evacuation_plan")
@@ -144,7 +147,7 @@ def register(providers: ConsentProviders) -> None:
     providers.add_values(PLAN_ITEMS, plan_values)
     providers.add_exception(
         LegalException(
-            code="municipal_plan_record",
+            code=MUNICIPAL_RECORD,
             purpose=PURPOSE,
             items=MUNICIPAL_ITEMS,
             relationships=("city_staff",),
@@ -156,7 +159,7 @@ def register(providers: ConsentProviders) -> None:
     )
     providers.add_exception(
         LegalException(
-            code="disaster_register",
+            code=DISASTER_REGISTER,
             purpose=PURPOSE,
             items=DISASTER_ITEMS,
             relationships=(SUPPORTER, "community"),

@@ -19,6 +19,8 @@ from ..hazards.types import HazardType
 from . import service
 from .content import Change, InformedBy, Transport
 from .models import EvacuationPlanVersion, PlanStatus, PlanTransition
+from .register import ReasonKind
+from .register_types import SupportReasonType
 
 PlanStatusEnum = strawberry.enum(PlanStatus, name="PlanStatus")
 TransportEnum = strawberry.enum(Transport, name="PlanTransport")
@@ -29,15 +31,6 @@ def _id(kind: str, value: Any) -> strawberry.ID | None:
     if not value:
         return None
     return strawberry.ID(encode_id(kind, uuid.UUID(str(value))))
-
-
-@strawberry.type(name="SupportReason", description="Why the person needs support (名簿の理由).")
-class SupportReasonType:
-    kind: str = strawberry.field(
-        description="care_level, physical_disability, intellectual_disability, "
-        "mental_disability, intractable_disease, elderly_alone, elderly_household, other"
-    )
-    value: str | None
 
 
 @strawberry.type(name="PlanSupporter")
@@ -147,7 +140,7 @@ class PlanContentType:
         return cls(
             support_needs=content.get("supportNeeds"),
             reasons=[
-                SupportReasonType(kind=r.get("kind", "other"), value=r.get("value"))
+                SupportReasonType(kind=ReasonKind(r.get("kind", "other")), value=r.get("value"))
                 for r in reasons
             ]
             if reasons is not None

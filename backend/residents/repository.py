@@ -87,6 +87,19 @@ async def ids_living_in(
     return set(await session.scalars(statement))
 
 
+async def born_on_in(
+    session: AsyncSession, municipality_code: str, birth_dates: Sequence[Any]
+) -> list[Resident]:
+    found: list[Resident] = []
+    for batch in chunked(sorted(set(birth_dates))):
+        statement = select(Resident).where(
+            Resident.home_municipality_code == municipality_code,
+            Resident.birth_date.in_(batch),
+        )
+        found.extend(await session.scalars(statement))
+    return found
+
+
 async def place_locations(session: AsyncSession) -> list[tuple[str | None, float, float]]:
     """(municipality code, latitude, longitude) of every saved place."""
     statement = select(Place.municipality_code, Place.latitude, Place.longitude)

@@ -314,6 +314,14 @@ async def residents_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[
     return await repository.get_many(session, ids)
 
 
+async def residents_born_on(
+    session: AsyncSession, municipality_code: str, birth_dates: list[date]
+) -> list[Resident]:
+    """Residents of a municipality born on one of these dates (matching a municipal record
+    to the person it describes; callers decide what of them may be shown)."""
+    return await repository.born_on_in(session, municipality_code, birth_dates)
+
+
 @dataclass(frozen=True, slots=True)
 class MunicipalityCounts:
     municipality: municipality_service.Municipality
