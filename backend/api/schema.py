@@ -25,6 +25,8 @@ from ..communities.queries import CommunityQueries
 from ..config import Settings
 from ..consent.mutations import ConsentMutations
 from ..consent.queries import ConsentQueries
+from ..dangerspots.mutations import DangerSpotMutations
+from ..dangerspots.queries import DangerSpotQueries
 from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
 from ..family.types import FamilyMeFields
@@ -72,6 +74,7 @@ class Query(
     PushQueries,
     AlertQueries,
     SafetyQueries,
+    DangerSpotQueries,
 ):
     pass
 
@@ -87,6 +90,7 @@ class Mutation(
     PushMutations,
     AlertMutations,
     SafetyMutations,
+    DangerSpotMutations,
 ):
     pass
 
