@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db.dialect import chunked
 from .models import AudienceKind, DangerSpot, DangerSpotAudience, SpotScope, SpotStatus
 
 ACTIVE = (SpotStatus.PENDING.value, SpotStatus.PUBLISHED.value)
@@ -208,26 +209,19 @@ async def by_author(
 @dataclass(frozen=True, slots=True)
 class RouteSpotRow:
     id: uuid.UUID
-    event_id: uuid.UUID | None
     geometry_geojson: str
     latitude: float
     longitude: float
     max_lat: float
 
 
-async def published_in_box(
+async def published_keys_in_box(
     session: AsyncSession, box: Box, *, now: datetime, limit: int
-) -> list[RouteSpotRow]:
-    """Published, unexpired spots meeting the box (what routes avoid), newest first."""
+) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+    """(id, event id) of published, unexpired spots meeting the box (what routes avoid),
+    newest first."""
     rows = await session.execute(
-        select(
-            DangerSpot.id,
-            DangerSpot.event_id,
-            DangerSpot.geometry_geojson,
-            DangerSpot.latitude,
-            DangerSpot.longitude,
-            DangerSpot.max_lat,
-        )
+        select(DangerSpot.id, DangerSpot.event_id)
         .where(
             DangerSpot.status == SpotStatus.PUBLISHED.value,
             DangerSpot.expires_at > now,
@@ -236,4 +230,21 @@ async def published_in_box(
         .order_by(DangerSpot.created_at.desc(), DangerSpot.id)
         .limit(limit)
     )
-    return [RouteSpotRow(*row) for row in rows]
+    return [(spot_id, event_id) for spot_id, event_id in rows]
+
+
+async def route_rows(session: AsyncSession, spot_ids: Sequence[uuid.UUID]) -> list[RouteSpotRow]:
+    """What a route needs to build these spots' areas."""
+    found: list[RouteSpotRow] = []
+    for chunk in chunked(list(spot_ids)):
+        rows = await session.execute(
+            select(
+                DangerSpot.id,
+                DangerSpot.geometry_geojson,
+                DangerSpot.latitude,
+                DangerSpot.longitude,
+                DangerSpot.max_lat,
+            ).where(DangerSpot.id.in_(chunk))
+        )
+        found.extend(RouteSpotRow(*row) for row in rows)
+    return found

@@ -629,17 +629,42 @@ def _route_polygons(rows: list[repository.RouteSpotRow]) -> list[Polygon | Multi
     return list(polygons)
 
 
+class _AreaCache:
+    """Route areas by spot id, kept per process: a spot's geometry never changes once posted,
+    so every route after the first reads ids only and builds nothing. The polygons are shared
+    across threads: routing copies them before any predicate (which could prepare them)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._areas: dict[uuid.UUID, Polygon | MultiPolygon] = {}
+
+    def get(self, spot_id: uuid.UUID) -> Polygon | MultiPolygon | None:
+        return self._areas.get(spot_id)
+
+    def put(self, found: dict[uuid.UUID, Polygon | MultiPolygon]) -> None:
+        if len(self._areas) + len(found) > self.capacity:
+            self._areas.clear()  # rare (a city has far fewer live spots): start again
+        self._areas.update(found)
+
+
+_areas = _AreaCache(capacity=8 * MAX_ROUTE_SPOTS)
+
+
 async def spots_to_avoid(session: AsyncSession, box: Box) -> list[AvoidSpot]:
     """Published, unexpired spots meeting the box whose event is open (or that have none):
     the areas every evacuation route keeps out of (registered with routing at assembly)."""
-    rows = await repository.published_in_box(session, box, now=utcnow(), limit=MAX_ROUTE_SPOTS)
-    events = {row.event_id for row in rows if row.event_id is not None}
+    keys = await repository.published_keys_in_box(session, box, now=utcnow(), limit=MAX_ROUTE_SPOTS)
+    events = {event_id for _, event_id in keys if event_id is not None}
     open_events = await safety_service.open_event_ids(session, sorted(events)) if events else set()
-    rows = [row for row in rows if row.event_id is None or row.event_id in open_events]
-    if not rows:
-        return []
-    polygons = await asyncio.to_thread(_route_polygons, rows)
-    return [
-        AvoidSpot(GRAPHQL_TYPE, row.id, polygon)
-        for row, polygon in zip(rows, polygons, strict=True)
-    ]
+    ids = [spot_id for spot_id, event_id in keys if event_id is None or event_id in open_events]
+    missing = [spot_id for spot_id in ids if _areas.get(spot_id) is None]
+    if missing:
+        rows = await repository.route_rows(session, missing)
+        polygons = await asyncio.to_thread(_route_polygons, rows)
+        _areas.put({row.id: polygon for row, polygon in zip(rows, polygons, strict=True)})
+    spots = []
+    for spot_id in ids:
+        area = _areas.get(spot_id)
+        if area is not None:  # None only if the cache was just cleared: next time
+            spots.append(AvoidSpot(GRAPHQL_TYPE, spot_id, area))
+    return spots

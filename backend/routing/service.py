@@ -324,15 +324,16 @@ def _spots_between(
     """The spots in the search box of these points (a route depends only on its two ends)."""
     if not spots:
         return []
+    # Bounds only: reading them never prepares the (shared) polygons.
+    bounds = shapely.bounds(np.asarray([spot.polygon for spot in spots]))
     min_lon, min_lat, max_lon, max_lat = _search_area(points).bounds
-    return [
-        spot
-        for spot in spots
-        if (bounds := spot.polygon.bounds)[0] <= max_lon
-        and bounds[2] >= min_lon
-        and bounds[1] <= max_lat
-        and bounds[3] >= min_lat
-    ]
+    inside = (
+        (bounds[:, 0] <= max_lon)
+        & (bounds[:, 2] >= min_lon)
+        & (bounds[:, 1] <= max_lat)
+        & (bounds[:, 3] >= min_lat)
+    )
+    return [spots[int(i)] for i in np.flatnonzero(inside)]
 
 
 def _spots_meeting(
@@ -340,10 +341,14 @@ def _spots_meeting(
 ) -> list[AvoidSpot]:
     """The spots a walk's line meets (worker thread: geometry)."""
     line = shapely.linestrings(coordinates)
-    # Copies: the spots' polygons may be shared, and predicates must never prepare them.
-    polygons = shapely.from_wkb(shapely.to_wkb(np.asarray([s.polygon for s in spots])))
+    shared = np.asarray([spot.polygon for spot in spots])
+    near = np.flatnonzero(shapely.intersects(shapely.envelope(shared), line))
+    if not len(near):
+        return []
+    # Copies: the spots' polygons are shared, and predicates must never prepare them.
+    polygons = shapely.from_wkb(shapely.to_wkb(shared[near]))
     meets = shapely.intersects(polygons, line)
-    return [spot for spot, hit in zip(spots, meets, strict=True) if hit]
+    return [spots[int(i)] for i, hit in zip(near, meets, strict=True) if hit]
 
 
 def _request_areas(areas: Sequence[Polygon | MultiPolygon]) -> _AvoidSet:
