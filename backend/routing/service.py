@@ -43,6 +43,8 @@ MAX_WALKING_SPEED_MPS = 3.0
 # the engine's bounded search can find; a route that still meets a zone outside the box is
 # re-planned with it (at most this often).
 _MAX_REPLANS = 3
+# Rounds of re-planning around the danger spots a walk meets before all of them join.
+_MAX_SPOT_ROUNDS = 3
 
 
 # When no walk keeps clear, metres inside an area count by its severity: a zone's rank (MLIT
@@ -288,12 +290,21 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         return route
 
     route = await planned()
-    # Danger spots join only when the walk planned without them meets one: most routes
-    # meet none and pay one intersection test, not a second search.
-    spots = _spots_between(inputs.spots, [origin, destination])
-    met = await asyncio.to_thread(_spots_meeting, spots, route.coordinates) if spots else []
-    if met:
-        avoid.add_spots(spots)
+    # Danger spots join as the walk meets them: most routes meet none and pay one
+    # intersection test; a route that meets some is re-planned around those (and again around
+    # any its detour meets), so it can name every spot it went around. Past a few rounds
+    # (a street full of reports) every remaining spot joins at once.
+    waiting = _spots_between(inputs.spots, [origin, destination])
+    met_any: list[AvoidSpot] = []
+    for round_ in range(_MAX_SPOT_ROUNDS + 1):
+        met = await asyncio.to_thread(_spots_meeting, waiting, route.coordinates) if waiting else []
+        if not met:
+            break
+        met_any += met
+        joining = waiting if round_ == _MAX_SPOT_ROUNDS else met
+        avoid.add_spots(joining)
+        joined = {spot.id for spot in joining}
+        waiting = [spot for spot in waiting if spot.id not in joined]
         route = await planned()
 
     crossings = [
@@ -314,7 +325,7 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         crossings=crossings,
         zones_avoided=len(avoid.zone_ids),
         candidates_compared=len(inputs.candidates),
-        spots_avoided=tuple(spot for spot in met if spot.id not in crossed),
+        spots_avoided=tuple(spot for spot in met_any if spot.id not in crossed),
     )
 
 

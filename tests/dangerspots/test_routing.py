@@ -56,6 +56,21 @@ async def test_an_approved_spot_changes_the_route_that_crossed_it(api: Api, town
     assert (await _walk(api))["path"] == before["path"]
 
 
+async def test_a_route_names_every_spot_it_went_around(api: Api, town: Town) -> None:
+    # given: a spot on the walk, and another on the detour around it
+    before = await _walk(api)
+    first = await api.posted(town.tokens["hanako"], geometry=point(**_midpoint(before)))
+    await api.moderate(town.tokens["staff"], first, "APPROVE")
+    detour = await _walk(api)
+    second = await api.posted(town.tokens["jiro"], geometry=point(**_midpoint(detour)))
+    # when
+    await api.moderate(town.tokens["staff"], second, "APPROVE")
+    after = await _walk(api)
+    # then
+    assert after["safe"] and sorted(after["dangerSpotsAvoided"]) == sorted([first, second])
+    assert not _meets(after, _midpoint(before)) and not _meets(after, _midpoint(detour))
+
+
 async def test_a_rejected_spot_changes_nothing(api: Api, town: Town) -> None:
     # given
     before = await _walk(api)
