@@ -13,6 +13,7 @@ from backend.dangerspots.models import DangerSpot
 from backend.db.base import utcnow
 from tests.conftest import RollbackDatabase
 from tests.dangerspots.world import AIZU_BOX, NEAR, POSTS_PER_HOUR, Api, point
+from tests.hostile import star
 from tests.safety.test_api import Town
 
 EVERYONE = (
@@ -162,6 +163,25 @@ async def test_moderation_queue_of_staff_and_leaders(api: Api, town: Town) -> No
     assert [n["id"] for n in await queue("staff")] == [family, strangers]
 
 
+async def test_the_moderation_queue_pages_with_a_cursor(api: Api, town: Town) -> None:
+    # given
+    posted = [await api.posted(town.tokens["stranger"], kind=k) for k in ("FIRE", "OTHER", "FIRE")]
+    # when
+    first = await api.op("DangerSpotModerationQueue", {"first": 2}, token=town.tokens["staff"])
+    page = first["dangerSpotModerationQueue"]
+    rest = await api.op(
+        "DangerSpotModerationQueue",
+        {"first": 2, "after": page["pageInfo"]["endCursor"]},
+        token=town.tokens["staff"],
+    )
+    # then
+    assert page["pageInfo"]["hasNextPage"]
+    ids = [e["node"]["id"] for e in page["edges"]]
+    ids += [e["node"]["id"] for e in rest["dangerSpotModerationQueue"]["edges"]]
+    assert ids == posted
+    assert not rest["dangerSpotModerationQueue"]["pageInfo"]["hasNextPage"]
+
+
 async def test_duplicates_merge_into_the_report_they_repeat(api: Api, town: Town) -> None:
     # given: three reports of a blocked road a few metres apart, one of a fire beside them
     first = await api.posted(town.tokens["hanako"])
@@ -240,6 +260,8 @@ def _square(lat: float, lon: float, size: float) -> dict[str, Any]:
             "geometry",
         ),
         (_square(37.49, 139.92, 0.02), "geometry"),  # ~3.5 km²: too large
+        (star(199, 139.92, 37.49), "geometry"),  # never repaired (make_valid is ~n^3.4)
+        ({"type": "Point", "coordinates": [[[[139.9, 37.5]]]]}, "geometry"),
         (  # too many vertices
             {"type": "Polygon", "coordinates": [[[139.92 + i * 1e-6, 37.49] for i in range(300)]
              + [[139.92, 37.4901], [139.92, 37.49]]]},

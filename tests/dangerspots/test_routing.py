@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from shapely.geometry import LineString, Point, shape
+from sqlalchemy import update
 
+from backend.api.ids import decode_id
+from backend.dangerspots.models import DangerSpot
+from backend.db.base import utcnow
 from backend.routing.demo import AIZU_WAKAMATSU_STATION, TSURUGA_CASTLE
+from tests.conftest import RollbackDatabase
 from tests.dangerspots.world import Api, point
 from tests.safety.test_api import OPEN, Town
 
@@ -77,6 +83,26 @@ async def test_a_rejected_spot_changes_nothing(api: Api, town: Town) -> None:
     spot_id = await api.posted(town.tokens["hanako"], geometry=point(**_midpoint(before)))
     # when
     await api.moderate(town.tokens["staff"], spot_id, "REJECT")
+    # then
+    after = await _walk(api)
+    assert after["path"] == before["path"] and after["dangerSpotsAvoided"] == []
+
+
+async def test_an_expired_spot_no_longer_steers_routes(
+    api: Api, town: Town, db: RollbackDatabase
+) -> None:
+    # given
+    before = await _walk(api)
+    spot_id = await api.posted(town.tokens["hanako"], geometry=point(**_midpoint(before)))
+    await api.moderate(town.tokens["staff"], spot_id, "APPROVE")
+    assert (await _walk(api))["dangerSpotsAvoided"] == [spot_id]
+    # when
+    async with db.session() as session:
+        await session.execute(
+            update(DangerSpot)
+            .where(DangerSpot.id == decode_id("DangerSpot", spot_id))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     # then
     after = await _walk(api)
     assert after["path"] == before["path"] and after["dangerSpotsAvoided"] == []
