@@ -24,6 +24,7 @@ from .api.schema import build_schema
 from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
 from .config import ConfigurationError, Settings, get_settings
+from .dangerspots.http import PHOTO_PATH, danger_spot_router
 from .db.session import Database, RequestDatabase
 from .observability import request_id_var
 from .observability.asgi import install_observability
@@ -125,11 +126,15 @@ def create_app(
         )
 
     app.include_router(alert_router(settings, database, verifier))
+    app.include_router(danger_spot_router(settings, database, verifier))
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_request_bytes,
         # Alert telegrams are larger than any GraphQL request (a JMA warning: up to ~0.5 MB).
-        path_limits={"/alerts/ingest": settings.alert_max_document_bytes},
+        path_limits={
+            "/alerts/ingest": settings.alert_max_document_bytes,
+            PHOTO_PATH: settings.danger_spot_photo_max_bytes,
+        },
     )
 
     app.add_middleware(RequestContext)

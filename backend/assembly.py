@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .auth import service as auth_service
 from .communities import sharing as community_sharing
 from .consent.providers import providers
+from .dangerspots import service as dangerspots_service
 from .family import sharing as family_sharing
 from .plans import sharing as plan_sharing
 from .principal import Principal
 from .residents import service as residents_service
 from .residents import sharing as resident_sharing
 from .residents.models import Resident
+from .routing.avoid_sources import avoid_sources
 from .safety import sharing as safety_sharing
 from .shelters import sharing as shelter_sharing
 
@@ -39,6 +41,7 @@ def assemble() -> None:
         safety_sharing.register(providers)
         shelter_sharing.register(providers)
         plan_sharing.register(providers)
+        avoid_sources.add("danger_spots", dangerspots_service.spots_to_avoid)
         _assembled = True
 
 

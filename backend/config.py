@@ -120,6 +120,18 @@ class Settings(BaseSettings):
     # Request limits for client-drawn avoid areas.
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
+    # Danger spots (危険箇所) residents report: how long one stays (unless moderated sooner),
+    # posts per resident per hour, a point's radius for routes, how near a duplicate is
+    # (merge), caps on a drawn polygon, and photos (at most this many bytes, JPEG/PNG/WebP,
+    # under this directory; unset: <data_dir>/danger-spots).
+    danger_spot_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    danger_spot_posts_per_hour: int = Field(default=10, ge=1, le=1_000)
+    danger_spot_point_radius_m: float = Field(default=15.0, gt=0, le=200)
+    danger_spot_merge_radius_m: float = Field(default=30.0, gt=0, le=500)
+    danger_spot_max_vertices: int = Field(default=200, ge=4, le=10_000)
+    danger_spot_max_area_m2: float = Field(default=250_000.0, gt=0, le=25_000_000)
+    danger_spot_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    danger_spot_photo_dir: Path | None = None
 
     # Alerts: the largest alert document accepted (JMA, CAP, L-Alert; bytes), and whether a
     # staff-authored alert needs a second staff member's approval before it is published.

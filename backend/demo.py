@@ -17,6 +17,7 @@ from .config import Settings
 from .consent import service as consent_service
 from .consent.catalog import PURPOSES, RecipientKind, RecipientRole
 from .consent.service import Recipient
+from .dangerspots.demo import seed_demo_spots
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .hazards.types import HazardType
@@ -215,6 +216,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     await shelters_service.load_demo_shelters(session)
     await _seed_alert(session, residents)
     await _seed_event(session, residents, neighbours)
+    await seed_demo_spots(session, settings)
     return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]
 
 

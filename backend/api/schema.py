@@ -25,6 +25,8 @@ from ..communities.queries import CommunityQueries
 from ..config import Settings
 from ..consent.mutations import ConsentMutations
 from ..consent.queries import ConsentQueries
+from ..dangerspots.mutations import DangerSpotMutations
+from ..dangerspots.queries import DangerSpotQueries
 from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
 from ..family.types import FamilyMeFields
@@ -78,6 +80,7 @@ class Query(
     SafetyQueries,
     PlanQueries,
     SupportRegisterQueries,
+    DangerSpotQueries,
 ):
     pass
 
@@ -95,6 +98,7 @@ class Mutation(
     SafetyMutations,
     PlanMutations,
     SupportRegisterMutations,
+    DangerSpotMutations,
 ):
     pass
 

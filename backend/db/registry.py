@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "backend.alerts.models",
     "backend.safety.models",
     "backend.plans.models",
+    "backend.dangerspots.models",
 )
 
 

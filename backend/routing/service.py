@@ -31,6 +31,7 @@ from ..municipalities import service as municipalities_service
 from ..observability.metrics import route_search
 from ..residents import service as residents_service
 from ..shelters import service as shelters_service
+from .avoid_sources import AvoidSpot, avoid_sources
 from .engine import Route, RoutingEngine, Snap, WalkCost
 from .errors import NoRoute, NoShelter
 from .network import Region, RoadNetworks, road_networks
@@ -42,11 +43,13 @@ MAX_WALKING_SPEED_MPS = 3.0
 # the engine's bounded search can find; a route that still meets a zone outside the box is
 # re-planned with it (at most this often).
 _MAX_REPLANS = 3
+# Rounds of re-planning around the danger spots a walk meets before all of them join.
+_MAX_SPOT_ROUNDS = 3
 
 
 # When no walk keeps clear, metres inside an area count by its severity: a zone's rank (MLIT
 # depth rank 1-6 for flood types, 1-2 for landslide areas; 1 when unranked), and a danger spot
-# the caller asks to avoid as much as the deepest water.
+# (the caller's avoid areas, and approved reports) as much as the deepest water.
 AVOID_AREA_SEVERITY = 6.0
 
 
@@ -71,11 +74,13 @@ class RouteRequest:
 
 @dataclass(frozen=True, slots=True)
 class Crossing:
-    """Metres of the route inside one hazard zone or one of the request's avoid areas."""
+    """Metres of the route inside one hazard zone, one of the request's avoid areas or one
+    registered avoid spot (an approved danger spot)."""
 
     length_m: float
     zone: ZoneInfo | None = None
     avoid_index: int | None = None
+    spot: AvoidSpot | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,8 @@ class EvacuationRoute:
     crossings: list[Crossing]
     zones_avoided: int
     candidates_compared: int = 0
+    # Registered spots the shortest walk would have crossed and this route goes around.
+    spots_avoided: tuple[AvoidSpot, ...] = ()
 
 
 @dataclass
@@ -100,12 +107,22 @@ class _AvoidSet:
     zones: list[ZoneInfo | None] = field(default_factory=list)
     request_index: list[int | None] = field(default_factory=list)
     zone_ids: set[uuid.UUID] = field(default_factory=set)
+    spots: list[AvoidSpot | None] = field(default_factory=list)
 
     def add_request_area(self, index: int, polygon: Polygon | MultiPolygon) -> None:
         self.polygons.append(polygon)
         self.severities.append(AVOID_AREA_SEVERITY)
         self.zones.append(None)
         self.request_index.append(index)
+        self.spots.append(None)
+
+    def add_spots(self, spots: Sequence[AvoidSpot]) -> None:
+        for spot in spots:
+            self.polygons.append(spot.polygon)
+            self.severities.append(AVOID_AREA_SEVERITY)
+            self.zones.append(None)
+            self.request_index.append(None)
+            self.spots.append(spot)
 
     def add_zones(self, zones: Sequence[tuple[ZoneInfo, Polygon | MultiPolygon]]) -> int:
         added = 0
@@ -117,6 +134,7 @@ class _AvoidSet:
             self.severities.append(zone_severity(info))
             self.zones.append(info)
             self.request_index.append(None)
+            self.spots.append(None)
             added += 1
         return added
 
@@ -186,6 +204,8 @@ class RouteInputs:
     shelter: shelters_service.Shelter | None = None
     # ... or the nearest suitable shelter's candidates, compared on foot by plan_route.
     candidates: tuple[shelters_service.NearbyShelter, ...] = ()
+    # Registered avoid spots (approved danger spots) near origin and destination(s).
+    spots: tuple[AvoidSpot, ...] = ()
 
 
 async def route_inputs(
@@ -212,14 +232,26 @@ async def route_inputs(
             raise NotFound("shelter", "避難所", field="toShelterId") from None
         destination = (shelter.longitude, shelter.latitude)
         region = _region_for(networks, near_origin, destination, "toShelterId")
-        return replace(inputs, destination=destination, region=region, shelter=shelter)
+        spots = await _spots_near(session, [origin, destination])
+        return replace(inputs, destination=destination, region=region, shelter=shelter, spots=spots)
     if request.destination is not None:
         destination = _lonlat(request.destination)
         region = _region_for(networks, near_origin, destination, "toPoint")
-        return replace(inputs, destination=destination, region=region)
+        spots = await _spots_near(session, [origin, destination])
+        return replace(inputs, destination=destination, region=region, spots=spots)
     assert request.hazard_type is not None  # checked above
     candidates = await _nearest_candidates(session, settings, request)
-    return replace(inputs, candidates=tuple(candidates))
+    points = [(n.shelter.longitude, n.shelter.latitude) for n in candidates]
+    spots = await _spots_near(session, [origin, *points])
+    return replace(inputs, candidates=tuple(candidates), spots=spots)
+
+
+async def _spots_near(
+    session: AsyncSession, points: Sequence[tuple[float, float]]
+) -> tuple[AvoidSpot, ...]:
+    """The registered avoid spots in the box every walk between the points stays in."""
+    box = _search_area(points).bounds
+    return tuple(await avoid_sources.spots_in(session, box))
 
 
 async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute:
@@ -240,27 +272,51 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
     avoid = _request_areas(inputs.areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     engine = region.engine
-    route = await _search(
-        engine.route, origin, destination, avoid.polygons, speed, avoid.severities
-    )
-    for _ in range(_MAX_REPLANS):
-        # Zones the search box did not hold but the route reaches: avoid them too.
-        if zones is None or request.hazard_type is None:
-            break
-        if not avoid.add_zones(zones.zones_meeting(route.as_linestring(), [request.hazard_type])):
-            break
+
+    async def planned() -> Route:
         route = await _search(
             engine.route, origin, destination, avoid.polygons, speed, avoid.severities
         )
+        for _ in range(_MAX_REPLANS):
+            # Zones the search box did not hold but the route reaches: avoid them too.
+            if zones is None or request.hazard_type is None:
+                break
+            found = zones.zones_meeting(route.as_linestring(), [request.hazard_type])
+            if not avoid.add_zones(found):
+                break
+            route = await _search(
+                engine.route, origin, destination, avoid.polygons, speed, avoid.severities
+            )
+        return route
+
+    route = await planned()
+    # Danger spots join as the walk meets them: most routes meet none and pay one
+    # intersection test; a route that meets some is re-planned around those (and again around
+    # any its detour meets), so it can name every spot it went around. Past a few rounds
+    # (a street full of reports) every remaining spot joins at once.
+    waiting = _spots_between(inputs.spots, [origin, destination])
+    met_any: list[AvoidSpot] = []
+    for round_ in range(_MAX_SPOT_ROUNDS + 1):
+        met = await asyncio.to_thread(_spots_meeting, waiting, route.coordinates) if waiting else []
+        if not met:
+            break
+        met_any += met
+        joining = waiting if round_ == _MAX_SPOT_ROUNDS else met
+        avoid.add_spots(joining)
+        joined = {spot.id for spot in joining}
+        waiting = [spot for spot in waiting if spot.id not in joined]
+        route = await planned()
 
     crossings = [
         Crossing(
             length_m=e.length_m,
             zone=avoid.zones[e.avoid_index],
             avoid_index=avoid.request_index[e.avoid_index],
+            spot=avoid.spots[e.avoid_index],
         )
         for e in route.exposures
     ]
+    crossed = {c.spot.id for c in crossings if c.spot is not None}
     return EvacuationRoute(
         route=route,
         walking_speed_mps=speed,
@@ -269,6 +325,7 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         crossings=crossings,
         zones_avoided=len(avoid.zone_ids),
         candidates_compared=len(inputs.candidates),
+        spots_avoided=tuple(spot for spot in met_any if spot.id not in crossed),
     )
 
 
@@ -280,6 +337,39 @@ async def evacuation_route(
     networks = await road_networks.get(settings)
     inputs = await route_inputs(session, settings, networks, request)
     return await plan_route(settings, inputs)
+
+
+def _spots_between(
+    spots: Sequence[AvoidSpot], points: Sequence[tuple[float, float]]
+) -> list[AvoidSpot]:
+    """The spots in the search box of these points (a route depends only on its two ends)."""
+    if not spots:
+        return []
+    # Bounds only: reading them never prepares the (shared) polygons.
+    bounds = shapely.bounds(np.asarray([spot.polygon for spot in spots]))
+    min_lon, min_lat, max_lon, max_lat = _search_area(points).bounds
+    inside = (
+        (bounds[:, 0] <= max_lon)
+        & (bounds[:, 2] >= min_lon)
+        & (bounds[:, 1] <= max_lat)
+        & (bounds[:, 3] >= min_lat)
+    )
+    return [spots[int(i)] for i in np.flatnonzero(inside)]
+
+
+def _spots_meeting(
+    spots: Sequence[AvoidSpot], coordinates: Sequence[tuple[float, float]]
+) -> list[AvoidSpot]:
+    """The spots a walk's line meets (worker thread: geometry)."""
+    line = shapely.linestrings(coordinates)
+    shared = np.asarray([spot.polygon for spot in spots])
+    near = np.flatnonzero(shapely.intersects(shapely.envelope(shared), line))
+    if not len(near):
+        return []
+    # Copies: the spots' polygons are shared, and predicates must never prepare them.
+    polygons = shapely.from_wkb(shapely.to_wkb(shared[near]))
+    meets = shapely.intersects(polygons, line)
+    return [spots[int(i)] for i, hit in zip(near, meets, strict=True) if hit]
 
 
 def _request_areas(areas: Sequence[Polygon | MultiPolygon]) -> _AvoidSet:
@@ -365,6 +455,9 @@ async def _nearest_by_walking(
     points = [(n.shelter.longitude, n.shelter.latitude) for n in found]
     avoid = _request_areas(inputs.areas)
     _add_zones(inputs.zones, avoid, inputs.request.hazard_type, [origin, *points])
+    # A blocked road may make another shelter the nearest: candidates are compared around
+    # the reported danger spots too.
+    avoid.add_spots(inputs.spots)
     regions = [region for region, _ in inputs.near_origin]
 
     def walk_costs_from() -> list[list[WalkCost | None]]:

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from ..api.errors import ErrorInterface, user_errors
+from ..api.ids import encode_id
 from ..api.inputs import CoordinatesInput
 from ..api.scalars import GeoJSON
 from ..errors import DomainError
@@ -66,12 +67,18 @@ class RouteErrorType(ErrorInterface):
 
 @strawberry.type(
     name="RouteCrossing",
-    description="A part of a least-exposed route inside a hazard zone or an avoid area.",
+    description=(
+        "A part of a least-exposed route inside a hazard zone, an avoid area or a reported "
+        "danger spot."
+    ),
 )
 class RouteCrossingType:
     length_meters: float
     hazard_zone: HazardZoneType | None = strawberry.field(description="null for an avoid area")
     avoid_index: int | None = strawberry.field(description="index into input.avoid, if one")
+    danger_spot_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the approved danger spot crossed, if one"
+    )
 
 
 @strawberry.type(name="EvacuationRoute", description="A walking route to safety.")
@@ -100,6 +107,11 @@ class EvacuationRouteType:
     candidates_compared: int = strawberry.field(
         description="nearest-shelter search: shelters compared by walking distance"
     )
+    danger_spots_avoided: list[strawberry.ID] = strawberry.field(
+        description="approved danger spots (of open events, unexpired) the shortest walk "
+        "would have crossed and this route goes around; ids of the spots, which open only "
+        "to viewers their scope lets see them"
+    )
     origin_snap_meters: float = strawberry.field(description="origin to the nearest path")
     destination_snap_meters: float
 
@@ -119,6 +131,9 @@ class EvacuationRouteType:
                     length_meters=c.length_m,
                     hazard_zone=HazardZoneType.from_info(c.zone) if c.zone else None,
                     avoid_index=c.avoid_index,
+                    danger_spot_id=(
+                        strawberry.ID(encode_id(c.spot.kind, c.spot.id)) if c.spot else None
+                    ),
                 )
                 for c in result.crossings
             ],
@@ -127,6 +142,9 @@ class EvacuationRouteType:
             shelter=ShelterType.from_model(result.shelter) if result.shelter else None,
             hazard_zones_avoided=result.zones_avoided,
             candidates_compared=result.candidates_compared,
+            danger_spots_avoided=[
+                strawberry.ID(encode_id(s.kind, s.id)) for s in result.spots_avoided
+            ],
             origin_snap_meters=route.origin_snap_m,
             destination_snap_meters=route.destination_snap_m,
         )

@@ -77,6 +77,16 @@ async def open_events_in(session: AsyncSession, codes: Sequence[str]) -> list[Di
     return list(result)
 
 
+async def open_among(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """The open events among these ids."""
+    result = await session.scalars(
+        select(DisasterEvent.id).where(
+            DisasterEvent.id.in_(list(event_ids)), DisasterEvent.state == EventState.OPEN.value
+        )
+    )
+    return set(result)
+
+
 async def events_in(
     session: AsyncSession, codes: Sequence[str], *, include_closed: bool, limit: int
 ) -> list[DisasterEvent]:

@@ -285,6 +285,21 @@ async def municipalities_in_disaster(session: AsyncSession, codes: Sequence[str]
     return {code for found in covered.values() for code in found} & set(codes)
 
 
+async def open_event_at(
+    session: AsyncSession, *, municipality_code: str, lat: float, lon: float
+) -> uuid.UUID | None:
+    """The newest open event of the municipality whose area (if it has one) holds the point."""
+    for event in await repository.open_events_in(session, [municipality_code]):
+        if event.area_geojson is None or shapely.intersects_xy(_area(event.area_geojson), lon, lat):
+            return event.id
+    return None
+
+
+async def open_event_ids(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these events are open now."""
+    return await repository.open_among(session, event_ids) if event_ids else set()
+
+
 def _require_staff(principal: Principal) -> list[str]:
     """The municipalities where the principal is staff; refused when there are none."""
     if principal.kind is PrincipalKind.ANONYMOUS:

@@ -1,0 +1,1 @@
+"""Danger-spot reports (危険箇所): posted by residents, moderated, avoided by routes."""
