@@ -21,6 +21,7 @@ from .residents import sharing as resident_sharing
 from .residents.models import Resident
 from .safety import sharing as safety_sharing
 from .shelters import sharing as shelter_sharing
+from .supplies import sharing as supplies_sharing
 
 _lock = threading.Lock()
 _assembled = False
@@ -37,6 +38,7 @@ def assemble() -> None:
         community_sharing.register(providers)
         safety_sharing.register(providers)
         shelter_sharing.register(providers)
+        supplies_sharing.register(providers)
         _assembled = True
 
 

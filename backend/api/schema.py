@@ -44,6 +44,8 @@ from ..safety.subscriptions import SafetySubscriptions
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from ..shelters.subscriptions import ShelterSubscriptions
+from ..supplies.mutations import SupplyMutations
+from ..supplies.queries import SupplyQueries
 from .context import Context
 from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .persisted import PersistedQueries, PersistedQueryExtension
@@ -72,6 +74,7 @@ class Query(
     PushQueries,
     AlertQueries,
     SafetyQueries,
+    SupplyQueries,
 ):
     pass
 
@@ -87,6 +90,7 @@ class Mutation(
     PushMutations,
     AlertMutations,
     SafetyMutations,
+    SupplyMutations,
 ):
     pass
 

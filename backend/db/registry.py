@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "backend.alerts.jma_areas",
     "backend.alerts.models",
     "backend.safety.models",
+    "backend.supplies.models",
 )
 
 

@@ -89,7 +89,7 @@ async def test_the_table_covers_every_item_of_the_catalog(gql) -> None:  # type:
     covered = {i for p in catalog["purposes"] for i in p["itemCodes"]}
     assert covered == items, "every data item must be reachable through some purpose"
     assert {p["code"] for p in catalog["purposes"]} == set(ALL_ITEMS_OF)
-    assert len(items) == 15
+    assert len(items) == 16
 
 
 @pytest.mark.parametrize(("viewer", "purpose"), CASES, ids=[f"{v}-{p}" for v, p in CASES])
