@@ -367,54 +367,67 @@ def _condition(reader: _Reader, node: Node, path: str) -> Condition:
 
 def _rule(reader: _Reader, node: Node, path: str) -> Rule | None:
     entries = reader.mapping(node, path, RULE_KEYS)
-    if entries is None or set(RULE_KEYS) - {"when"} - set(entries):
+    if entries is None:
         return None
-    return Rule(
-        basis=Basis(reader.choice(entries["per"], f"{path}.per", tuple(Basis))),
-        quantity=reader.number(entries["quantity"], f"{path}.quantity"),
-        reason_ja=reader.text(entries["reason_ja"], f"{path}.reason_ja", 300),
-        reason_en=reader.text(entries["reason_en"], f"{path}.reason_en", 300),
-        when=_condition(reader, entries["when"], f"{path}.when")
-        if "when" in entries
-        else Condition(),
-    )
+    # Every entry present is checked, so one run reports all that is wrong with the rule.
+    basis = quantity = reason_ja = reason_en = None
+    if "per" in entries:
+        basis = Basis(reader.choice(entries["per"], f"{path}.per", tuple(Basis)))
+    if "quantity" in entries:
+        quantity = reader.number(entries["quantity"], f"{path}.quantity")
+    if "reason_ja" in entries:
+        reason_ja = reader.text(entries["reason_ja"], f"{path}.reason_ja", 300)
+    if "reason_en" in entries:
+        reason_en = reader.text(entries["reason_en"], f"{path}.reason_en", 300)
+    when = _condition(reader, entries["when"], f"{path}.when") if "when" in entries else None
+    if basis is None or quantity is None or reason_ja is None or reason_en is None:
+        return None
+    return Rule(basis, quantity, reason_ja, reason_en, when or Condition())
 
 
-def _item(reader: _Reader, node: Node, path: str, codes: set[str]) -> Item | None:
-    entries = reader.mapping(node, path, ITEM_KEYS)
-    if entries is None or set(ITEM_KEYS) - set(entries):
-        return None
-    code = reader.text(entries["code"], f"{path}.code", 64)
+def _code(reader: _Reader, node: Node, path: str, codes: set[str]) -> str:
+    code = reader.text(node, path, 64)
     if code and (not set(code) <= CODE_CHARS or not code[0].isalpha()):
         reader.problem(
-            entries["code"],
-            f"{path}.code",
+            node,
+            path,
             "lower-case letters, digits and _ required",
             "英小文字・数字・_ で指定してください",
         )
     elif code in codes:
-        reader.problem(
-            entries["code"], f"{path}.code", f"{code!r} appears twice", f"{code!r} が重複しています"
-        )
+        reader.problem(node, path, f"{code!r} appears twice", f"{code!r} が重複しています")
     codes.add(code)
-    rule_nodes = reader.sequence(entries["rules"], f"{path}.rules", MAX_RULES_PER_ITEM)
-    if isinstance(entries["rules"], SequenceNode) and not entries["rules"].value:
-        reader.problem(
-            entries["rules"],
-            f"{path}.rules",
-            "at least one rule required",
-            "ルールが1件以上必要です",
+    return code
+
+
+def _item(reader: _Reader, node: Node, path: str, codes: set[str]) -> Item | None:
+    entries = reader.mapping(node, path, ITEM_KEYS)
+    if entries is None:
+        return None
+    texts = {"name_ja": 100, "name_en": 100, "unit_ja": 20, "unit_en": 20}
+    values: dict[str, Any] = {
+        key: reader.text(entries[key], f"{path}.{key}", limit)
+        for key, limit in texts.items()
+        if key in entries
+    }
+    if "code" in entries:
+        values["code"] = _code(reader, entries["code"], f"{path}.code", codes)
+    if "category" in entries:
+        values["category"] = Category(
+            reader.choice(entries["category"], f"{path}.category", tuple(Category))
         )
-    rules = [_rule(reader, n, f"{path}.rules[{i}]") for i, n in enumerate(rule_nodes)]
-    return Item(
-        code=code,
-        name_ja=reader.text(entries["name_ja"], f"{path}.name_ja", 100),
-        name_en=reader.text(entries["name_en"], f"{path}.name_en", 100),
-        unit_ja=reader.text(entries["unit_ja"], f"{path}.unit_ja", 20),
-        unit_en=reader.text(entries["unit_en"], f"{path}.unit_en", 20),
-        category=Category(reader.choice(entries["category"], f"{path}.category", tuple(Category))),
-        rules=tuple(r for r in rules if r is not None),
-    )
+    if "rules" in entries:
+        rules_node = entries["rules"]
+        if isinstance(rules_node, SequenceNode) and not rules_node.value:
+            reader.problem(
+                rules_node, f"{path}.rules", "at least one rule required", "ルールが1件以上必要です"
+            )
+        rule_nodes = reader.sequence(rules_node, f"{path}.rules", MAX_RULES_PER_ITEM)
+        rules = [_rule(reader, n, f"{path}.rules[{i}]") for i, n in enumerate(rule_nodes)]
+        values["rules"] = tuple(r for r in rules if r is not None)
+    if set(values) != set(ITEM_KEYS):
+        return None  # a required key is missing: reported by mapping()
+    return Item(**values)
 
 
 def parse_catalog(data: bytes, name: str) -> Catalog:

@@ -21,6 +21,7 @@ Days = Annotated[
 
 
 async def _checklist(info: KInfo, days: int, *, household: bool) -> SupplyChecklistType:
+    await info.context.resident()  # signed-in residents only (others: a top-level error)
     viewer: Viewer = await info.context.viewer()
     try:
         # A household read logs members' data: it writes, so it runs in a transaction.
