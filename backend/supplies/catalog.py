@@ -23,9 +23,9 @@ from ..ingest.problems import FileRefused, Problems
 
 DEFAULT_CATALOG = Path(__file__).with_name("default_catalog.yaml")
 DEFAULT_SOURCE = "default"
-MAX_CATALOG_BYTES = 1024 * 1024
-MAX_ITEMS = 300
-MAX_RULES_PER_ITEM = 20
+MAX_CATALOG_BYTES = 256 * 1024
+MAX_ITEMS = 200
+MAX_RULES_PER_ITEM = 10
 MAX_QUANTITY = 1000.0
 # A person whose age is not known (not entered, or not shared) is taken for an adult: age
 # ranges apply to them when they include this age (water and meals do, infant formula not).
@@ -185,15 +185,31 @@ def combine(default: Catalog, own: Catalog | None) -> tuple[Item, ...]:
 # --- parsing --------------------------------------------------------------------------------
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without aliases: a small file cannot stand for a huge document."""
+# libyaml's composer when installed (several times faster), the pure-Python one otherwise.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases are not allowed", self.peek_event().start_mark
+
+def _refuse_aliases(root: Node, problems: Problems) -> None:
+    """Refuse a document that uses an alias: a small file could stand for a huge one.
+
+    An alias makes the composer reuse a node, so walking with a set of the nodes seen
+    finds it at its second visit, after at most one visit of each distinct node.
+    """
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            problems.fail(
+                node.start_mark.line + 1,
+                "anchors and aliases are not allowed",
+                "アンカー・エイリアスは使えません",
             )
-        return super().compose_node(parent, index)
+        seen.add(id(node))
+        if isinstance(node, SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
 
 
 class _Reader:
@@ -444,7 +460,7 @@ def parse_catalog(data: bytes, name: str) -> Catalog:
         )
     try:
         text = data.decode("utf-8-sig")
-        root = yaml.compose(text, Loader=_NoAliasLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except UnicodeDecodeError:
         problems.fail(None, "not UTF-8 text", "UTF-8 の文字列ではありません")
     except yaml.MarkedYAMLError as exc:
@@ -458,6 +474,7 @@ def parse_catalog(data: bytes, name: str) -> Catalog:
         problems.fail(None, f"not valid YAML/JSON: {exc}", "YAML/JSON として読めません")
     if root is None:
         problems.fail(None, "the document is empty", "内容がありません")
+    _refuse_aliases(root, problems)
     reader = _Reader(problems)
     entries = reader.mapping(root, "$", {"mode": False, "items": True})
     problems.raise_if_any()
