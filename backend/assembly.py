@@ -24,6 +24,7 @@ from .residents.models import Resident
 from .routing.avoid_sources import avoid_sources
 from .safety import sharing as safety_sharing
 from .shelters import sharing as shelter_sharing
+from .supplies import sharing as supplies_sharing
 
 _lock = threading.Lock()
 _assembled = False
@@ -42,6 +43,7 @@ def assemble() -> None:
         shelter_sharing.register(providers)
         plan_sharing.register(providers)
         avoid_sources.add("danger_spots", dangerspots_service.spots_to_avoid)
+        supplies_sharing.register(providers)
         _assembled = True
 
 

@@ -665,6 +665,30 @@ def import_safety_answers(
     )
 
 
+@import_app.command("supplies-catalog")
+def import_supplies_catalog(
+    path: Annotated[Path, typer.Argument(help="YAML (or JSON) catalog of supply items and rules")],
+    municipality: Annotated[str, typer.Option(help="Municipality code whose residents get it")],
+) -> None:
+    """Import a municipality's supplies catalog (replaces its previous one; all or nothing)."""
+    from .ingest.files import read_capped
+    from .ingest.problems import Problems
+    from .supplies import service as supplies_service
+    from .supplies.catalog import MAX_CATALOG_BYTES, SupplyCatalogRefused
+
+    async def work(session):
+        data = read_capped(path, MAX_CATALOG_BYTES, Problems(str(path), SupplyCatalogRefused))
+        return await supplies_service.import_catalog(
+            session, municipality_code=municipality, data=data, source_name=str(path)
+        )
+
+    report = _run_in_session(work)
+    done = "unchanged (same file)" if report.unchanged else "imported"
+    typer.echo(
+        f"{done}: {report.items} supply items for {report.municipality_code} ({report.mode})"
+    )
+
+
 @import_app.command("hazards")
 def import_hazards(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],

@@ -29,6 +29,7 @@ from .residents.models import PlaceKind, Resident
 from .safety import service as safety_service
 from .safety.models import SafetyStatus
 from .shelters import service as shelters_service
+from .supplies.demo import seed_demo_supplies
 
 DEMO_MUNICIPALITY = "07202"
 DEMO_META = RequestMeta(via_client="kizuna seed-demo")
@@ -208,6 +209,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY
         )
+    await seed_demo_supplies(session, residents, DEMO_META)
     neighbours = await _seed_neighbours(session, settings)
     await _seed_community(session, residents, neighbours)
     await seed_register(session)

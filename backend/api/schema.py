@@ -50,6 +50,8 @@ from ..safety.subscriptions import SafetySubscriptions
 from ..shelters.mutations import ShelterMutations
 from ..shelters.queries import ShelterQueries
 from ..shelters.subscriptions import ShelterSubscriptions
+from ..supplies.mutations import SupplyMutations
+from ..supplies.queries import SupplyQueries
 from .context import Context
 from .limits import BoundedValidation, DocumentLimits, ValidationResults
 from .persisted import PersistedQueries, PersistedQueryExtension
@@ -81,6 +83,7 @@ class Query(
     PlanQueries,
     SupportRegisterQueries,
     DangerSpotQueries,
+    SupplyQueries,
 ):
     pass
 
@@ -99,6 +102,7 @@ class Mutation(
     PlanMutations,
     SupportRegisterMutations,
     DangerSpotMutations,
+    SupplyMutations,
 ):
     pass
 

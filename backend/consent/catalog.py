@@ -86,6 +86,7 @@ DATA_ITEMS: tuple[DataItemDef, ...] = (
     DataItemDef("health_notes", "健康・服薬情報", "Health and medication notes", True),
     DataItemDef("supporters", "支援者", "Supporters"),
     DataItemDef("evacuation_plan", "個別避難計画", "Individual evacuation plan", True),
+    DataItemDef("supply_needs", "備蓄に関わる事情", "Supply needs (pets, medication, diet)", True),
 )
 ITEM_CODES = tuple(item.code for item in DATA_ITEMS)
 
@@ -180,6 +181,17 @@ PURPOSES: tuple[PurposeDef, ...] = (
         ("age", "household", "home_place"),
         ("system_client",),
     ),
+    PurposeDef(
+        "household_supplies",
+        "家庭の備蓄",
+        "Household supplies",
+        "家族が家庭の備蓄品リストを作るときに、あなたの年齢・性別と備蓄に関わる事情（ペット・"
+        "服薬・食事の配慮）を数量の計算に使います。",
+        "Your family's household supplies list uses your age, gender and supply needs (pets, "
+        "regular medication, dietary needs) to work out what to keep and how much.",
+        ("age", "gender", "supply_needs"),
+        ("family", "person"),
+    ),
 )
 
 BUNDLES: tuple[BundleDef, ...] = (
@@ -241,6 +253,18 @@ BUNDLES: tuple[BundleDef, ...] = (
                 ("name", "kana", "age", "gender", "address", "phone", "household"),
             ),
         ),
+        "2026-11-ja-1",
+    ),
+    BundleDef(
+        "household_supplies_basic",
+        "household_supplies",
+        "家庭の備蓄リスト",
+        "Household supplies list",
+        "家族グループのメンバーの備蓄品リストに、あなたの年齢・性別と備蓄に関わる事情（ペット・"
+        "服薬・食事の配慮）が反映されます。",
+        "Your family group's supplies list counts your age, gender and supply needs (pets, "
+        "medication, diet).",
+        (FlowDef(RecipientRole.FAMILY.value, ("age", "gender", "supply_needs")),),
         "2026-11-ja-1",
     ),
 )

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "backend.safety.models",
     "backend.plans.models",
     "backend.dangerspots.models",
+    "backend.supplies.models",
 )
 
 

@@ -29,10 +29,12 @@ ALL_ITEMS_OF = {p.code: set(p.items) for p in PURPOSES}
 EXPECTED: dict[str, dict[str, set[str]]] = {
     # Hanako reads everything of her own, for every purpose
     "self": {code: items for code, items in ALL_ITEMS_OF.items()},
-    # Taro (family): her name, safety answers, home and shared position
+    # Taro (family): her name, safety answers, home and shared position; her age and supply
+    # needs (pets, medication, diet) for the household's supplies list, not her gender
     "family": {
         "family_safety": {"name", "safety_status"},
         "family_location": {"home_place", "current_location"},
+        "household_supplies": {"age", "supply_needs"},
     },
     # the town-association leader: what Hanako chose for the community
     "leader": {"community_safety": {"name", "age", "address", "phone", "safety_status"}},
@@ -89,7 +91,7 @@ async def test_the_table_covers_every_item_of_the_catalog(gql) -> None:  # type:
     covered = {i for p in catalog["purposes"] for i in p["itemCodes"]}
     assert covered == items, "every data item must be reachable through some purpose"
     assert {p["code"] for p in catalog["purposes"]} == set(ALL_ITEMS_OF)
-    assert len(items) == 15
+    assert len(items) == 16
 
 
 @pytest.mark.parametrize(("viewer", "purpose"), CASES, ids=[f"{v}-{p}" for v, p in CASES])

@@ -58,6 +58,8 @@ PLAN_STAFF_ITEMS = [
 CARE_ITEMS = ["name", "kana", "birth_date", "gender"]
 # What Hanako lets the managers of the shelter she stays at see (the evacuee register).
 SHELTER_ITEMS = ["name", "age", "phone", "household"]
+# What Hanako lets her family's supplies list use (not her gender).
+SUPPLY_ITEMS = ["age", "supply_needs"]
 # The demo gym of 会津若松市, where Hanako is checked in.
 HANAKO_SHELTER = "DEMO-07202-003"
 CHECK_IN = """
@@ -245,6 +247,9 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         "shelter_registration",
         {"kind": "ROLE", "role": "shelter_manager"},
         SHELTER_ITEMS,
+    )
+    grants["household_supplies"] = await grant(
+        gql, hanako, "household_supplies", {"kind": "ROLE", "role": "family"}, SUPPLY_ITEMS
     )
     # Hanako evacuates to the gym, which its manager opened
     await load_shelters(session)

@@ -1,0 +1,1 @@
+"""Personalized emergency supplies (備蓄品): catalog, supply profile, checklists."""
