@@ -21,6 +21,7 @@ from .dangerspots.demo import seed_demo_spots
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .hazards.types import HazardType
+from .plans.demo import seed_demo_plan
 from .plans.register_demo import seed_register
 from .principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant, Viewer
 from .push import service as push_service
@@ -123,6 +124,7 @@ DEMO_STAFF = (
     ("demo-staff", "city_staff"),
     ("demo-admin", "city_admin"),
     ("demo-reception", "shelter_manager"),
+    ("demo-care", "care_manager"),
 )
 # Hanako lets the reception of the shelter she stays at see her evacuee-register items
 # (the shelter_registration_basic bundle); Taro and Yuki do not.
@@ -212,12 +214,21 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
     await seed_demo_supplies(session, residents, DEMO_META)
     neighbours = await _seed_neighbours(session, settings)
     await _seed_community(session, residents, neighbours)
-    await seed_register(session)
+    register = await seed_register(session)
     # Synthetic hazard zones and shelters, so the map has something to show.
     await hazards_service.load_demo_zones(session)
     await shelters_service.load_demo_shelters(session)
     await _seed_alert(session, residents)
     await _seed_event(session, residents, neighbours)
+    # 山口トシ (neighbour 14) needs support: her approved plan names the leader and 佐藤健一.
+    await seed_demo_plan(
+        session,
+        settings,
+        person=neighbours[13],
+        supporters=[residents["demo-leader"], neighbours[0]],
+        entries=register,
+        meta=DEMO_META,
+    )
     await seed_demo_spots(session, settings)
     return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]
 

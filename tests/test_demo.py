@@ -193,3 +193,42 @@ async def test_the_demo_leader_tally_counts_the_street_and_names_who_consented(
     assert [m["status"] for m in tally["members"][:2]] == ["NEEDS_HELP", "NEEDS_HELP"]
     assert "吉田 茂" not in str(tally)  # needs help, but shares nothing with the community
     assert {"name": "会津 花子"} in tally["unanswered"]
+
+
+async def test_the_demo_person_who_needs_support_has_a_signed_plan_her_supporters_read(
+    gql: GraphQLClient, token: Any, demo: None
+) -> None:
+    # when the demo leader, one of her named supporters, opens the supporter screen
+    body = await gql(
+        "{ mySupportedPeople { name readAs refusedItems content { supportNeeds medicalNotes"
+        " reasons { kind value } transport shelters { shelterName }"
+        " route { safe crossings { lengthMeters zone } } } } }",
+        token=token("demo-leader"),
+    )
+    people = body["data"]["mySupportedPeople"]
+    # then 山口トシ's approved plan shows what supporters may see (no health notes)
+    assert [p["name"] for p in people] == ["山口 トシ"]
+    person = people[0]
+    # (by her consent, and by the disaster-time exception: the demo event is open)
+    assert person["readAs"] == ["law:disaster_register", "supporter"]
+    assert "health_notes" in person["refusedItems"]
+    content = person["content"]
+    assert content["transport"] == "WHEELCHAIR" and content["medicalNotes"] is None
+    assert {"kind": "CARE_LEVEL", "value": "要介護3"} in content["reasons"]
+    assert [s["shelterName"] for s in content["shelters"]] == [
+        "デモ市民体育館（架空）",
+        "デモ第一小学校（架空）",
+    ]
+    # and she sees her own plan, signed, with its history
+    mine = await gql(
+        "{ myEvacuationPlan { status acknowledgedHow transitions { toStatus capacity } } }",
+        token=token("demo-neighbour-14"),
+    )
+    plan = mine["data"]["myEvacuationPlan"]
+    assert (plan["status"], plan["acknowledgedHow"]) == ("ACKNOWLEDGED", "app")
+    assert [(t["toStatus"], t["capacity"]) for t in plan["transitions"]] == [
+        ("DRAFT", "proxy:care_manager"),
+        ("SUBMITTED", "proxy:care_manager"),
+        ("APPROVED", "staff"),
+        ("ACKNOWLEDGED", "self"),
+    ]

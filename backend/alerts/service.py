@@ -26,6 +26,7 @@ from ..db.base import utcnow
 from ..errors import NotFound, NotPermitted, ValidationFailed
 from ..family import service as family_service
 from ..municipalities import service as municipality_service
+from ..plans import service as plans_service
 from ..principal import Principal, RequestMeta, Role, Viewer
 from ..push import service as push_service
 from ..residents import service as residents_service
@@ -384,9 +385,13 @@ async def _notify(
     kind = AlertKind(alert.kind)
     if issued and alert.state == AlertState.ACTIVE.value:
         reaches = await places_in_areas(session, [_cover(r) for r in issued])
+        home_levels: dict[uuid.UUID, int] = {}
         for resident_id, found in _by_resident(reaches).items():
             levels = [area.level for area, _ in found if area.level is not None]
             level = max(levels) if levels else alert.level
+            home = [area.level or alert.level or 0 for area, kinds in found if "home" in kinds]
+            if home and max(home) > 0:
+                home_levels[resident_id] = max(home)
             intensity = _max_intensity([area.intensity for area, _ in found]) or alert.intensity
             kinds = [k for _, area_kinds in found for k in area_kinds]
             category = category_of(kind, level)
@@ -407,6 +412,15 @@ async def _notify(
                     data=_data(alert, level),
                     intensity=intensity,
                 )
+            )
+        if home_levels:
+            # Individual evacuation plans whose trigger level the alert reaches at home.
+            await plans_service.activate(
+                session,
+                alert_id=alert.id,
+                alert_title_ja=title_ja(alert),
+                alert_title_en=title_en(alert),
+                home_levels=home_levels,
             )
     if lifted and kind in _PUSHED_LIFTS:
         reaches = await places_in_areas(session, [_cover(r) for r in lifted])

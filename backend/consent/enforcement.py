@@ -182,7 +182,7 @@ def _access_row(
         "viewer_subject": principal.subject,
         "viewer_client_id": principal.client_id,
         "viewer_label": None,
-        "relationship": ",".join(reasons)[:32],
+        "relationship": ",".join(reasons)[:200],
         "purpose_code": purpose_code,
         "items": items,
         "via_client": meta.via_client,
@@ -263,7 +263,7 @@ async def log_lawful_reads(
     """Log reads of people's data that a law allows without their consent (a municipality
     reading the register it keeps): each person then sees them in their access log, with
     the relationship ``law:<basis>``. Nothing is checked here: the caller has decided."""
-    reason = f"law:{basis}"[:32]
+    reason = f"law:{basis}"[:200]
     rows = [
         _access_row(viewer, subject_id, purpose_code, list(items), [reason], meta)
         for subject_id in dict.fromkeys(subject_ids)

@@ -166,7 +166,8 @@ class DataAccess(UUIDPrimaryKey, Base):
     viewer_subject: Mapped[str | None] = mapped_column(String(255))
     viewer_client_id: Mapped[str | None] = mapped_column(String(255))
     viewer_label: Mapped[str | None] = mapped_column(String(100))
-    relationship: Mapped[str] = mapped_column(String(32))
+    # Why the viewer may read: relationships, "person", "system_client", "law:<basis>".
+    relationship: Mapped[str] = mapped_column(String(200))
     purpose_code: Mapped[str] = mapped_column(String(64))
     items: Mapped[list[str]] = mapped_column(JSON)
     via_client: Mapped[str | None] = mapped_column(String(255))

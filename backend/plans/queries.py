@@ -11,6 +11,7 @@ from ..api.errors import top_level_error
 from ..api.ids import decode_id, encode_id
 from ..api.pagination import Connection, build_connection, decode_cursor, page_size
 from ..errors import DomainError, NotFound, ValidationFailed
+from ..safety.types import SafetyTallyType
 from . import service
 from .models import PlanStatus
 from .types import (
@@ -19,6 +20,7 @@ from .types import (
     PlanStatusEnum,
     PlanSummaryType,
     SupportedPersonType,
+    SupportNeededTallyType,
 )
 
 FIRST_DESCRIPTION = "Page size, 1-100 (default 20)"
@@ -92,6 +94,28 @@ class PlanQueries:
             )
             for p in people
         ]
+
+    @strawberry.field(
+        description="City staff: the people who need support (linked register entries and "
+        "approved plans) in an event's municipalities, counted by their latest safety answer, "
+        "and the plans an alert activated. Counts only: no names."
+    )
+    async def support_needed_tally(
+        self, info: KInfo, event_id: strawberry.ID
+    ) -> SupportNeededTallyType:
+        principal = await info.context.staff_principal()
+        try:
+            async with info.context.db.session() as session:
+                result = await service.support_needed_tally(
+                    session, principal, decode_id("DisasterEvent", event_id, field="eventId")
+                )
+        except DomainError as exc:
+            raise top_level_error(exc) from exc
+        return SupportNeededTallyType(
+            tally=SafetyTallyType.from_tally(result.tally),
+            people=result.people,
+            activated_plans=result.activated_plans,
+        )
 
     @strawberry.field(
         description="City staff: the plans of a municipality, newest change first "

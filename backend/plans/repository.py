@@ -208,3 +208,32 @@ async def shared_plans_concerning(
         )
     )
     return list(result.scalars())
+
+
+async def kept_in(
+    session: AsyncSession, municipality_codes: Sequence[str]
+) -> dict[uuid.UUID, datetime | None]:
+    """People on these municipalities' registers (linked) or with a shared plan there, and
+    when their plan was last activated."""
+    if not municipality_codes:
+        return {}
+    codes = list(municipality_codes)
+    found: dict[uuid.UUID, datetime | None] = {}
+    entries = await session.execute(
+        select(SupportRegisterEntry.resident_id).where(
+            SupportRegisterEntry.municipality_code.in_(codes),
+            SupportRegisterEntry.resident_id.is_not(None),
+        )
+    )
+    for (resident_id,) in entries:
+        if resident_id is not None:
+            found[resident_id] = None
+    plans = await session.execute(
+        select(EvacuationPlan.resident_id, EvacuationPlan.activated_at).where(
+            EvacuationPlan.municipality_code.in_(codes),
+            EvacuationPlan.status.in_(SHARED_STATUSES),
+        )
+    )
+    for resident_id, activated_at in plans:
+        found[resident_id] = activated_at
+    return found

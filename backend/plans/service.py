@@ -11,12 +11,14 @@ consented to, and — while a disaster event is open — what the disaster-time 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api.ids import encode_id
 from ..auth.service import STAFF_ROLES
 from ..config import Settings
 from ..consent import enforcement
@@ -25,8 +27,10 @@ from ..db.base import utcnow
 from ..errors import Checker, Conflict, DomainError, ErrorCode, NotFound, ValidationFailed
 from ..hazards.types import HazardType
 from ..principal import Principal, RequestMeta, Viewer
+from ..push import service as push_service
 from ..residents import service as residents_service
 from ..routing import service as routing_service
+from ..safety import service as safety_service
 from ..shelters import service as shelters_service
 from ..text import clean_text
 from . import repository
@@ -196,12 +200,24 @@ async def route_summary(
             }
             for c in result.crossings
         ],
+        "dangerSpotsAvoided": [encode_id(s.kind, s.id) for s in result.spots_avoided],
         "geometry": {
             "type": "LineString",
             "coordinates": [[round(x, 6), round(y, 6)] for x, y in route.coordinates],
         },
         "computedAt": computed,
     }
+
+
+async def current_route(
+    session: AsyncSession, settings: Settings, plan: EvacuationPlan, content: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The plan's route as it would be walked now: today's hazard zones and approved danger
+    spots (for a reader who may see the plan's route; ``content`` is what they read)."""
+    shelters = content.get("shelters")
+    if not shelters or "route" not in content:
+        return None
+    return await route_summary(session, settings, plan.resident_id, shelters[0])
 
 
 def _transition(
@@ -616,3 +632,104 @@ async def supported_people(
         session, viewer, sorted(subjects), purpose_code=PURPOSE, items=None, meta=meta
     )
     return [results[s] for s in sorted(subjects) if s in results]
+
+
+# --- activation by alerts ------------------------------------------------------------------
+
+
+async def activate(
+    session: AsyncSession,
+    *,
+    alert_id: uuid.UUID,
+    alert_title_ja: str,
+    alert_title_en: str,
+    home_levels: Mapping[uuid.UUID, int],
+) -> int:
+    """Activate the shared plans of the people whose home an alert reaches at or above their
+    plan's trigger level (once per alert): the person and the supporters with a regional ID
+    are told. The notification names nobody: the app reads the plan through consent."""
+    plans = await repository.plans_of(session, list(home_levels))
+    due = [
+        p
+        for p in plans.values()
+        if p.status in repository.SHARED_STATUSES
+        and home_levels[p.resident_id] >= p.trigger_level
+        and p.activated_by_alert_id != alert_id
+    ]
+    if not due:
+        return 0
+    supporters = await repository.supporters_of(session, [p.id for p in due])
+    now = utcnow()
+    notices: list[push_service.Notice] = []
+    for plan in due:
+        plan.activated_at = now
+        plan.activated_by_alert_id = alert_id
+        level = home_levels[plan.resident_id]
+        category = (
+            push_service.NotificationCategory.EMERGENCY
+            if level >= 4
+            else push_service.NotificationCategory.WARNING
+        )
+        data = {
+            "planId": encode_id("EvacuationPlan", plan.id),
+            "alertId": encode_id("Alert", alert_id),
+        }
+        notices.append(
+            push_service.Notice(
+                resident_id=plan.resident_id,
+                category=category,
+                dedupe_key=f"plan:{plan.id}:{alert_id}",
+                title_ja="個別避難計画に沿って避難を始めてください",
+                body_ja=f"{alert_title_ja}。計画の避難先と経路をアプリで確認してください。"
+                "支援者にもお知らせしました。",
+                title_en="Start evacuating as your plan says",
+                body_en=f"{alert_title_en}. Check your shelter and route in the app; your "
+                "supporters have been told.",
+                data=data,
+            )
+        )
+        for supporter_id in {s.resident_id for s in supporters[plan.id] if s.resident_id}:
+            notices.append(
+                push_service.Notice(
+                    resident_id=supporter_id,
+                    category=category,
+                    dedupe_key=f"plan:{plan.id}:{alert_id}:supporter",
+                    title_ja="支援している方の個別避難計画が発動しました",
+                    body_ja=f"{alert_title_ja}。アプリで計画（避難先・経路・必要な支援）を"
+                    "確認し、声かけと避難の支援をお願いします。",
+                    title_en="A plan you support is now active",
+                    body_en=f"{alert_title_en}. Check the plan (shelter, route, help needed) "
+                    "in the app and help the person evacuate.",
+                    data=data,
+                )
+            )
+    await push_service.notify(session, notices)
+    return len(due)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportNeededTally:
+    """The people who need support in an event, counted (no names): by their latest answer,
+    and how many plans an alert activated since the event began."""
+
+    tally: safety_service.Tally
+    people: int
+    activated_plans: int
+
+
+async def support_needed_tally(
+    session: AsyncSession, principal: Principal, event_id: uuid.UUID
+) -> SupportNeededTally:
+    """For city staff of the event's municipalities (others: the event does not exist)."""
+    event = await safety_service.get_event(session, event_id)
+    kept: dict[uuid.UUID, datetime | None] = {}
+
+    async def people(codes: list[str]) -> list[uuid.UUID]:
+        kept.update(await repository.kept_in(session, codes))
+        return list(kept)
+
+    tally = await safety_service.staff_tally_of(
+        session, principal, event_id=event_id, people=people
+    )
+    activated = sum(1 for at in kept.values() if at is not None and at >= event.started_at)
+    return SupportNeededTally(tally, len(kept), activated)

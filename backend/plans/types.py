@@ -16,6 +16,7 @@ from ..api.scalars import GeoJSON, JSONValue
 from ..errors import DomainError, ErrorCode
 from ..hazards.api_types import HazardTypeEnum
 from ..hazards.types import HazardType
+from ..safety.types import SafetyTallyType
 from . import service
 from .content import Change, InformedBy, Transport
 from .models import EvacuationPlanVersion, PlanStatus, PlanTransition
@@ -76,6 +77,9 @@ class PlanRouteType:
     crossings: list[PlanRouteCrossingType]
     geometry: GeoJSON | None
     computed_at: str | None
+    danger_spots_avoided: list[strawberry.ID] = strawberry.field(
+        description="Approved danger spots the route goes around"
+    )
     problem: UserError | None = strawberry.field(
         description="Why no route could be computed (e.g. no home place, no route)"
     )
@@ -90,9 +94,15 @@ class PlanRouteType:
             duration_seconds=route.get("durationSeconds"),
             safe=route.get("safe"),
             exposure_meters=route.get("exposureMeters"),
-            crossings=[PlanRouteCrossingType(**c) for c in route.get("crossings", [])],
+            crossings=[
+                PlanRouteCrossingType(
+                    length_meters=c["lengthMeters"], zone=c.get("zone"), rank=c.get("rank")
+                )
+                for c in route.get("crossings", [])
+            ],
             geometry=route.get("geometry"),
             computed_at=route.get("computedAt"),
+            danger_spots_avoided=[strawberry.ID(i) for i in route.get("dangerSpotsAvoided", [])],
             problem=_problem(route.get("problem")),
         )
 
@@ -263,6 +273,7 @@ class EvacuationPlanType:
     activated_at: datetime | None
     updated_at: datetime
     plan_uuid: strawberry.Private[uuid.UUID]
+    view: strawberry.Private[service.PlanView]
 
     @classmethod
     def from_view(cls, view: service.PlanView) -> EvacuationPlanType:
@@ -288,7 +299,20 @@ class EvacuationPlanType:
             activated_at=plan.activated_at,
             updated_at=plan.updated_at,
             plan_uuid=plan.id,
+            view=view,
         )
+
+    @strawberry.field(
+        description="The route as it would be walked now, from home to the plan's first "
+        "shelter: recomputed against today's hazard zones and approved danger spots (what an "
+        "active plan's supporters follow). Null when you may not read the plan's route."
+    )
+    async def current_route(self, info: KInfo) -> PlanRouteType | None:
+        async with info.context.db.session() as session:
+            route = await service.current_route(
+                session, info.context.settings, self.view.plan, self.view.content
+            )
+        return PlanRouteType.from_content(route) if route is not None else None
 
     async def _history(self, info: KInfo) -> tuple[list[Any], list[Any], set[str]]:
         viewer = await info.context.viewer()
@@ -350,3 +374,10 @@ class PlanSummaryType:
     status: PlanStatusEnum  # type: ignore[valid-type]
     version: int
     updated_at: datetime
+
+
+@strawberry.type(name="SupportNeededTally")
+class SupportNeededTallyType:
+    tally: SafetyTallyType
+    people: int = strawberry.field(description="People who need support in these municipalities")
+    activated_plans: int = strawberry.field(description="Plans an alert activated in the event")

@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -62,7 +62,30 @@ LOCATION_PURPOSE = "family_location"
 COMMUNITY_PURPOSE = "community_safety"
 # Purposes whose consent to show one's safety answers to someone also lets them answer for
 # one (a family member who checks on you, a town-association leader at your door).
-PROXY_PURPOSES = {FAMILY_PURPOSE: AnsweredBy.FAMILY, COMMUNITY_PURPOSE: AnsweredBy.COMMUNITY}
+PLAN_PURPOSE = "plan_support"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRule:
+    """Who answers for a person: whoever may read ``item`` of the person for the purpose,
+    for one of ``reasons`` when given (a relationship, or law:<basis>)."""
+
+    capacity: AnsweredBy
+    item: str = "safety_status"
+    reasons: frozenset[str] | None = None
+
+
+PROXY_PURPOSES = {
+    FAMILY_PURPOSE: ProxyRule(AnsweredBy.FAMILY),
+    COMMUNITY_PURPOSE: ProxyRule(AnsweredBy.COMMUNITY),
+    # The supporters an approved plan names (and, in a declared disaster, those the register
+    # goes to without consent) check on the person and answer for them.
+    PLAN_PURPOSE: ProxyRule(
+        AnsweredBy.SUPPORTER,
+        item="evacuation_plan",
+        reasons=frozenset({"supporter", "law:disaster_register"}),
+    ),
+}
 MAX_EVENT_MUNICIPALITIES = 100
 MAX_AREA_POLYGONS = 20
 MAX_AREA_VERTICES = 20_000
@@ -261,6 +284,23 @@ async def _staff_event(
     return event
 
 
+async def staff_tally_of(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    event_id: uuid.UUID,
+    people: Callable[[list[str]], Awaitable[Sequence[uuid.UUID]]],
+) -> Tally:
+    """Counts (no names) of the people ``people`` names in the event's municipalities where
+    the principal is staff: how another capability tracks its own group (e.g. the people
+    with evacuation plans) in an event."""
+    event = await _staff_event(session, principal, event_id, all_municipalities=False)
+    event_codes = (await repository.municipalities_of(session, [event.id]))[event.id]
+    codes = sorted(set(event_codes) & principal.municipalities_for(*STAFF_ROLES))
+    ids = list(await people(codes))
+    return Tally.of(await repository.status_counts(session, event.id, ids), len(ids))
+
+
 async def get_event(session: AsyncSession, event_id: uuid.UUID) -> DisasterEvent:
     """An event by id (events are public: their name, area and state)."""
     event = await repository.get_event(session, event_id)
@@ -451,13 +491,13 @@ async def _capacity(
     """In which capacity the viewer answers for ``subject_id``; NotFound when in none."""
     if subject_id == viewer.resident_id:
         return AnsweredBy.SELF
-    for purpose_code, capacity in PROXY_PURPOSES.items():
+    for purpose_code, rule in PROXY_PURPOSES.items():
         readable = await enforcement.readable_items(
             session, viewer, [subject_id], purpose_code=purpose_code
         )
-        items, _reasons = readable.get(subject_id, (set(), set()))
-        if "safety_status" in items:
-            return capacity
+        items, reasons = readable.get(subject_id, (set(), set()))
+        if rule.item in items and (rule.reasons is None or rule.reasons & reasons):
+            return rule.capacity
     if report.legal_basis is not None and viewer.principal.municipalities_for(*STAFF_ROLES):
         # Staff record paper forms for residents of their municipality, under a stated basis.
         residents = await residents_service.residents_by_ids(session, [subject_id])

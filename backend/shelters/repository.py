@@ -83,6 +83,11 @@ async def get(session: AsyncSession, shelter_id: uuid.UUID) -> Shelter | None:
     return await session.get(Shelter, shelter_id)
 
 
+async def by_common_id(session: AsyncSession, common_id: str) -> Shelter | None:
+    result = await session.execute(select(Shelter).where(Shelter.common_id == common_id))
+    return result.scalars().first()
+
+
 async def get_many(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[Shelter]:
     found: list[Shelter] = []
     for chunk in chunked(ids, IN_CHUNK):

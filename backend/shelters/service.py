@@ -149,6 +149,14 @@ async def get_shelter(
     return shelter
 
 
+async def shelter_by_common_id(session: AsyncSession, common_id: str) -> Shelter:
+    """A shelter by its 共通ID (the demo and commands name shelters so), or NotFound."""
+    shelter = await repository.by_common_id(session, common_id)
+    if shelter is None:
+        raise NotFound("shelter", "避難所", field="commonId")
+    return shelter
+
+
 async def count_shelters(session: AsyncSession, *, municipality_code: str | None = None) -> int:
     """How many shelters are stored (optionally in one municipality)."""
     return await repository.count(session, municipality_code)

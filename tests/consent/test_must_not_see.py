@@ -15,10 +15,11 @@ from backend.consent.catalog import PURPOSES
 from tests.conftest import GraphQLClient, savepoint_per_test, shared_world, token_maker
 from tests.consent.world import (
     CARE_ITEMS,
+    CARE_MANAGER_ITEMS,
     CHECK_IN,
     PERSONAL_DATA,
-    PLAN_STAFF_ITEMS,
     SHELTER_ITEMS,
+    SUPPORTER_ITEMS,
     World,
     build_world,
 )
@@ -40,12 +41,18 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "leader": {"community_safety": {"name", "age", "address", "phone", "safety_status"}},
     # the leader of another town association of the same city: nothing
     "other_leader": {},
-    # city staff of Hanako's municipality: what she chose for plan support, and (they run
-    # the reception of its shelters) what she chose for the shelter she stays at
+    # city staff of Hanako's municipality: all of plan support, beyond what she chose for
+    # them (PLAN_STAFF_ITEMS), because her plan is the municipality's own record (law, logged
+    # as law:municipal_plan_record); and (they run the reception of its shelters) what she
+    # chose for the shelter she stays at
     "staff_same": {
-        "plan_support": set(PLAN_STAFF_ITEMS),
+        "plan_support": ALL_ITEMS_OF["plan_support"],
         "shelter_registration": set(SHELTER_ITEMS),
     },
+    # the supporter her approved plan names: what she chose for supporters (no health notes)
+    "supporter": {"plan_support": set(SUPPORTER_ITEMS)},
+    # her care manager, named in her proxy consent: what she chose for them
+    "care_manager": {"plan_support": set(CARE_MANAGER_ITEMS)},
     # the managers of 会津若松市's shelters, one of which Hanako is checked in at
     "shelter_manager": {"shelter_registration": set(SHELTER_ITEMS)},
     # a registered care service named in her care-linkage consent
@@ -58,6 +65,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "client_expired": {},
     "client_revoked": {},
     "client_unregistered": {},
+    # a supporter named in someone else's plan, and a care manager she did not name
+    "supporter_other": {},
+    "care_manager_other": {},
 }
 CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
 
@@ -212,7 +222,12 @@ async def test_every_read_of_others_is_logged_and_nothing_else(gql, world: World
     { myDataAccessLog(first: 50) { edges { node {
         viewerKind viewerSubject viewerClientId relationship purposeCode itemCodes } } } }"""
     before = await gql(log_query, token=world.tokens["self"])
-    assert before["data"]["myDataAccessLog"]["edges"] == []
+    # (building the world logged the reads of her plan by her care manager and city staff)
+    earlier = [e["node"] for e in before["data"]["myDataAccessLog"]["edges"]]
+    assert {(n["viewerSubject"], n["relationship"]) for n in earlier} == {
+        ("cm-yamada", "person"),
+        ("staff-aizu", "city_staff,law:municipal_plan_record"),
+    }
     # when a permitted read, a refused read and a self read happen
     await gql(
         PERSONAL_DATA,
@@ -231,7 +246,7 @@ async def test_every_read_of_others_is_logged_and_nothing_else(gql, world: World
     )
     # then exactly the permitted read by the other party is in Hanako's log
     after = await gql(log_query, token=world.tokens["self"])
-    nodes = [e["node"] for e in after["data"]["myDataAccessLog"]["edges"]]
+    nodes = [e["node"] for e in after["data"]["myDataAccessLog"]["edges"]][: -len(earlier)]
     assert nodes == [
         {
             "viewerKind": "system_client",

@@ -56,6 +56,12 @@ PLAN_STAFF_ITEMS = [
     "name", "kana", "birth_date", "age", "address", "phone", "household", "home_place",
 ]  # fmt: skip
 CARE_ITEMS = ["name", "kana", "birth_date", "gender"]
+# What Hanako lets her named supporters see of her plan, and her care manager (her proxy).
+SUPPORTER_ITEMS = ["name", "address", "phone", "support_needed", "evacuation_plan"]
+CARE_MANAGER_ITEMS = [
+    "name", "kana", "birth_date", "age", "gender", "address", "phone", "support_needed",
+    "health_notes", "supporters", "evacuation_plan",
+]  # fmt: skip
 # What Hanako lets the managers of the shelter she stays at see (the evacuee register).
 SHELTER_ITEMS = ["name", "age", "phone", "household"]
 # What Hanako lets her family's supplies list use (not her gender).
@@ -87,6 +93,8 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         ("staff-fukushima", "city_staff", "07201"),
         ("shelter-aizu", "shelter_manager", "07202"),
         ("shelter-fukushima", "shelter_manager", "07201"),
+        ("cm-yamada", "care_manager", "07202"),
+        ("cm-kato", "care_manager", "07202"),
     ):
         await auth_service.grant_role(
             session, None, subject=subject, role=role, municipality_code=code
@@ -122,6 +130,10 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
         "client_expired": token("svc-expired", client_id="expired-app"),
         "client_revoked": token("svc-revoked", client_id="revoked-app"),
         "client_unregistered": token("svc-ghost", client_id="ghost-app"),
+        "supporter": token("sup-jiro", name="次郎"),
+        "supporter_other": token("sup-other", name="他人"),
+        "care_manager": token("cm-yamada", name="山田"),
+        "care_manager_other": token("cm-kato", name="加藤"),
     }
     # Hanako's profile and home
     await gql(
@@ -269,7 +281,61 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
     await session.commit()
     body = await gql(REVOKE, {"id": grants["revoked"][0]["id"]}, token=hanako)
     assert body["data"]["revokeConsent"]["errors"] == []
+    await _plans(gql, token, tokens, grants, shelters)
     return World(tokens=tokens, hanako_id=hanako_id, grants=grants, shelter_ids=shelters)
+
+
+async def _plans(gql, token, tokens, grants, shelters) -> None:  # type: ignore[no-untyped-def]
+    """Hanako's approved evacuation plan, drafted by her care manager Yamada (her proxy), with
+    Jiro as a supporter; another resident's plan names another supporter."""
+    from tests.plans.world import op, plan_input
+
+    for who in ("supporter", "supporter_other", "care_manager", "care_manager_other"):
+        await gql(ME_ID, token=tokens[who])
+    grants["care_manager"] = await grant(
+        gql,
+        tokens["self"],
+        "plan_support",
+        {"kind": "PERSON", "personRelationship": "care_manager", "personReference": "cm-yamada"},
+        CARE_MANAGER_ITEMS,
+        proxyRole="care_manager",
+    )
+    grants["supporter"] = await grant(
+        gql, tokens["self"], "plan_support", {"kind": "ROLE", "role": "supporter"}, SUPPORTER_ITEMS
+    )
+    other = token("other-planned", name="別人")
+    await gql(
+        PROFILE,
+        {"input": {"familyName": "別人", "givenName": "さん", "municipalityCode": "07202"}},
+        token=other,
+    )
+    await gql(
+        ADD_PLACE,
+        {"input": {"kind": "HOME", "label": "自宅", "latitude": 37.495, "longitude": 139.925}},
+        token=other,
+    )
+    await grant(gql, other, "plan_support", {"kind": "ROLE", "role": "supporter"}, SUPPORTER_ITEMS)
+    hanako_id = (await gql(ME_ID, token=tokens["self"]))["data"]["me"]["id"]
+    for author, person, supporter in (
+        (tokens["care_manager"], hanako_id, "sup-jiro"),
+        (other, None, "sup-other"),
+    ):
+        plan = plan_input(
+            shelters,
+            supporters=[
+                {"name": "支援 者", "subject": supporter},
+                {"name": "近所 の方", "phone": "0242-22-2222"},
+            ],
+        )
+        variables = {"input": {"plan": plan, **({"personId": person} if person else {})}}
+        saved = (await op(gql, "SaveEvacuationPlan", variables, who=author))["saveEvacuationPlan"]
+        assert saved["errors"] == [], saved
+        plan_id = saved["plan"]["id"]
+        await op(gql, "SubmitEvacuationPlan", {"planId": plan_id}, who=author)
+        approved = await op(
+            gql, "ApproveEvacuationPlan", {"planId": plan_id}, who=tokens["staff_same"]
+        )
+        assert approved["approveEvacuationPlan"]["errors"] == [], approved
 
 
 async def grant(gql, bearer, purpose, recipient, items, **extra):  # type: ignore[no-untyped-def]

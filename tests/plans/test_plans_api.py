@@ -41,7 +41,7 @@ async def world(gql: GraphQLClient, token: Any, session: Any) -> PlanWorld:
 async def save(
     gql: GraphQLClient, who: str, world: PlanWorld, person: str | None, **extra: Any
 ) -> dict[str, Any]:
-    plan = extra.pop("plan", None) or plan_input(world)
+    plan = extra.pop("plan", None) or plan_input(world.shelters)
     variables: dict[str, Any] = {"input": {"plan": plan, **extra}}
     if person is not None:
         variables["input"]["personId"] = world.ids[person]
@@ -63,7 +63,7 @@ async def step(gql: GraphQLClient, world: PlanWorld, name: str, who: str, **vari
 def other_persons_plan(world: PlanWorld) -> dict[str, Any]:
     """The other person's plan: their own supporter (sup-other) and a neighbour by phone."""
     return plan_input(
-        world,
+        world.shelters,
         supporters=[
             {"name": "他人 支援", "subject": "sup-other"},
             {"name": "誰か", "phone": "0242-33-3333"},
@@ -117,7 +117,9 @@ async def test_a_care_manager_drafts_the_city_returns_and_approves_and_ume_signs
     )
     assert returned["plan"]["status"] == "RETURNED"
     # and she corrects it (a new version) and resubmits, and the city approves
-    corrected = plan_input(world, triggerLevel=3, leaveNote="レベル3で一郎さんが車いすで迎えに行く")
+    corrected = plan_input(
+        world.shelters, triggerLevel=3, leaveNote="レベル3で一郎さんが車いすで迎えに行く"
+    )
     saved = await save(gql, "care_manager", world, "ume", plan=corrected)
     assert (saved["plan"]["status"], saved["plan"]["version"]) == ("RETURNED", 2)
     await step(gql, world, "SubmitEvacuationPlan", "care_manager", planId=plan_id)
@@ -309,7 +311,7 @@ async def test_changing_an_approved_plan_needs_the_citys_review_again(
     plan_id = await approved_plan_for_ume(gql, world)
     assert await read(gql, world, "supporter", "ume") is not None
     # when Ume changes her approved plan herself
-    saved = await save(gql, "ume", world, None, plan=plan_input(world, triggerLevel=4))
+    saved = await save(gql, "ume", world, None, plan=plan_input(world.shelters, triggerLevel=4))
     # then it is a draft again, and supporters wait for the new approval
     assert (saved["plan"]["status"], saved["plan"]["version"]) == ("DRAFT", 2)
     assert saved["plan"]["readAs"] == ["self"]
@@ -362,7 +364,7 @@ async def test_revoking_the_proxy_consent_ends_the_care_managers_access(
 async def test_bad_plans_are_refused_whole(
     gql: GraphQLClient, world: PlanWorld, change: dict[str, Any], field: str
 ) -> None:
-    saved = await save(gql, "ume", world, None, plan=plan_input(world, **change))
+    saved = await save(gql, "ume", world, None, plan=plan_input(world.shelters, **change))
     assert field in [e["field"] for e in saved["errors"]], saved["errors"]
     assert all(e["messageJa"] for e in saved["errors"])
     assert saved["plan"] is None
@@ -373,7 +375,7 @@ async def test_unknown_supporter_ids_and_persons_are_typed_errors(
     gql: GraphQLClient, world: PlanWorld
 ) -> None:
     plan = plan_input(
-        world,
+        world.shelters,
         supporters=[
             {"name": "a", "subject": "nobody-here"},
             {"name": "b", "phone": "0242-33-3333"},
@@ -386,7 +388,7 @@ async def test_unknown_supporter_ids_and_persons_are_typed_errors(
     garbage = await op(
         gql,
         "SaveEvacuationPlan",
-        {"input": {"personId": "not-an-id", "plan": plan_input(world)}},
+        {"input": {"personId": "not-an-id", "plan": plan_input(world.shelters)}},
         who=world.tokens["care_manager"],
     )
     assert [(e["code"], e["field"]) for e in garbage["saveEvacuationPlan"]["errors"]] == [
@@ -394,3 +396,132 @@ async def test_unknown_supporter_ids_and_persons_are_typed_errors(
     ]
     anonymous = await gql("{ myEvacuationPlan { id } }", expect_errors=True)
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+ISSUE_ALERT = """
+mutation($input: StaffAlertInput!) {
+  issueAlert(input: $input) { alert { id } errors { code field message messageJa } }
+}"""
+INBOX = """
+query { me { notifications(first: 10) { edges { node { category titleJa data } } } } }"""
+REPORT = """
+mutation($input: ReportSafetyInput!) {
+  reportSafety(input: $input) { answer { status answeredBy } errors { code field } }
+}"""
+# A square around Ume's home (37.4900, 139.9350), not reaching the other person's.
+AROUND_UME = {
+    "type": "Polygon",
+    "coordinates": [
+        [[139.933, 37.488], [139.937, 37.488], [139.937, 37.492], [139.933, 37.492],
+         [139.933, 37.488]]
+    ],
+}  # fmt: skip
+
+
+async def _inbox(gql: GraphQLClient, bearer: str) -> list[dict[str, Any]]:
+    body = await gql(INBOX, token=bearer)
+    return [e["node"] for e in body["data"]["me"]["notifications"]["edges"]]
+
+
+@pytest.mark.parametrize(("level", "activates"), [(3, True), (4, True)])
+async def test_an_alert_at_the_trigger_level_activates_the_plan(
+    gql: GraphQLClient, world: PlanWorld, level: int, activates: bool
+) -> None:
+    # given Ume's approved plan (leave at level 3) naming Ichiro
+    plan_id = await approved_plan_for_ume(gql, world)
+    # when city staff issue 高齢者等避難 / 避難指示 for the area of her home
+    issued = await gql(
+        ISSUE_ALERT,
+        {
+            "input": {
+                "municipalityCode": "07202",
+                "kind": "EVACUATION",
+                "level": level,
+                "areas": [AROUND_UME],
+                "headlineJa": "城東町の一部に避難情報を発令しました。",
+            }
+        },
+        token=world.tokens["staff"],
+    )
+    assert issued["data"]["issueAlert"]["errors"] == []
+    # then the plan is active, and Ume and her supporter are told (the notice names nobody)
+    plan = await read(gql, world, "ume", "ume")
+    assert (plan["activatedAt"] is not None) is activates
+    mine = [n for n in await _inbox(gql, world.tokens["ume"]) if "planId" in n["data"]]
+    theirs = [n for n in await _inbox(gql, world.tokens["supporter"]) if "planId" in n["data"]]
+    assert [n["data"]["planId"] for n in mine] == [plan_id]
+    assert [n["titleJa"] for n in theirs] == ["支援している方の個別避難計画が発動しました"]
+    assert "うめ" not in str(theirs)
+    assert theirs[0]["category"] == ("EMERGENCY" if level >= 4 else "WARNING")
+    # and nobody else is
+    for who in ("supporter_other", "stranger"):
+        assert not [n for n in await _inbox(gql, world.tokens[who]) if "planId" in n["data"]]
+    # and the supporter follows the route as it would be walked now
+    data = await op(
+        gql, "EvacuationPlan", {"personId": world.ids["ume"]}, who=world.tokens["supporter"]
+    )
+    current = data["evacuationPlan"]["currentRoute"]
+    assert current["problem"] is None and current["distanceMeters"] > 100
+
+
+async def test_a_plan_with_a_higher_trigger_level_waits(
+    gql: GraphQLClient, world: PlanWorld
+) -> None:
+    saved = await save(
+        gql, "care_manager", world, "ume", plan=plan_input(world.shelters, triggerLevel=4)
+    )
+    plan_id = saved["plan"]["id"]
+    await step(gql, world, "SubmitEvacuationPlan", "care_manager", planId=plan_id)
+    await step(gql, world, "ApproveEvacuationPlan", "staff", planId=plan_id)
+    issued = await gql(
+        ISSUE_ALERT,
+        {
+            "input": {
+                "municipalityCode": "07202",
+                "kind": "EVACUATION",
+                "level": 3,
+                "areas": [AROUND_UME],
+                "headlineJa": "高齢者等避難",
+            }
+        },
+        token=world.tokens["staff"],
+    )
+    assert issued["data"]["issueAlert"]["errors"] == []
+    assert (await read(gql, world, "ume", "ume"))["activatedAt"] is None
+    assert not [n for n in await _inbox(gql, world.tokens["supporter"]) if "planId" in n["data"]]
+
+
+async def test_supporters_answer_for_the_person_and_staff_count_the_people_who_need_support(
+    gql: GraphQLClient, world: PlanWorld
+) -> None:
+    await approved_plan_for_ume(gql, world)
+    opened = await gql(OPEN_EVENT, {"codes": ["07202"]}, token=world.tokens["staff"])
+    event_id = opened["data"]["openDisasterEvent"]["event"]["id"]
+    before = await op(gql, "SupportNeededTally", {"eventId": event_id}, who=world.tokens["staff"])
+    assert before["supportNeededTally"]["people"] == 1
+    assert before["supportNeededTally"]["tally"]["unanswered"] == 1
+    # when her named supporter answers for Ume
+    body = await gql(
+        REPORT,
+        {"input": {"eventId": event_id, "status": "SAFE", "personId": world.ids["ume"]}},
+        token=world.tokens["supporter"],
+    )
+    assert body["data"]["reportSafety"]["answer"] == {"status": "SAFE", "answeredBy": "SUPPORTER"}
+    # then staff see her counted, without her name
+    after = await op(gql, "SupportNeededTally", {"eventId": event_id}, who=world.tokens["staff"])
+    assert after["supportNeededTally"]["tally"]["safe"] == 1
+    assert after["supportNeededTally"]["tally"]["unanswered"] == 0
+    # and someone who is not her supporter cannot answer for her; other staff see no tally
+    body = await gql(
+        REPORT,
+        {"input": {"eventId": event_id, "status": "SAFE", "personId": world.ids["ume"]}},
+        token=world.tokens["supporter_other"],
+    )
+    assert [e["code"] for e in body["data"]["reportSafety"]["errors"]] == ["NOT_FOUND"]
+    other = await gql(
+        "query($e: ID!) { supportNeededTally(eventId: $e) { people } }",
+        {"e": event_id},
+        token=world.tokens["staff_other"],
+        expect_errors=True,
+    )
+    assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -140,7 +140,7 @@ async def build_plan_world(gql: GraphQLClient, token: Any, session: AsyncSession
     return PlanWorld(tokens=tokens, ids=ids, shelters=await shelter_ids(gql))
 
 
-def plan_input(world: PlanWorld, **changes: Any) -> dict[str, Any]:
+def plan_input(shelter_ids: dict[str, str], /, **changes: Any) -> dict[str, Any]:
     """A complete plan for Ume: two supporters (one with a regional ID), the gym for floods."""
     plan = {
         "supportNeeds": "車いす。段差のある道は介助が必要。",
@@ -150,8 +150,8 @@ def plan_input(world: PlanWorld, **changes: Any) -> dict[str, Any]:
             {"name": "近所 花子", "relation": "近所の方", "phone": "0242-22-2222"},
         ],
         "shelters": [
-            {"hazardType": "FLOOD", "shelterId": world.shelters["DEMO-07202-003"]},
-            {"hazardType": "EARTHQUAKE", "shelterId": world.shelters["DEMO-07202-001"]},
+            {"hazardType": "FLOOD", "shelterId": shelter_ids["DEMO-07202-003"]},
+            {"hazardType": "EARTHQUAKE", "shelterId": shelter_ids["DEMO-07202-001"]},
         ],
         "transport": "WHEELCHAIR",
         "informedBy": ["APP_PUSH", "SUPPORTER_VISIT"],
