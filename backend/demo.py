@@ -225,7 +225,10 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         session,
         settings,
         person=neighbours[13],
-        supporters=[residents["demo-leader"], neighbours[0]],
+        supporters=[
+            (r.display_name or r.subject, r.subject)
+            for r in (residents["demo-leader"], neighbours[0])
+        ],
         entries=register,
         meta=DEMO_META,
     )

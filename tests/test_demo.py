@@ -215,9 +215,10 @@ async def test_the_demo_person_who_needs_support_has_a_signed_plan_her_supporter
     content = person["content"]
     assert content["transport"] == "WHEELCHAIR" and content["medicalNotes"] is None
     assert {"kind": "CARE_LEVEL", "value": "要介護3"} in content["reasons"]
+    # (the shelters nearest her home designated for floods and for earthquakes)
     assert [s["shelterName"] for s in content["shelters"]] == [
-        "デモ市民体育館（架空）",
         "デモ第一小学校（架空）",
+        "デモ西中学校（架空）",
     ]
     # and she sees her own plan, signed, with its history
     mine = await gql(

@@ -238,6 +238,21 @@ async def readable_items(
     return {s: (v.items, v.reasons) for s, v in visible.items()}
 
 
+async def proxy_candidates(
+    session: AsyncSession, viewer: Viewer, *, purpose_code: str
+) -> list[uuid.UUID]:
+    """The subjects whose grants in force name the viewer (a person or a system client) as
+    their proxy for the purpose: whom a care manager's screen lists. Whether the viewer may
+    act now is still decided per subject (``proxy_roles``); nothing is read or logged."""
+    return await repository.subjects_with_proxy_grants_to(
+        session,
+        resident_id=viewer.resident_id,
+        client_id=viewer.principal.client_id if viewer.principal.is_system_client else None,
+        purpose_code=purpose_code,
+        now=utcnow(),
+    )
+
+
 async def proxy_roles(
     session: AsyncSession, viewer: Viewer, subject_id: uuid.UUID, *, purpose_code: str, item: str
 ) -> set[str]:

@@ -135,6 +135,36 @@ async def active_grants(
     return list(await session.scalars(statement))
 
 
+async def subjects_with_proxy_grants_to(
+    session: AsyncSession,
+    *,
+    resident_id: uuid.UUID | None,
+    client_id: str | None,
+    purpose_code: str,
+    now: datetime,
+) -> list[uuid.UUID]:
+    """Subjects whose grants in force name this person or client as a proxy (代理人)."""
+    named = []
+    if resident_id is not None:
+        named.append(ConsentGrant.recipient_resident_id == resident_id)
+    if client_id is not None:
+        named.append(ConsentGrant.recipient_client_id == client_id)
+    if not named:
+        return []
+    statement = (
+        select(ConsentGrant.resident_id)
+        .where(
+            or_(*named),
+            ConsentGrant.purpose_code == purpose_code,
+            ConsentGrant.proxy_role.is_not(None),
+            _in_validity(now),
+            _not_revoked(),
+        )
+        .distinct()
+    )
+    return list(await session.scalars(statement))
+
+
 async def grants_of(session: AsyncSession, resident_id: uuid.UUID) -> list[ConsentGrant]:
     statement = (
         select(ConsentGrant)

@@ -15,9 +15,16 @@ from ..config import Settings
 from ..consent import service as consent_service
 from ..consent.catalog import PURPOSES
 from ..hazards.types import HazardType
-from ..principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant, Viewer
+from ..principal import (
+    Principal,
+    PrincipalKind,
+    RequestMeta,
+    ResidentRef,
+    Role,
+    RoleGrant,
+    Viewer,
+)
 from ..residents import service as residents_service
-from ..residents.models import Resident
 from ..shelters import service as shelters_service
 from . import register_service, service
 from .content import InformedBy, PlanDraft, ShelterChoice, SupporterDraft, Transport
@@ -27,8 +34,8 @@ from .sharing import CARE_MANAGER, PURPOSE
 DEMO_MUNICIPALITY = "07202"
 DEMO_CARE_MANAGER = "demo-care"
 DEMO_PERSON_ENTRY = "D-0002"
-# The gym (flood) and the first school (earthquake) of the demo shelters.
-DEMO_SHELTERS = ((HazardType.FLOOD, "DEMO-07202-003"), (HazardType.EARTHQUAKE, "DEMO-07202-001"))
+# Her plan names the nearest shelter for each (the demo's, or the real ones once imported).
+DEMO_HAZARDS = (HazardType.FLOOD, HazardType.EARTHQUAKE)
 TEXT_VERSION = next(p.text_version for p in PURPOSES if p.code == PURPOSE)
 CARE_MANAGER_ITEMS = (
     "name", "kana", "birth_date", "age", "gender", "address", "phone", "support_needed",
@@ -36,7 +43,7 @@ CARE_MANAGER_ITEMS = (
 )  # fmt: skip
 
 
-def _viewer(subject: str, resident: Resident, *roles: RoleGrant) -> Viewer:
+def _viewer(subject: str, resident: ResidentRef, *roles: RoleGrant) -> Viewer:
     principal = Principal(
         kind=PrincipalKind.RESIDENT, subject=subject, issuer="demo", roles=frozenset(roles)
     )
@@ -47,8 +54,8 @@ async def seed_demo_plan(
     session: AsyncSession,
     settings: Settings,
     *,
-    person: Resident,
-    supporters: list[Resident],
+    person: ResidentRef,
+    supporters: list[tuple[str, str]],
     entries: dict[str, SupportRegisterEntry],
     meta: RequestMeta,
 ) -> EvacuationPlan:
@@ -80,18 +87,23 @@ async def seed_demo_plan(
         proxy_role=CARE_MANAGER,
     )
     await consent_service.grant_bundle(session, person, bundle_code="plan_support_basic", meta=meta)
+    home = (await residents_service.place_spots_of(session, [person.id], ["home"]))[0]
     shelters = {
-        code: (await shelters_service.shelter_by_common_id(session, code)).id
-        for _, code in DEMO_SHELTERS
+        hazard: (
+            await shelters_service.nearest_shelters(
+                session, lat=home.latitude, lon=home.longitude, hazard_type=hazard, limit=1
+            )
+        )[0].shelter.id
+        for hazard in DEMO_HAZARDS
     }
     draft = PlanDraft(
         support_needs="車いすを使用。玄関の段差と坂道は介助が必要。耳が遠いので訪問して声をかける。",
         medical_notes="高血圧の薬（朝1回）。お薬手帳は玄関の非常袋に入れてある。",
         supporters=[
-            SupporterDraft(name=s.display_name, relation=relation, subject=s.subject)
-            for s, relation in zip(supporters, ("町内会長", "隣家の方"), strict=True)
+            SupporterDraft(name=name, relation=relation, subject=subject)
+            for (name, subject), relation in zip(supporters, ("町内会長", "隣家の方"), strict=True)
         ],
-        shelters=[ShelterChoice(hazard, shelters[code]) for hazard, code in DEMO_SHELTERS],
+        shelters=[ShelterChoice(hazard, shelter_id) for hazard, shelter_id in shelters.items()],
         transport=Transport.WHEELCHAIR,
         informed_by=[InformedBy.SUPPORTER_VISIT, InformedBy.PHONE],
         trigger_level=3,

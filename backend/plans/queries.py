@@ -7,10 +7,11 @@ from typing import Annotated
 import strawberry
 
 from ..api.context import KInfo
-from ..api.errors import top_level_error
+from ..api.errors import AuthenticationRequired, top_level_error
 from ..api.ids import decode_id, encode_id
 from ..api.pagination import Connection, build_connection, decode_cursor, page_size
 from ..errors import DomainError, NotFound, ValidationFailed
+from ..principal import PrincipalKind
 from ..safety.types import SafetyTallyType
 from . import service
 from .models import PlanStatus
@@ -19,6 +20,7 @@ from .types import (
     PlanContentType,
     PlanStatusEnum,
     PlanSummaryType,
+    ProxiedPersonType,
     SupportedPersonType,
     SupportNeededTallyType,
 )
@@ -72,6 +74,19 @@ class PlanQueries:
         except DomainError as exc:
             raise top_level_error(exc) from exc
         return EvacuationPlanType.from_view(view)
+
+    @strawberry.field(
+        description="The people who named me (a care manager, family, a care-plan service) "
+        "as the proxy for their plan under their consent, and where each plan stands: whom "
+        "I draft for (`saveEvacuationPlan` with their personId)."
+    )
+    async def my_proxy_people(self, info: KInfo) -> list[ProxiedPersonType]:
+        viewer = await info.context.viewer()
+        if viewer.principal.kind is PrincipalKind.ANONYMOUS:
+            raise AuthenticationRequired("sign in to see whom you act for")
+        async with info.context.db.transaction() as session:
+            people = await service.proxied_people(session, viewer, info.context.request_meta())
+        return [ProxiedPersonType.from_person(p) for p in people]
 
     @strawberry.field(
         description="The people whose approved plans name me as a supporter, with what their "

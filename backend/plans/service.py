@@ -634,6 +634,50 @@ async def supported_people(
     return [results[s] for s in sorted(subjects) if s in results]
 
 
+@dataclass(frozen=True, slots=True)
+class ProxiedPerson:
+    """Someone whose plan the viewer may write as their proxy, and where their plan stands."""
+
+    person_id: uuid.UUID
+    name: str | None
+    address: str | None
+    phone: str | None
+    plan: EvacuationPlan | None
+
+
+async def proxied_people(
+    session: AsyncSession, viewer: Viewer, meta: RequestMeta
+) -> list[ProxiedPerson]:
+    """The people who named the viewer (a care manager, a care-plan service, family) as the
+    proxy for their plan, read through consent (logged): a care manager's caseload."""
+    candidates = await enforcement.proxy_candidates(session, viewer, purpose_code=PURPOSE)
+    acting = []
+    for person_id in candidates:
+        roles = await enforcement.proxy_roles(
+            session, viewer, person_id, purpose_code=PURPOSE, item="evacuation_plan"
+        )
+        if roles:
+            acting.append(person_id)
+    if not acting:
+        return []
+    read = await enforcement.read_many(
+        session, viewer, acting, purpose_code=PURPOSE, items=["name", "address", "phone"],
+        meta=meta,
+    )  # fmt: skip
+    plans = await repository.plans_of(session, acting)
+    people = [
+        ProxiedPerson(
+            person_id=person_id,
+            name=read[person_id].values.get("name") if person_id in read else None,
+            address=read[person_id].values.get("address") if person_id in read else None,
+            phone=read[person_id].values.get("phone") if person_id in read else None,
+            plan=plans.get(person_id),
+        )
+        for person_id in acting
+    ]
+    return sorted(people, key=lambda p: (p.name or "", str(p.person_id)))
+
+
 # --- activation by alerts ------------------------------------------------------------------
 
 

@@ -381,3 +381,30 @@ class SupportNeededTallyType:
     tally: SafetyTallyType
     people: int = strawberry.field(description="People who need support in these municipalities")
     activated_plans: int = strawberry.field(description="Plans an alert activated in the event")
+
+
+@strawberry.type(
+    name="ProxiedPerson",
+    description="Someone who named you as the proxy (代理人) for their plan, and where it stands.",
+)
+class ProxiedPersonType:
+    person_id: strawberry.ID
+    name: str | None
+    address: str | None
+    phone: str | None
+    plan_id: strawberry.ID | None
+    plan_status: PlanStatusEnum | None  # type: ignore[valid-type]
+    plan_version: int | None
+
+    @classmethod
+    def from_person(cls, person: service.ProxiedPerson) -> ProxiedPersonType:
+        plan = person.plan
+        return cls(
+            person_id=strawberry.ID(encode_id("Resident", person.person_id)),
+            name=person.name,
+            address=person.address,
+            phone=person.phone,
+            plan_id=strawberry.ID(encode_id("EvacuationPlan", plan.id)) if plan else None,
+            plan_status=PlanStatus(plan.status) if plan else None,
+            plan_version=plan.version if plan else None,
+        )

@@ -86,6 +86,21 @@ async def approved_plan_for_ume(gql: GraphQLClient, world: PlanWorld) -> str:
 async def test_a_care_manager_drafts_the_city_returns_and_approves_and_ume_signs(
     gql: GraphQLClient, world: PlanWorld
 ) -> None:
+    # given Ume named her care manager as her proxy: she is on the care manager's caseload
+    caseload = await op(gql, "MyProxyPeople", who=world.tokens["care_manager"])
+    assert caseload["myProxyPeople"] == [
+        {
+            "personId": world.ids["ume"],
+            "name": "会津 うめ",
+            "address": "会津若松市城東町（架空）",
+            "phone": "0242-11-1111",
+            "planId": None,
+            "planStatus": None,
+            "planVersion": None,
+        }
+    ]
+    for who in ("care_manager_other", "supporter", "staff"):
+        assert (await op(gql, "MyProxyPeople", who=world.tokens[who]))["myProxyPeople"] == []
     # when her care manager drafts Ume's plan under her proxy consent
     saved = await save(gql, "care_manager", world, "ume")
     assert saved["errors"] == []
@@ -334,6 +349,7 @@ async def test_revoking_the_proxy_consent_ends_the_care_managers_access(
         token=world.tokens["ume"],
     )
     assert await read(gql, world, "care_manager", "ume") is None
+    assert (await op(gql, "MyProxyPeople", who=world.tokens["care_manager"]))["myProxyPeople"] == []
     saved = await save(gql, "care_manager", world, "ume")
     assert [(e["code"], e["field"]) for e in saved["errors"]] == [("NOT_FOUND", "personId")]
 
