@@ -594,10 +594,29 @@ async def compare(
         if version is None:
             raise NotFound("plan version", "計画の版", field=name)
         found[name] = version
-    return diff(
+    changes = diff(
         readable_part(found["fromVersion"].content, items),
         readable_part(found["toVersion"].content, items),
     )
+    return [
+        Change(c.path, _as_shown(c.path, c.before), _as_shown(c.path, c.after)) for c in changes
+    ]
+
+
+# Content keys stored as internal values, shown as the API shows them elsewhere.
+_SHOWN_IDS = {"shelterId": "Shelter", "residentId": "Resident"}
+_SHOWN_ENUMS = ("hazardType", "transport", "informedBy")
+
+
+def _as_shown(path: str, value: Any) -> Any:
+    key = path.rsplit(".", 1)[-1]
+    if value is None:
+        return None
+    if key in _SHOWN_IDS:
+        return encode_id(_SHOWN_IDS[key], uuid.UUID(str(value)))
+    if key in _SHOWN_ENUMS:
+        return [v.upper() for v in value] if isinstance(value, list) else str(value).upper()
+    return value
 
 
 async def review_queue(

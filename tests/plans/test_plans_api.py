@@ -12,6 +12,7 @@ from tests.conftest import GraphQLClient
 from tests.consent.world import grant
 from tests.plans.world import (
     PLAN_TEXT,
+    PLANS_DOC,
     SUPPORTER_ITEMS,
     PlanWorld,
     build_plan_world,
@@ -541,3 +542,101 @@ async def test_supporters_answer_for_the_person_and_staff_count_the_people_who_n
         expect_errors=True,
     )
     assert other["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_registered_care_plan_service_drafts_under_proxy_consent(
+    gql: GraphQLClient, world: PlanWorld, token: Any, session: Any
+) -> None:
+    # given a care-plan service registered for plan support, and one that is not
+    from backend.consent import service as consent_service
+
+    for client_id, purposes in (
+        ("careplan-svc", ["plan_support"]),
+        ("other-svc", ["care_linkage"]),
+    ):
+        await consent_service.register_system_client(
+            session, None, client_id=client_id, name_ja=client_id, name_en=client_id,
+            municipality_code="07202", purposes=purposes,
+        )  # fmt: skip
+    await session.commit()
+    service_token = token("svc-careplan", client_id="careplan-svc")
+    # when Ume names the service as her proxy for plan support
+    await grant(
+        gql,
+        world.tokens["other_person"],
+        "plan_support",
+        {"kind": "SYSTEM_CLIENT", "clientId": "careplan-svc"},
+        ["name", "address", "support_needed", "health_notes", "supporters", "evacuation_plan"],
+        proxyRole="care_plan_service",
+    )
+    # then the service lists her, writes her plan (as a client, no person behind it) and
+    # submits it
+    caseload = (await gql("{ myProxyPeople { personId name } }", token=service_token))["data"]
+    assert caseload["myProxyPeople"] == [
+        {"personId": world.ids["other_person"], "name": "別人 さん"}
+    ]
+    body = await gql(
+        PLANS_DOC,
+        {"input": {"personId": world.ids["other_person"], "plan": plan_input(world.shelters)}},
+        token=service_token,
+        operation_name="SaveEvacuationPlan",
+    )
+    saved = body["data"]["saveEvacuationPlan"]
+    assert saved["errors"] == [] and saved["plan"]["readAs"] == ["system_client"]
+    history = await op(
+        gql,
+        "EvacuationPlanHistory",
+        {"id": saved["plan"]["id"], "fromVersion": 1, "toVersion": 1},
+        who=world.tokens["other_person"],
+    )
+    version = history["evacuationPlan"]["versions"][0]
+    assert (version["author"], version["capacity"]) == (
+        "client:careplan-svc",
+        "proxy:care_plan_service",
+    )
+    # and a service she did not name cannot
+    other = await gql(
+        PLANS_DOC,
+        {"input": {"personId": world.ids["other_person"], "plan": plan_input(world.shelters)}},
+        token=token("svc-other", client_id="other-svc"),
+        operation_name="SaveEvacuationPlan",
+    )
+    errors = other["data"]["saveEvacuationPlan"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", "personId")]
+
+
+async def test_version_changes_show_ids_and_values_as_the_api_does(
+    gql: GraphQLClient, world: PlanWorld
+) -> None:
+    first = await save(gql, "ume", world, None)
+    plan_id = first["plan"]["id"]
+    moved = plan_input(
+        world.shelters,
+        shelters=[{"hazardType": "LANDSLIDE", "shelterId": world.shelters["DEMO-07202-005"]}],
+        transport="CAR",
+    )
+    await save(gql, "ume", world, None, plan=moved)
+    data = await op(
+        gql,
+        "EvacuationPlanHistory",
+        {"id": plan_id, "fromVersion": 1, "toVersion": 2},
+        who=world.tokens["ume"],
+    )
+    changes = {c["path"]: (c["before"], c["after"]) for c in data["evacuationPlan"]["changes"]}
+    assert changes["shelters[0].shelterId"] == (
+        world.shelters["DEMO-07202-003"],
+        world.shelters["DEMO-07202-005"],
+    )
+    assert changes["shelters[0].hazardType"] == ("FLOOD", "LANDSLIDE")
+    assert changes["transport"] == ("WHEELCHAIR", "CAR")
+    assert changes["shelters[1].shelterName"] == ("デモ第一小学校（架空）", None)
+    # a version that does not exist is a typed error
+    body = await gql(
+        PLANS_DOC,
+        {"id": plan_id, "fromVersion": 1, "toVersion": 9},
+        token=world.tokens["ume"],
+        operation_name="EvacuationPlanHistory",
+        expect_errors=True,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert body["errors"][0]["extensions"]["field"] == "toVersion"

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth import service as auth_service
 from tests.conftest import GraphQLClient
 from tests.consent.world import ADD_PLACE, PROFILE, TEXT_VERSION, grant
+
+__all__ = ["ADD_PLACE", "PROFILE"]
 from tests.shelters.checkin_world import load_shelters, shelter_ids
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
