@@ -665,28 +665,61 @@ def import_safety_answers(
     )
 
 
+def _import_municipal_file(path: Path, max_bytes: int, refusal, importer):
+    """Read a capped file and hand its bytes to ``importer(session, data)``; its report."""
+    from .ingest.files import read_capped
+    from .ingest.problems import Problems
+
+    async def work(session):
+        data = read_capped(path, max_bytes, Problems(str(path), refusal))
+        return await importer(session, data)
+
+    report = _run_in_session(work)
+    return report, "unchanged (same file)" if report.unchanged else "imported"
+
+
 @import_app.command("supplies-catalog")
 def import_supplies_catalog(
     path: Annotated[Path, typer.Argument(help="YAML (or JSON) catalog of supply items and rules")],
     municipality: Annotated[str, typer.Option(help="Municipality code whose residents get it")],
 ) -> None:
     """Import a municipality's supplies catalog (replaces its previous one; all or nothing)."""
-    from .ingest.files import read_capped
-    from .ingest.problems import Problems
     from .supplies import service as supplies_service
     from .supplies.catalog import MAX_CATALOG_BYTES, SupplyCatalogRefused
 
-    async def work(session):
-        data = read_capped(path, MAX_CATALOG_BYTES, Problems(str(path), SupplyCatalogRefused))
-        return await supplies_service.import_catalog(
+    report, done = _import_municipal_file(
+        path,
+        MAX_CATALOG_BYTES,
+        SupplyCatalogRefused,
+        lambda session, data: supplies_service.import_catalog(
             session, municipality_code=municipality, data=data, source_name=str(path)
-        )
-
-    report = _run_in_session(work)
-    done = "unchanged (same file)" if report.unchanged else "imported"
+        ),
+    )
     typer.echo(
         f"{done}: {report.items} supply items for {report.municipality_code} ({report.mode})"
     )
+
+
+@import_app.command("life-events")
+def import_life_events(
+    path: Annotated[
+        Path, typer.Argument(help="YAML (or JSON) life events with questions and procedures")
+    ],
+    municipality: Annotated[str, typer.Option(help="Municipality code the life events are of")],
+) -> None:
+    """Import a municipality's life events (replaces its previous ones; all or nothing)."""
+    from .lifeevents import service as lifeevents_service
+    from .lifeevents.definition import MAX_FILE_BYTES, LifeEventsRefused
+
+    report, done = _import_municipal_file(
+        path,
+        MAX_FILE_BYTES,
+        LifeEventsRefused,
+        lambda session, data: lifeevents_service.import_life_events(
+            session, municipality_code=municipality, data=data, source_name=str(path)
+        ),
+    )
+    typer.echo(f"{done}: {report.events} life events for {report.municipality_code}")
 
 
 @import_app.command("hazards")

@@ -21,6 +21,7 @@ from .dangerspots.demo import seed_demo_spots
 from .family import service as family_service
 from .hazards import service as hazards_service
 from .hazards.types import HazardType
+from .lifeevents.demo import seed_demo_life_events
 from .plans.demo import seed_demo_plan
 from .plans.register_demo import seed_register
 from .principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant, Viewer
@@ -212,6 +213,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
             session, None, subject=subject, role=role, municipality_code=DEMO_MUNICIPALITY
         )
     await seed_demo_supplies(session, residents, DEMO_META)
+    await seed_demo_life_events(session)
     neighbours = await _seed_neighbours(session, settings)
     await _seed_community(session, residents, neighbours)
     register = await seed_register(session)

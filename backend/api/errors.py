@@ -85,5 +85,17 @@ def user_errors(exc: DomainError) -> list[UserError]:
     return [UserError.of(p) for p in problems_of(exc)]
 
 
+def union_error_fields(exc: DomainError) -> dict[str, Any]:
+    """The fields of a result-union error member with ``fields``; sign-in stays top-level."""
+    problems = user_errors(exc)
+    return {
+        "code": exc.code,
+        "field": problems[0].field,
+        "message": exc.message,
+        "message_ja": exc.message_ja,
+        "fields": [p.field for p in problems if p.field],
+    }
+
+
 def enum_value(value: Enum | None) -> Any:
     return value.value if value is not None else None

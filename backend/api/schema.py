@@ -31,6 +31,7 @@ from ..family.mutations import FamilyMutations
 from ..family.queries import FamilyQueries
 from ..family.types import FamilyMeFields
 from ..hazards.queries import HazardQueries
+from ..lifeevents.queries import LifeEventQueries
 from ..municipalities.queries import MunicipalityQueries
 from ..observability.extensions import schema_extensions
 from ..plans.mutations import PlanMutations
@@ -84,6 +85,7 @@ class Query(
     SupportRegisterQueries,
     DangerSpotQueries,
     SupplyQueries,
+    LifeEventQueries,
 ):
     pass
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from ..api.errors import ErrorInterface, user_errors
+from ..api.errors import ErrorInterface, union_error_fields
 from ..api.ids import encode_id
 from ..api.inputs import CoordinatesInput
 from ..api.scalars import GeoJSON
@@ -55,14 +55,7 @@ class RouteErrorType(ErrorInterface):
     @classmethod
     def from_domain(cls, exc: DomainError) -> RouteErrorType:
         """A domain error (routing's own included) as a RouteError; sign-in stays top-level."""
-        problems = user_errors(exc)
-        return cls(
-            code=exc.code,
-            field=problems[0].field,
-            message=exc.message,
-            message_ja=exc.message_ja,
-            fields=[p.field for p in problems if p.field],
-        )
+        return cls(**union_error_fields(exc))
 
 
 @strawberry.type(

@@ -1,0 +1,1 @@
+"""Life-event navigation (ライフイベント): per-municipality questionnaires and procedures."""
