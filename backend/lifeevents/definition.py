@@ -456,6 +456,12 @@ def _question(
         integer = reader.boolean(entries["integer"], f"{path}.integer") is not False
     # The condition sees only the questions before this one: it is read before adding it.
     ask_if = conditions.read(entries["ask_if"], f"{path}.ask_if") if "ask_if" in entries else None
+    if code and "type" in entries and code not in conditions.questions:
+        # Later conditions may name it even when something else about it is wrong: they
+        # are checked against its type and options, not reported as naming no question.
+        conditions.questions[code] = Question(
+            code, kind, "", "", options=tuple(o for o in options if o is not None)
+        )
     if (
         not code
         or len(labels) < 2
@@ -508,8 +514,11 @@ def _procedure(
     }
     how: frozenset[str] = frozenset()
     if "how" in entries:
+        before = reader.problems.total
         how = reader.choices(entries["how"], f"{path}.how", tuple(Channel))
-        if not how and isinstance(entries["how"], SequenceNode):
+        if reader.problems.total > before:
+            how = frozenset()  # a bad way is reported once, not as a missing url or window
+        if isinstance(entries["how"], SequenceNode) and not entries["how"].value:
             reader.problem(
                 entries["how"], f"{path}.how", "at least one way", "手続き方法が1つ以上必要です"
             )
@@ -548,7 +557,13 @@ def _procedure(
         if "applies_if" in entries
         else None
     )
-    if not code or len(names) < 2 or not how or ("applies_if" in entries and applies_if is None):
+    if (
+        not code
+        or len(names) < 2
+        or not how
+        or reader.problems.total
+        or ("applies_if" in entries and applies_if is None)
+    ):
         return None
     return Procedure(
         code=code,
