@@ -61,7 +61,7 @@ def _check_value(question: Question, value: Any, field: str, checker: Checker) -
     if kind is QuestionType.BOOLEAN:
         if isinstance(value, bool):
             return value
-        checker.add(field, "true or false expected", "true または false で答えてください")
+        checker.add(field, "true or false expected", "はい・いいえ（真偽値）で答えてください")
     elif kind is QuestionType.NUMBER:
         if (
             isinstance(value, bool)
@@ -85,14 +85,17 @@ def _check_value(question: Question, value: Any, field: str, checker: Checker) -
                 return date.fromisoformat(value).isoformat()
             except ValueError:
                 pass
-        checker.add(field, "a date YYYY-MM-DD expected", "日付（YYYY-MM-DD）で答えてください")
+        checker.add(field, "a date YYYY-MM-DD expected", "日付（例：2026-04-01）で答えてください")
     else:
         codes = [o.code for o in question.options]
         listed = ", ".join(codes)
+        listed_ja = "・".join(o.label_ja for o in question.options)
         if kind is QuestionType.SINGLE_CHOICE:
             if isinstance(value, str) and value in codes:
                 return value
-            checker.add(field, f"one of {listed} expected", f"{listed} のいずれかで答えてください")
+            checker.add(
+                field, f"one of {listed} expected", f"{listed_ja} のいずれかで答えてください"
+            )
         elif (
             isinstance(value, list)
             and all(isinstance(v, str) and v in codes for v in value)
@@ -104,7 +107,7 @@ def _check_value(question: Question, value: Any, field: str, checker: Checker) -
             checker.add(
                 field,
                 f"a list of distinct options ({listed}) expected",
-                f"選択肢（{listed}）を重複なくリストで答えてください",
+                f"選択肢（{listed_ja}）を重複なく選んで答えてください",
             )
     return None
 
@@ -124,13 +127,13 @@ def check_answers(event: LifeEvent, answers: Sequence[Answer]) -> dict[str, Any]
             checker.add(
                 f"answers[{i}].question",
                 f"{shown!r} is not a question of {event.code!r}",
-                f"{shown!r} は「{event.name_ja}」の質問ではありません",
+                f"「{event.name_ja}」にない質問です",
             )
         elif question.code in values:
             checker.add(
                 f"answers[{i}].question",
                 f"{question.code!r} is answered twice",
-                f"{question.code!r} に2回答えています",
+                f"「{question.label_ja}」に2回答えています",
             )
         else:
             values[question.code] = _check_value(
