@@ -37,6 +37,8 @@ from ..plans.mutations import PlanMutations
 from ..plans.queries import PlanQueries
 from ..plans.register_mutations import SupportRegisterMutations
 from ..plans.register_queries import SupportRegisterQueries
+from ..portal.mutations import PortalMutations
+from ..portal.queries import PortalQueries
 from ..push.mutations import PushMutations
 from ..push.queries import PushQueries
 from ..push.types import PushMeFields
@@ -84,6 +86,7 @@ class Query(
     SupportRegisterQueries,
     DangerSpotQueries,
     SupplyQueries,
+    PortalQueries,
 ):
     pass
 
@@ -103,6 +106,7 @@ class Mutation(
     SupportRegisterMutations,
     DangerSpotMutations,
     SupplyMutations,
+    PortalMutations,
 ):
     pass
 
