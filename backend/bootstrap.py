@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .config import Settings, get_settings
 from .consent import catalog_store
 from .municipalities import service as municipality_service
+from .portal import service as portal_service
 
 
 async def sync_reference_data(session: AsyncSession, settings: Settings | None = None) -> None:
@@ -14,3 +15,4 @@ async def sync_reference_data(session: AsyncSession, settings: Settings | None =
     served = (settings or get_settings()).served_selection
     await municipality_service.sync_reference(session, served_selection=served)
     await catalog_store.sync_catalog(session)
+    await portal_service.ensure_portal_client(session)

@@ -259,6 +259,9 @@ def dev_token(
         str | None, typer.Option(help="Make a system-client (client credentials) token")
     ] = None,
     name: Annotated[str | None, typer.Option(help="Display name claim")] = None,
+    acr: Annotated[
+        str | None, typer.Option(help="Identity assurance (acr claim): email, password, mynumber")
+    ] = None,
     hours: Annotated[int | None, typer.Option(help="Validity in hours")] = None,
 ) -> None:
     """Print a bearer token signed with the local development key."""
@@ -291,7 +294,7 @@ def dev_token(
         client_id=client,
         client_id_claim=settings.oidc_client_id_claim,
         roles_claim=settings.oidc_roles_claim,
-        extra={"name": name} if name else None,
+        extra={k: v for k, v in (("name", name), ("acr", acr)) if v} or None,
     )
     # stderr, so TOKEN=$(kizuna dev-token ...) still captures the token alone.
     if created:
@@ -720,6 +723,24 @@ def import_life_events(
         ),
     )
     typer.echo(f"{done}: {report.events} life events for {report.municipality_code}")
+
+
+@import_app.command("services")
+def import_services(
+    path: Annotated[Path, typer.Argument(help="YAML catalog of portal services")],
+) -> None:
+    """Import portal services (created or updated by code); a bad file is refused whole."""
+    from .ingest.files import read_capped
+    from .ingest.problems import Problems
+    from .portal import service as portal_service
+    from .portal.catalog import MAX_FILE_BYTES, ServiceCatalogRefused
+
+    async def work(session):
+        data = read_capped(path, MAX_FILE_BYTES, Problems(str(path), ServiceCatalogRefused))
+        return await portal_service.import_services(session, data=data, source_name=str(path))
+
+    report = _run_in_session(work)
+    typer.echo(f"imported: {report.created} new and {report.updated} updated portal services")
 
 
 @import_app.command("hazards")

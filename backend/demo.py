@@ -24,6 +24,7 @@ from .hazards.types import HazardType
 from .lifeevents.demo import seed_demo_life_events
 from .plans.demo import seed_demo_plan
 from .plans.register_demo import seed_register
+from .portal.demo import seed_demo_portal
 from .principal import Principal, PrincipalKind, RequestMeta, Role, RoleGrant, Viewer
 from .push import service as push_service
 from .residents import service as residents_service
@@ -235,6 +236,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         meta=DEMO_META,
     )
     await seed_demo_spots(session, settings)
+    await seed_demo_portal(session, settings, DEMO_META)
     return [r[0] for r in DEMO_RESIDENTS] + [s for s, _ in DEMO_STAFF]
 
 

@@ -15,6 +15,9 @@ class Role(StrEnum):
     COMMUNITY_LEADER = "community_leader"
     # ケアマネジャー (介護支援専門員): drafts evacuation plans for the people who name them.
     CARE_MANAGER = "care_manager"
+    # Manages the prefecture's own (prefecture-wide) portal services; granted on any
+    # municipality code of the prefecture (its first two digits name the prefecture).
+    PREFECTURE_ADMIN = "prefecture_admin"
 
     @property
     def label_ja(self) -> str:
@@ -28,6 +31,7 @@ _ROLE_LABELS_JA = {
     Role.SHELTER_MANAGER: "避難所管理者",
     Role.COMMUNITY_LEADER: "町内会・自主防災組織の役員",
     Role.CARE_MANAGER: "ケアマネジャー",
+    Role.PREFECTURE_ADMIN: "県の管理者",
 }
 
 
@@ -53,6 +57,8 @@ class Principal:
     issuer: str | None = None
     roles: frozenset[RoleGrant] = field(default_factory=frozenset)
     claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # Identity assurance from the token's ``acr`` claim (e.g. email, password, mynumber).
+    acr: str | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:
@@ -85,6 +91,7 @@ class Principal:
             issuer=self.issuer,
             roles=self.roles | frozenset(grants),
             claims=self.claims,
+            acr=self.acr,
         )
 
 

@@ -185,13 +185,15 @@ def token_maker(verifier: TokenVerifier):  # type: ignore[no-untyped-def]
         roles: list[tuple[str, str]] | None = None,
         client_id: str | None = None,
         name: str | None = None,
+        acr: str | None = None,
     ) -> str:
+        extra = {k: v for k, v in (("name", name), ("acr", acr)) if v}
         return verifier.dev_signer.sign(
             subject,
             ttl=timedelta(hours=1),
             roles=[RoleGrant(Role(r), m) for r, m in roles or []],
             client_id=client_id,
-            extra={"name": name} if name else None,
+            extra=extra or None,
         )
 
     return make

@@ -38,6 +38,8 @@ from ..plans.mutations import PlanMutations
 from ..plans.queries import PlanQueries
 from ..plans.register_mutations import SupportRegisterMutations
 from ..plans.register_queries import SupportRegisterQueries
+from ..portal.mutations import PortalMutations
+from ..portal.queries import PortalQueries
 from ..push.mutations import PushMutations
 from ..push.queries import PushQueries
 from ..push.types import PushMeFields
@@ -86,6 +88,7 @@ class Query(
     DangerSpotQueries,
     SupplyQueries,
     LifeEventQueries,
+    PortalQueries,
 ):
     pass
 
@@ -105,6 +108,7 @@ class Mutation(
     SupportRegisterMutations,
     DangerSpotMutations,
     SupplyMutations,
+    PortalMutations,
 ):
     pass
 

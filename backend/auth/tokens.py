@@ -333,12 +333,14 @@ class TokenVerifier:
                 roles=roles,
                 claims=claims,
             )
+        acr = claims.get("acr")
         return Principal(
             kind=PrincipalKind.RESIDENT,
             subject=subject,
             issuer=claims.get("iss"),
             roles=roles,
             claims=claims,
+            acr=acr[:32] if isinstance(acr, str) else None,
         )
 
     @staticmethod

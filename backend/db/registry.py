@@ -22,6 +22,7 @@ MODEL_MODULES = (
     "backend.dangerspots.models",
     "backend.supplies.models",
     "backend.lifeevents.models",
+    "backend.portal.models",
 )
 
 

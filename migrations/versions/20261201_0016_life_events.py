@@ -1,7 +1,7 @@
 """life events: municipalities' imported life events (questionnaires and procedures)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 12:00:00+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0016'
-down_revision: str | None = '0014'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

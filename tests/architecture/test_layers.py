@@ -16,8 +16,7 @@ import pytest
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
 DOMAINS = {
     "residents", "family", "communities", "consent", "hazards", "shelters", "routing", "alerts",
-    "push", "safety", "plans", "dangerspots", "supplies",
-    "lifeevents",
+    "push", "safety", "plans", "dangerspots", "supplies", "lifeevents", "portal",
 }  # fmt: skip
 FOUNDATION = {
     "api", "auth", "db", "municipalities", "errors", "geo", "config", "text", "principal",

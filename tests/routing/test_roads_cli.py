@@ -223,14 +223,17 @@ async def install(env: dict[str, str], path: Path, region: str) -> str:
     return output
 
 
-def demo_counts() -> tuple[int, int]:
-    """Shelters and places the demo data stores (all on the demo network)."""
+def demo_counts() -> tuple[int, int, int]:
+    """Shelters, places the demo data stores, and those of them on the (Aizu) demo network."""
     from backend.demo import DEMO_NEIGHBOURS, DEMO_RESIDENTS
+    from backend.portal.demo import DEMO_PORTAL_RESIDENTS
     from backend.shelters.demo import demo_shelter_records
 
-    # every neighbour has one place, their home
+    # every neighbour has one place, their home; the portal's residents also live in 郡山市
     places = sum(len(r[-1]) for r in DEMO_RESIDENTS) + len(DEMO_NEIGHBOURS)
-    return len(demo_shelter_records()), places
+    portal = [p[4] for r in DEMO_PORTAL_RESIDENTS for p in r[-1]]
+    in_aizu = sum(1 for address in portal if "会津若松市" in address)
+    return len(demo_shelter_records()), places + len(portal), places + in_aizu
 
 
 def ends_of(path: Path) -> dict[str, Any]:
@@ -262,7 +265,7 @@ async def test_replacing_the_demo_network_warns_with_numbers_and_going_back_work
 ) -> None:
     gql, data_dir = server
     env = cli_env(database, data_dir)
-    shelters, places = demo_counts()
+    shelters, places, reached = demo_counts()
     # given a development server on the demo network, where Aizu routes work
     assert (await route(gql, **AIZU_DEMO_TRIP))["__typename"] == "EvacuationRoute"
     # when the Helsinki extract is imported as today, with no region named
@@ -272,11 +275,11 @@ async def test_replacing_the_demo_network_warns_with_numbers_and_going_back_work
     assert "(region walk-graph)" in result.stdout
     assert (
         f"all regions together reach 0 of {shelters} shelters and 0 of {places} places "
-        f"(before: {shelters} of {shelters} shelters and {places} of {places} places)"
+        f"(before: {shelters} of {shelters} shelters and {reached} of {places} places)"
     ) in result.stdout
     assert "no longer routes on the demo network" in result.stderr
     assert (
-        f"warning: {shelters} shelters and {places} places that routes reached before are "
+        f"warning: {shelters} shelters and {reached} places that routes reached before are "
         "outside every walk graph now"
     ) in result.stderr
     assert f"07202 会津若松市: {shelters} shelters" in result.stderr
@@ -291,7 +294,7 @@ async def test_replacing_the_demo_network_warns_with_numbers_and_going_back_work
     # then the demo network serves again, reaching every stored shelter and place
     assert result.exit_code == 0, result.output
     assert "no walk graph left: development routes on the demo network" in result.stdout
-    assert f"reach {shelters} of {shelters} shelters and {places} of {places} places" in (
+    assert f"reach {shelters} of {shelters} shelters and {reached} of {places} places" in (
         result.stdout
     )
     assert (await route(gql, **AIZU_DEMO_TRIP))["__typename"] == "EvacuationRoute"

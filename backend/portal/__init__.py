@@ -1,0 +1,1 @@
+"""Personalized service portal: catalog, myPortal sections, usage."""
