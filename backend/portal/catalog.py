@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..ingest.problems import FileRefused, Problems
+from ..ingest.yaml_doc import compose_document
 from .rules import (
     ACR_LEVELS,
     ALL_RELATIONS,
@@ -275,8 +276,6 @@ def check_service(raw: Mapping[str, Any], report: Report) -> ServiceSpec:
 
 # --- the YAML file ---------------------------------------------------------------------------
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 @dataclass(frozen=True, slots=True)
 class ParsedEntry:
@@ -285,47 +284,13 @@ class ParsedEntry:
     lines: dict[str, int]
 
 
-def _no_aliases(root: Node, problems: Problems) -> None:
-    # An alias reuses a node: a small file could stand for a huge one.
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            problems.fail(
-                node.start_mark.line + 1,
-                "anchors and aliases are not allowed",
-                "アンカー・エイリアスは使えません",
-            )
-        seen.add(id(node))
-        if isinstance(node, SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
-
-
 def parse_file(data: bytes, name: str) -> list[ParsedEntry]:
     """The services of a YAML catalog, checked whole; ServiceCatalogRefused lists every problem.
 
     CPU-bound: async callers run it in a worker thread.
     """
     problems = Problems(name, ServiceCatalogRefused)
-    if len(data) > MAX_FILE_BYTES:
-        problems.fail(
-            None,
-            f"larger than {MAX_FILE_BYTES:,} bytes",
-            f"{MAX_FILE_BYTES:,} バイトを超えています",
-        )
-    try:
-        root = yaml.compose(data.decode("utf-8"), Loader=_Loader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.fail(
-            mark.line + 1 if mark else None, f"not valid YAML: {exc}", "YAMLとして読めません"
-        )
-    if root is None:
-        problems.fail(None, "the file is empty", "ファイルが空です")
-    _no_aliases(root, problems)
+    root = compose_document(data, problems, MAX_FILE_BYTES)
     constructor = yaml.constructor.SafeConstructor()
     top = {k.value: v for k, v in root.value} if isinstance(root, MappingNode) else None
     services = top.get("services") if top else None
