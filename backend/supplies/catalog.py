@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, SequenceNode
 
 from ..ingest.problems import FileRefused, Problems
+from ..ingest.yaml_doc import Reader, compose_document
 
 DEFAULT_CATALOG = Path(__file__).with_name("default_catalog.yaml")
 DEFAULT_SOURCE = "default"
@@ -185,150 +184,6 @@ def combine(default: Catalog, own: Catalog | None) -> tuple[Item, ...]:
 # --- parsing --------------------------------------------------------------------------------
 
 
-# libyaml's composer when installed (several times faster), the pure-Python one otherwise.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _refuse_aliases(root: Node, problems: Problems) -> None:
-    """Refuse a document that uses an alias: a small file could stand for a huge one.
-
-    An alias makes the composer reuse a node, so walking with a set of the nodes seen
-    finds it at its second visit, after at most one visit of each distinct node.
-    """
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            problems.fail(
-                node.start_mark.line + 1,
-                "anchors and aliases are not allowed",
-                "アンカー・エイリアスは使えません",
-            )
-        seen.add(id(node))
-        if isinstance(node, SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
-
-
-class _Reader:
-    """Walks a composed YAML document, noting each problem with its line and path."""
-
-    def __init__(self, problems: Problems) -> None:
-        self.problems = problems
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def problem(self, node: Node, path: str, message: str, message_ja: str) -> None:
-        self.problems.add(node.start_mark.line + 1, f"{path}: {message}", f"{path}: {message_ja}")
-
-    def mapping(self, node: Node, path: str, keys: dict[str, bool]) -> dict[str, Node] | None:
-        """The entries of a mapping with the allowed ``keys`` (True: required)."""
-        if not isinstance(node, MappingNode):
-            self.problem(
-                node, path, "a mapping (key: value) is required", "「キー: 値」の形式が必要です"
-            )
-            return None
-        entries: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, ScalarNode) else None
-            if key not in keys:
-                allowed = ", ".join(keys)
-                self.problem(
-                    key_node,
-                    path,
-                    f"unknown key {key!r} (allowed: {allowed})",
-                    f"不明なキー {key!r}（使えるキー: {allowed}）",
-                )
-            elif key in entries:
-                self.problem(key_node, path, f"{key!r} appears twice", f"{key!r} が重複しています")
-            else:
-                entries[key] = value_node
-        for key, required in keys.items():
-            if required and key not in entries:
-                self.problem(node, path, f"{key!r} is required", f"{key!r} が必要です")
-        return entries
-
-    def sequence(self, node: Node, path: str, limit: int) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            self.problem(node, path, "a list is required", "リストが必要です")
-            return []
-        if len(node.value) > limit:
-            self.problem(node, path, f"at most {limit} entries", f"{limit}件までです")
-            return []
-        return list(node.value)
-
-    def scalar(self, node: Node) -> Any:
-        if not isinstance(node, ScalarNode):
-            return node  # never a str/int/bool: callers report it
-        return self.constructor.construct_object(node)
-
-    def text(self, node: Node, path: str, limit: int) -> str:
-        value = self.scalar(node)
-        if not isinstance(value, str) or not 1 <= len(value.strip()) <= limit:
-            self.problem(
-                node,
-                path,
-                f"text of 1-{limit} characters required",
-                f"1〜{limit}文字の文字列が必要です",
-            )
-            return ""
-        return value.strip()
-
-    def choice(self, node: Node, path: str, choices: tuple[str, ...]) -> str:
-        value = self.scalar(node)
-        if value not in choices:
-            listed = ", ".join(choices)
-            self.problem(
-                node, path, f"one of {listed} required", f"{listed} のいずれかを指定してください"
-            )
-            return choices[0]
-        return str(value)
-
-    def choices(self, node: Node, path: str, choices: tuple[str, ...]) -> frozenset[str]:
-        values = [
-            self.choice(n, f"{path}[{i}]", choices)
-            for i, n in enumerate(self.sequence(node, path, len(choices)))
-        ]
-        return frozenset(values)
-
-    def integer(self, node: Node, path: str, low: int, high: int) -> int | None:
-        value = self.scalar(node)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.problem(
-                node,
-                path,
-                f"a whole number {low}-{high} required",
-                f"{low}〜{high}の整数が必要です",
-            )
-            return None
-        return value
-
-    def number(self, node: Node, path: str) -> float:
-        value = self.scalar(node)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not 0 < value <= MAX_QUANTITY
-        ):
-            self.problem(
-                node,
-                path,
-                f"a number above 0, at most {MAX_QUANTITY:g}",
-                f"0より大きく{MAX_QUANTITY:g}以下の数が必要です",
-            )
-            return 1.0
-        return float(value)
-
-    def boolean(self, node: Node, path: str) -> bool | None:
-        value = self.scalar(node)
-        if not isinstance(value, bool):
-            self.problem(node, path, "true or false required", "true または false が必要です")
-            return None
-        return value
-
-
 ITEM_KEYS = {
     "code": True, "name_ja": True, "name_en": True, "unit_ja": True, "unit_en": True,
     "category": True, "rules": True,
@@ -341,7 +196,7 @@ WHEN_KEYS = {
 CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def _condition(reader: _Reader, node: Node, path: str) -> Condition:
+def _condition(reader: Reader, node: Node, path: str) -> Condition:
     entries = reader.mapping(node, path, WHEN_KEYS)
     if entries is None:
         return Condition()
@@ -381,7 +236,7 @@ def _condition(reader: _Reader, node: Node, path: str) -> Condition:
     )
 
 
-def _rule(reader: _Reader, node: Node, path: str) -> Rule | None:
+def _rule(reader: Reader, node: Node, path: str) -> Rule | None:
     entries = reader.mapping(node, path, RULE_KEYS)
     if entries is None:
         return None
@@ -390,7 +245,7 @@ def _rule(reader: _Reader, node: Node, path: str) -> Rule | None:
     if "per" in entries:
         basis = Basis(reader.choice(entries["per"], f"{path}.per", tuple(Basis)))
     if "quantity" in entries:
-        quantity = reader.number(entries["quantity"], f"{path}.quantity")
+        quantity = reader.number(entries["quantity"], f"{path}.quantity", MAX_QUANTITY)
     if "reason_ja" in entries:
         reason_ja = reader.text(entries["reason_ja"], f"{path}.reason_ja", 300)
     if "reason_en" in entries:
@@ -401,7 +256,7 @@ def _rule(reader: _Reader, node: Node, path: str) -> Rule | None:
     return Rule(basis, quantity, reason_ja, reason_en, when or Condition())
 
 
-def _code(reader: _Reader, node: Node, path: str, codes: set[str]) -> str:
+def _code(reader: Reader, node: Node, path: str, codes: set[str]) -> str:
     code = reader.text(node, path, 64)
     if code and (not set(code) <= CODE_CHARS or not code[0].isalpha()):
         reader.problem(
@@ -416,7 +271,7 @@ def _code(reader: _Reader, node: Node, path: str, codes: set[str]) -> str:
     return code
 
 
-def _item(reader: _Reader, node: Node, path: str, codes: set[str]) -> Item | None:
+def _item(reader: Reader, node: Node, path: str, codes: set[str]) -> Item | None:
     entries = reader.mapping(node, path, ITEM_KEYS)
     if entries is None:
         return None
@@ -458,24 +313,8 @@ def parse_catalog(data: bytes, name: str) -> Catalog:
             f"larger than {MAX_CATALOG_BYTES:,} bytes",
             f"{MAX_CATALOG_BYTES:,} バイトを超えています",
         )
-    try:
-        text = data.decode("utf-8-sig")
-        root = yaml.compose(text, Loader=_Loader)
-    except UnicodeDecodeError:
-        problems.fail(None, "not UTF-8 text", "UTF-8 の文字列ではありません")
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problems.fail(
-            mark.line + 1 if mark else None,
-            f"not valid YAML/JSON: {exc.problem}",
-            f"YAML/JSON として読めません（{exc.problem}）",
-        )
-    except yaml.YAMLError as exc:
-        problems.fail(None, f"not valid YAML/JSON: {exc}", "YAML/JSON として読めません")
-    if root is None:
-        problems.fail(None, "the document is empty", "内容がありません")
-    _refuse_aliases(root, problems)
-    reader = _Reader(problems)
+    root = compose_document(data, problems)
+    reader = Reader(problems)
     entries = reader.mapping(root, "$", {"mode": False, "items": True})
     problems.raise_if_any()
     assert entries is not None
