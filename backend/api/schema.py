@@ -18,6 +18,8 @@ from strawberry.types.graphql import OperationType
 
 from ..alerts.mutations import AlertMutations
 from ..alerts.queries import AlertQueries
+from ..applications.mutations import ApplicationMutations
+from ..applications.queries import ApplicationQueries
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
 from ..communities.mutations import CommunityMutations
@@ -84,6 +86,7 @@ class Query(
     SupportRegisterQueries,
     DangerSpotQueries,
     SupplyQueries,
+    ApplicationQueries,
 ):
     pass
 
@@ -103,6 +106,7 @@ class Mutation(
     SupportRegisterMutations,
     DangerSpotMutations,
     SupplyMutations,
+    ApplicationMutations,
 ):
     pass
 

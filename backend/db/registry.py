@@ -21,6 +21,7 @@ MODEL_MODULES = (
     "backend.plans.models",
     "backend.dangerspots.models",
     "backend.supplies.models",
+    "backend.applications.models",
 )
 
 

@@ -16,7 +16,7 @@ import pytest
 BACKEND = Path(__file__).resolve().parents[2] / "backend"
 DOMAINS = {
     "residents", "family", "communities", "consent", "hazards", "shelters", "routing", "alerts",
-    "push", "safety", "plans", "dangerspots", "supplies",
+    "push", "safety", "plans", "dangerspots", "supplies", "applications",
 }  # fmt: skip
 FOUNDATION = {
     "api", "auth", "db", "municipalities", "errors", "geo", "config", "text", "principal",
