@@ -59,8 +59,9 @@ class BundleView:
 class FieldPrefill:
     field: str
     value: Any
-    source: str | None  # "profile.address", "family.members[1].birthDate"
+    source: str | None  # "profile.address", "family.youngest.birthDate"
     reason: str | None  # why it stays empty: NOT_CONSENTED, NO_VALUE, NO_MEMBER
+    member_id: uuid.UUID | None = None  # the family membership a family value came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,7 @@ async def prefill(
             session, viewer, [me], purpose_code=PURPOSE, items=wanted_own, meta=meta
         )
         own = read[me].values if me in read else {}
-    members: list[uuid.UUID] = []
+    members: dict[uuid.UUID, uuid.UUID] = {}  # resident -> a membership (FamilyMember id)
     shared: dict[uuid.UUID, enforcement.PersonalData] = {}
     if any(
         str(f.get("x-prefill", "")).startswith("family.")
@@ -224,20 +225,22 @@ async def prefill(
     ):
         groups = await family_service.list_groups(session, me)
         memberships = await family_service.members_of_groups(session, [g.id for g in groups])
-        members = list(dict.fromkeys(m.resident_id for m in memberships if m.resident_id != me))
+        for membership in memberships:
+            if membership.resident_id != me:
+                members.setdefault(membership.resident_id, membership.id)
         if members:
             shared = await enforcement.read_many(
                 session,
                 viewer,
-                members,
+                list(members),
                 purpose_code=PURPOSE,
                 items=forms.FAMILY_SOURCES,
                 meta=meta,
             )
     # The youngest member who shares a birth date: the child of a child-allowance form.
     dated = [
-        (shared[m].values["birth_date"], n, m)
-        for n, m in enumerate(members)
+        (shared[m].values["birth_date"], str(m), m)
+        for m in members
         if m in shared and shared[m].values.get("birth_date")
     ]
     youngest = max(dated) if dated else None
@@ -248,7 +251,7 @@ async def prefill(
             source = spec.get("x-prefill")
             if source is None:
                 continue
-            fields.append(_fill(name, spec, source, own, own_items, youngest, shared))
+            fields.append(_fill(name, spec, source, own, own_items, youngest, shared, members))
         result.append(FormPrefill(form, fields))
     return result
 
@@ -259,8 +262,9 @@ def _fill(
     source: str,
     own: dict[str, Any],
     own_items: set[str],
-    youngest: tuple[str, int, uuid.UUID] | None,
+    youngest: tuple[Any, str, uuid.UUID] | None,
     shared: dict[uuid.UUID, enforcement.PersonalData],
+    members: dict[uuid.UUID, uuid.UUID],
 ) -> FieldPrefill:
     kind, _, item = source.rpartition(".")
     if kind == "profile":
@@ -274,12 +278,14 @@ def _fill(
         return FieldPrefill(name, value, f"profile.{_camel(item)}", None)
     if youngest is None:
         return FieldPrefill(name, None, None, "NO_MEMBER")
-    _, index, member = youngest
+    _, _, member = youngest
     value = shared[member].values.get(item)
     if value is None:
         reason = "NOT_CONSENTED" if item in shared[member].refused else "NO_VALUE"
         return FieldPrefill(name, None, None, reason)
-    return FieldPrefill(name, value, f"family.members[{index}].{_camel(item)}", None)
+    return FieldPrefill(
+        name, value, f"family.youngest.{_camel(item)}", None, member_id=members[member]
+    )
 
 
 # --- submitting ------------------------------------------------------------------------------

@@ -83,7 +83,10 @@ class PrefilledFieldType:
     field: str = strawberry.field(description="The form's field name")
     value: JSONValue | None = strawberry.field(description="The proposed value; null if none")
     source: str | None = strawberry.field(
-        description="Where it came from, e.g. `profile.address`, `family.members[1].birthDate`"
+        description="Where it came from, e.g. `profile.address`, `family.youngest.birthDate`"
+    )
+    member: strawberry.ID | None = strawberry.field(
+        description="For a value from the household: the FamilyMember it came from"
     )
     reason: str | None = strawberry.field(
         description="Why it is empty: NOT_CONSENTED (no consent to share it with the city "
@@ -107,6 +110,9 @@ class PrefilledFormType:
                     value=JSONValue(f.value) if f.value is not None else None,
                     source=f.source,
                     reason=f.reason,
+                    member=strawberry.ID(encode_id("FamilyMember", f.member_id))
+                    if f.member_id
+                    else None,
                 )
                 for f in prefill.fields
             ],

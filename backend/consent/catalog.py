@@ -201,6 +201,11 @@ PURPOSES: tuple[PurposeDef, ...] = (
         "Your name, address and other details fill in the forms you send to the city (moving "
         "in, child allowance, ...); you check them before sending, and city staff review them.",
         ("name", "kana", "birth_date", "address", "phone", "household"),
+        # city_staff: the resident's own items, which go to the city in the form they send.
+        # family: a parent prefilling a child's details (child allowance, school transfer)
+        # reads the child's name, kana and birth date as a family member; without this
+        # recipient the child's consent could not name the parent, and those fields would
+        # stay empty.
         ("city_staff", "family"),
     ),
 )
