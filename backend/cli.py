@@ -689,6 +689,30 @@ def import_supplies_catalog(
     )
 
 
+@import_app.command("application-forms")
+def import_application_forms(
+    path: Annotated[Path, typer.Argument(help="YAML (or JSON) forms and bundles")],
+    municipality: Annotated[str, typer.Option(help="Municipality code that owns the forms")],
+) -> None:
+    """Import a municipality's application forms and bundles (一括申請; all or nothing)."""
+    from .applications import service as applications_service
+    from .applications.forms import MAX_DOCUMENT_BYTES, FormsRefused
+    from .ingest.files import read_capped
+    from .ingest.problems import Problems
+
+    async def work(session):
+        data = read_capped(path, MAX_DOCUMENT_BYTES, Problems(str(path), FormsRefused))
+        return await applications_service.import_forms(
+            session, municipality_code=municipality, data=data, source_name=str(path)
+        )
+
+    report = _run_in_session(work)
+    typer.echo(
+        f"imported: {report.forms} forms and {report.bundles} bundles "
+        f"for {report.municipality_code}"
+    )
+
+
 @import_app.command("hazards")
 def import_hazards(
     paths: Annotated[list[Path], typer.Argument(help="GeoJSON files of (Multi)Polygon zones")],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ..errors import Checker
 from ..ingest.problems import FileRefused, Problems
@@ -319,6 +319,20 @@ def _steps(reader: Reader, node: Node, path: str) -> tuple[Step, ...]:
     return tuple(steps)
 
 
+def _node_at(schema_node: Node, where: str) -> Node:
+    """The deepest YAML node along a problem's path (``schema.properties.name.type``): the
+    line a problem is reported at."""
+    node = schema_node
+    for key in where.split(".")[1:]:
+        if not isinstance(node, MappingNode):
+            break
+        found = [v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key]
+        if not found:
+            break
+        node = found[0]
+    return node
+
+
 def _form(reader: Reader, node: Node, path: str, codes: set[str]) -> FormDef | None:
     entries = reader.mapping(node, path, FORM_KEYS)
     if entries is None or set(entries) != set(FORM_KEYS):
@@ -330,7 +344,7 @@ def _form(reader: Reader, node: Node, path: str, codes: set[str]) -> FormDef | N
     schema_node = entries["schema"]
     schema = reader.constructor.construct_object(schema_node, deep=True)
     for where, message, message_ja in check_schema(schema):
-        reader.problem(schema_node, f"{path}.{where}", message, message_ja)
+        reader.problem(_node_at(schema_node, where), f"{path}.{where}", message, message_ja)
     return FormDef(code, title_ja, title_en, schema, steps)
 
 
