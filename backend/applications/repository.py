@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
@@ -199,3 +199,16 @@ async def attachments_of(
         .order_by(ApplicationAttachment.created_at)
     )
     return list(rows)
+
+
+async def count_unattached(session: AsyncSession, resident_id: uuid.UUID) -> int:
+    """A resident's uploads not yet sent with an application."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ApplicationAttachment)
+        .where(
+            ApplicationAttachment.resident_id == resident_id,
+            ApplicationAttachment.application_id.is_(None),
+        )
+    )
+    return int(count or 0)

@@ -15,11 +15,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api import uploads
 from ..api.ids import encode_id
+from ..config import Settings
 from ..consent import enforcement
 from ..consent import service as consent_service
 from ..errors import Checker, Conflict, LimitExceeded, NotFound, NotPermitted, ValidationFailed
@@ -44,6 +47,9 @@ GRAPHQL_TYPE = "Application"
 MAX_COMMENTS = 50
 MAX_COMMENT = 1000
 MAX_ATTACHMENTS_PER_FORM = 10
+# Uploaded, not yet sent: bounds what one resident can leave on disk.
+MAX_PENDING_ATTACHMENTS = 30
+ATTACHMENT_TYPES = (uploads.JPEG, uploads.PNG, uploads.PDF)
 REVIEWABLE = (ApplicationStatus.RECEIVED, ApplicationStatus.RESUBMITTED)
 OPEN = (*REVIEWABLE, ApplicationStatus.UNDER_REVIEW)
 STAFF_ROLES = (Role.CITY_STAFF, Role.CITY_ADMIN)
@@ -723,11 +729,72 @@ async def resubmit(
 # --- attachments -----------------------------------------------------------------------------
 
 
-def check_upload_size(size: int, cap: int) -> None:
-    """LimitExceeded past the configured attachment size."""
-    if size > cap:
+def attachment_dir(settings: Settings) -> Path:
+    """Where attachments are kept (a local directory, by configuration)."""
+    return settings.application_attachment_dir or settings.data_dir / "application-attachments"
+
+
+def _attachment_not_found() -> NotFound:
+    return NotFound("attachment", "添付ファイル", field="id")
+
+
+async def upload_attachment(
+    session: AsyncSession, settings: Settings, viewer: Viewer, data: bytes
+) -> ApplicationAttachment:
+    """Keep a resident's photo or PDF of a document, to attach when they submit."""
+    me = viewer.resident_id
+    if me is None:
+        raise NotPermitted("only residents upload attachments", "添付できるのは住民のみです")
+    uploads.check_size(
+        data,
+        settings.application_attachment_max_bytes,
+        what="an attachment",
+        what_ja="添付ファイル",
+        field="file",
+    )
+    media_type = uploads.sniff(data, ATTACHMENT_TYPES)
+    if media_type is None:
+        raise ValidationFailed.at(
+            "file", "an attachment must be JPEG, PNG or PDF", "添付はJPEG・PNG・PDFのいずれかです"
+        )
+    if await repository.count_unattached(session, me) >= MAX_PENDING_ATTACHMENTS:
         raise LimitExceeded(
-            f"an attachment may be at most {cap} bytes",
-            f"添付ファイルは{cap}バイトまでです",
+            f"at most {MAX_PENDING_ATTACHMENTS} attachments wait to be sent; send or wait",
+            f"送信前の添付は{MAX_PENDING_ATTACHMENTS}件までです",
             field="file",
         )
+    attachment_id = uuid.uuid4()
+    name = f"{attachment_id.hex}.{uploads.EXTENSIONS[media_type]}"
+    await asyncio.to_thread(uploads.write_file, attachment_dir(settings), name, data)
+    attachment = ApplicationAttachment(
+        id=attachment_id,
+        resident_id=me,
+        application_id=None,
+        file_name=name,
+        media_type=media_type,
+        size=len(data),
+    )
+    await repository.add(session, attachment)
+    await session.flush()
+    return attachment
+
+
+async def read_attachment(
+    session: AsyncSession, settings: Settings, viewer: Viewer, attachment_id: uuid.UUID
+) -> tuple[bytes, str]:
+    """An attachment for its uploader, or for staff who may see its application."""
+    found = await repository.attachments_by_ids(session, [attachment_id])
+    attachment = found[0] if found else None
+    if attachment is None:
+        raise _attachment_not_found()
+    if attachment.resident_id != viewer.resident_id:
+        if attachment.application_id is None:
+            raise _attachment_not_found()
+        try:
+            await read_application(session, viewer, attachment.application_id)
+        except NotFound:
+            raise _attachment_not_found() from None
+    data = await uploads.read_file(
+        attachment_dir(settings), attachment.file_name, _attachment_not_found()
+    )
+    return data, attachment.media_type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,11 @@ else:
     ApplicationActionEnum = strawberry.enum(ApplicationAction, name="ApplicationAction")
 
 ATTACHMENT_PATH = "/applications/attachments"
+
+
+def attachment_url(attachment_id: uuid.UUID) -> str:
+    """Where an attachment is fetched (with the same bearer token)."""
+    return f"{ATTACHMENT_PATH}?id={encode_id('ApplicationAttachment', attachment_id)}"
 
 
 @strawberry.type(name="ApprovalStep")
@@ -197,7 +203,7 @@ class ApplicationType:
                     id=strawberry.ID(encode_id("ApplicationAttachment", a.id)),
                     media_type=a.media_type,
                     size=a.size,
-                    url=f"{ATTACHMENT_PATH}?id={encode_id('ApplicationAttachment', a.id)}",
+                    url=attachment_url(a.id),
                 )
                 for a in view.attachments
             ],
