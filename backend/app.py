@@ -21,6 +21,8 @@ from .api.bearer import BearerRejected, bearer_token
 from .api.context import Context
 from .api.http import KizunaGraphQLRouter
 from .api.schema import build_schema
+from .api.uploads import Callers
+from .applications.http import ATTACHMENT_PATH, application_router
 from .assembly import assemble, load_resident, load_roles
 from .auth.tokens import AuthenticationError, TokenVerifier
 from .config import ConfigurationError, Settings, get_settings
@@ -126,7 +128,9 @@ def create_app(
         )
 
     app.include_router(alert_router(settings, database, verifier))
-    app.include_router(danger_spot_router(settings, database, verifier))
+    callers = Callers(database, authenticate, load_roles, load_resident)
+    app.include_router(danger_spot_router(settings, callers))
+    app.include_router(application_router(settings, callers))
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_request_bytes,
@@ -134,6 +138,7 @@ def create_app(
         path_limits={
             "/alerts/ingest": settings.alert_max_document_bytes,
             PHOTO_PATH: settings.danger_spot_photo_max_bytes,
+            ATTACHMENT_PATH: settings.application_attachment_max_bytes,
         },
     )
 

@@ -669,7 +669,8 @@ def import_safety_answers(
 
 
 def _import_municipal_file(path: Path, max_bytes: int, refusal, importer):
-    """Read a capped file and hand its bytes to ``importer(session, data)``; its report."""
+    """Read a capped file and hand its bytes to ``importer(session, data)``; its report, and
+    whether it changed anything (importers that can tell say ``unchanged``)."""
     from .ingest.files import read_capped
     from .ingest.problems import Problems
 
@@ -678,7 +679,7 @@ def _import_municipal_file(path: Path, max_bytes: int, refusal, importer):
         return await importer(session, data)
 
     report = _run_in_session(work)
-    return report, "unchanged (same file)" if report.unchanged else "imported"
+    return report, "unchanged (same file)" if getattr(report, "unchanged", False) else "imported"
 
 
 @import_app.command("supplies-catalog")
@@ -730,17 +731,40 @@ def import_services(
     path: Annotated[Path, typer.Argument(help="YAML catalog of portal services")],
 ) -> None:
     """Import portal services (created or updated by code); a bad file is refused whole."""
-    from .ingest.files import read_capped
-    from .ingest.problems import Problems
     from .portal import service as portal_service
     from .portal.catalog import MAX_FILE_BYTES, ServiceCatalogRefused
 
-    async def work(session):
-        data = read_capped(path, MAX_FILE_BYTES, Problems(str(path), ServiceCatalogRefused))
-        return await portal_service.import_services(session, data=data, source_name=str(path))
+    report, done = _import_municipal_file(
+        path,
+        MAX_FILE_BYTES,
+        ServiceCatalogRefused,
+        lambda session, data: portal_service.import_services(
+            session, data=data, source_name=str(path)
+        ),
+    )
+    typer.echo(f"{done}: {report.created} new and {report.updated} updated portal services")
 
-    report = _run_in_session(work)
-    typer.echo(f"imported: {report.created} new and {report.updated} updated portal services")
+
+@import_app.command("application-forms")
+def import_application_forms(
+    path: Annotated[Path, typer.Argument(help="YAML (or JSON) forms and bundles")],
+    municipality: Annotated[str, typer.Option(help="Municipality code that owns the forms")],
+) -> None:
+    """Import a municipality's application forms and bundles (一括申請; all or nothing)."""
+    from .applications import service as applications_service
+    from .applications.forms import MAX_DOCUMENT_BYTES, FormsRefused
+
+    report, done = _import_municipal_file(
+        path,
+        MAX_DOCUMENT_BYTES,
+        FormsRefused,
+        lambda session, data: applications_service.import_forms(
+            session, municipality_code=municipality, data=data, source_name=str(path)
+        ),
+    )
+    typer.echo(
+        f"{done}: {report.forms} forms and {report.bundles} bundles for {report.municipality_code}"
+    )
 
 
 @import_app.command("hazards")

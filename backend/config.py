@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     danger_spot_max_area_m2: float = Field(default=250_000.0, gt=0, le=25_000_000)
     danger_spot_photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     danger_spot_photo_dir: Path | None = None
+    # Application attachments (photos/PDF of documents for 一括申請): at most this many bytes
+    # each (JPEG, PNG or PDF by their magic bytes), kept under this directory (unset:
+    # <data_dir>/application-attachments), never in the database.
+    application_attachment_max_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024
+    )
+    application_attachment_dir: Path | None = None
 
     # Alerts: the largest alert document accepted (JMA, CAP, L-Alert; bytes), and whether a
     # staff-authored alert needs a second staff member's approval before it is published.

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .alerts import service as alerts_service
 from .alerts.sources.edxl import parse_alert_document
+from .applications.demo import seed_demo_applications
 from .auth import service as auth_service
 from .communities import service as communities_service
 from .communities.models import CommunityKind
@@ -215,6 +216,7 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> list[str]:
         )
     await seed_demo_supplies(session, residents, DEMO_META)
     await seed_demo_life_events(session)
+    await seed_demo_applications(session, residents, DEMO_META)
     neighbours = await _seed_neighbours(session, settings)
     await _seed_community(session, residents, neighbours)
     register = await seed_register(session)

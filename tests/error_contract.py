@@ -46,6 +46,10 @@ def _resolves(path: str, field: GraphQLField) -> bool:
     else:
         return False
     for segment in rest:
+        # Inside a JSON input (an application form's data) the path goes on in the client's
+        # own keys: `forms[1].data.childName`.
+        if getattr(current, "name", None) == "JSON":
+            return True
         if not isinstance(current, GraphQLInputObjectType) or segment not in current.fields:
             return False
         current = get_named_type(current.fields[segment].type)

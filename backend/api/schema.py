@@ -18,6 +18,8 @@ from strawberry.types.graphql import OperationType
 
 from ..alerts.mutations import AlertMutations
 from ..alerts.queries import AlertQueries
+from ..applications.mutations import ApplicationMutations
+from ..applications.queries import ApplicationQueries
 from ..auth.mutations import AuthMutations
 from ..auth.queries import AuthQueries
 from ..communities.mutations import CommunityMutations
@@ -89,6 +91,7 @@ class Query(
     SupplyQueries,
     LifeEventQueries,
     PortalQueries,
+    ApplicationQueries,
 ):
     pass
 
@@ -109,6 +112,7 @@ class Mutation(
     DangerSpotMutations,
     SupplyMutations,
     PortalMutations,
+    ApplicationMutations,
 ):
     pass
 

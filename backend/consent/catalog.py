@@ -192,6 +192,22 @@ PURPOSES: tuple[PurposeDef, ...] = (
         ("age", "gender", "supply_needs"),
         ("family", "person"),
     ),
+    PurposeDef(
+        "application_prefill",
+        "申請書の自動入力",
+        "Filling in applications",
+        "市役所への申請書（転入届・児童手当など）を作るときに、あなたの氏名・住所などを入力欄に"
+        "自動で入れます。送信前に内容を確認でき、送信した申請は市職員が審査に使います。",
+        "Your name, address and other details fill in the forms you send to the city (moving "
+        "in, child allowance, ...); you check them before sending, and city staff review them.",
+        ("name", "kana", "birth_date", "address", "phone", "household"),
+        # city_staff: the resident's own items, which go to the city in the form they send.
+        # family: a parent prefilling a child's details (child allowance, school transfer)
+        # reads the child's name, kana and birth date as a family member; without this
+        # recipient the child's consent could not name the parent, and those fields would
+        # stay empty.
+        ("city_staff", "family"),
+    ),
 )
 
 BUNDLES: tuple[BundleDef, ...] = (
@@ -265,6 +281,24 @@ BUNDLES: tuple[BundleDef, ...] = (
         "Your family group's supplies list counts your age, gender and supply needs (pets, "
         "medication, diet).",
         (FlowDef(RecipientRole.FAMILY.value, ("age", "gender", "supply_needs")),),
+        "2026-11-ja-1",
+    ),
+    BundleDef(
+        "application_prefill_basic",
+        "application_prefill",
+        "申請書の自動入力",
+        "Filling in applications",
+        "市への申請書にあなたの氏名・ふりがな・生年月日・住所・電話番号・世帯構成が入ります。"
+        "家族が申請するとき（お子さんの児童手当など）は、あなたの氏名・ふりがな・生年月日が入ります。",
+        "Your name, kana, birth date, address, phone and household fill in your applications to "
+        "the city; when family apply for you (a child allowance), your name, kana and birth date.",
+        (
+            FlowDef(
+                RecipientRole.CITY_STAFF.value,
+                ("name", "kana", "birth_date", "address", "phone", "household"),
+            ),
+            FlowDef(RecipientRole.FAMILY.value, ("name", "kana", "birth_date")),
+        ),
         "2026-11-ja-1",
     ),
 )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..api import uploads
 from ..auth import service as auth_service
 from ..communities import service as communities_service
 from ..config import Settings
@@ -69,7 +69,7 @@ MAX_MAP_SPOTS = 1_000
 MAX_ROUTE_SPOTS = 2_000
 # Vertices of a point's circle (a 16-gon: within 2 % of the circle's area).
 _CIRCLE_VERTICES = 16
-_PHOTO_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+PHOTO_TYPES = (uploads.JPEG, uploads.PNG, uploads.WEBP)
 
 
 class ModerationAction(StrEnum):
@@ -541,29 +541,9 @@ async def _merge(
 # --- photos --------------------------------------------------------------------------------
 
 
-def sniff_photo(data: bytes) -> str | None:
-    """The media type of a JPEG, PNG or WebP by its magic bytes; None for anything else."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def photo_dir(settings: Settings) -> Path:
     """Where photos are kept (a local directory; an object store would replace these calls)."""
     return settings.danger_spot_photo_dir or settings.data_dir / "danger-spots"
-
-
-def _write(folder: Path, name: str, data: bytes, old: str | None) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{name}.{uuid.uuid4().hex}.part"
-    partial.write_bytes(data)
-    os.replace(partial, folder / name)
-    if old and old != name:
-        (folder / old).unlink(missing_ok=True)
 
 
 async def attach_photo(
@@ -579,19 +559,16 @@ async def attach_photo(
     now = utcnow()
     if effective_status(spot, now) not in (SpotStatus.PENDING, SpotStatus.PUBLISHED):
         raise Conflict("this danger spot is no longer active", "この危険箇所はすでに終了しています")
-    if len(data) > settings.danger_spot_photo_max_bytes:
-        raise LimitExceeded(
-            f"a photo may be at most {settings.danger_spot_photo_max_bytes} bytes",
-            f"写真は{settings.danger_spot_photo_max_bytes}バイトまでです",
-            field="photo",
-        )
-    media_type = sniff_photo(data)
+    uploads.check_size(
+        data, settings.danger_spot_photo_max_bytes, what="a photo", what_ja="写真", field="photo"
+    )
+    media_type = uploads.sniff(data, PHOTO_TYPES)
     if media_type is None:
         raise ValidationFailed.at(
             "photo", "the photo must be JPEG, PNG or WebP", "写真はJPEG・PNG・WebPのいずれかです"
         )
-    name = f"{spot.id.hex}.{_PHOTO_TYPES[media_type]}"
-    await asyncio.to_thread(_write, photo_dir(settings), name, data, spot.photo_name)
+    name = f"{spot.id.hex}.{uploads.EXTENSIONS[media_type]}"
+    await asyncio.to_thread(uploads.write_file, photo_dir(settings), name, data, spot.photo_name)
     spot.photo_name, spot.photo_type, spot.photo_bytes = name, media_type, len(data)
     await session.flush()
     moderable = await repository.is_moderable(session, spot.id, audience)
@@ -606,11 +583,7 @@ async def read_photo(
     spot = await repository.visible_spot(session, spot_id, audience)
     if spot is None or spot.photo_name is None or spot.photo_type is None:
         raise _not_found()
-    path = photo_dir(settings) / spot.photo_name
-    try:
-        data = await asyncio.to_thread(path.read_bytes)
-    except FileNotFoundError:
-        raise _not_found() from None
+    data = await uploads.read_file(photo_dir(settings), spot.photo_name, _not_found())
     return data, spot.photo_type
 
 

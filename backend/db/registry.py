@@ -23,6 +23,7 @@ MODEL_MODULES = (
     "backend.supplies.models",
     "backend.lifeevents.models",
     "backend.portal.models",
+    "backend.applications.models",
 )
 
 

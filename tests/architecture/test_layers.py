@@ -17,6 +17,7 @@ BACKEND = Path(__file__).resolve().parents[2] / "backend"
 DOMAINS = {
     "residents", "family", "communities", "consent", "hazards", "shelters", "routing", "alerts",
     "push", "safety", "plans", "dangerspots", "supplies", "lifeevents", "portal",
+    "applications",
 }  # fmt: skip
 FOUNDATION = {
     "api", "auth", "db", "municipalities", "errors", "geo", "config", "text", "principal",

@@ -59,6 +59,7 @@ async def test_catalog_lists_items_purposes_and_bundles(gql) -> None:  # type: i
         "shelter_registration",
         "portal_personalization",
         "household_supplies",
+        "application_prefill",
     }
     health = next(i for i in catalog["items"] if i["code"] == "health_notes")
     assert health == {"code": "health_notes", "labelJa": "健康・服薬情報", "sensitive": True}
@@ -117,6 +118,7 @@ async def test_catalog_says_what_cannot_be_consented_to_yet(  # type: ignore[no-
         "plan_support_basic": False,
         "shelter_registration_basic": True,
         "household_supplies_basic": True,
+        "application_prefill_basic": True,
     }
     # and only relationships someone can confirm are offered (no supporters without plans)
     assert {r["code"] for r in catalog["relationships"]} == {

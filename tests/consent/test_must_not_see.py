@@ -18,6 +18,7 @@ from tests.consent.world import (
     CARE_MANAGER_ITEMS,
     CHECK_IN,
     PERSONAL_DATA,
+    PREFILL_ITEMS,
     SHELTER_ITEMS,
     SUPPORTER_ITEMS,
     World,
@@ -44,10 +45,12 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     # city staff of Hanako's municipality: all of plan support, beyond what she chose for
     # them (PLAN_STAFF_ITEMS), because her plan is the municipality's own record (law, logged
     # as law:municipal_plan_record); and (they run the reception of its shelters) what she
-    # chose for the shelter she stays at
+    # chose for the shelter she stays at; and what she lets fill in the applications she
+    # sends to the city (not her household; staff of another city get none of it)
     "staff_same": {
         "plan_support": ALL_ITEMS_OF["plan_support"],
         "shelter_registration": set(SHELTER_ITEMS),
+        "application_prefill": set(PREFILL_ITEMS),
     },
     # the supporter her approved plan names: what she chose for supporters (no health notes)
     "supporter": {"plan_support": set(SUPPORTER_ITEMS)},
@@ -74,7 +77,7 @@ CASES = [(viewer, purpose) for viewer in EXPECTED for purpose in ALL_ITEMS_OF]
 
 @pytest.fixture(scope="module")
 async def module_world(engine, settings, verifier):  # type: ignore[no-untyped-def]
-    """Hanako's world, built once for the whole table (98 cases)."""
+    """Hanako's world, built once for the whole table (every viewer x purpose)."""
     async with shared_world(engine, settings, verifier) as (database, api):
         async with database.session() as session:
             world = await build_world(api, token_maker(verifier), session)

@@ -66,6 +66,8 @@ CARE_MANAGER_ITEMS = [
 SHELTER_ITEMS = ["name", "age", "phone", "household"]
 # What Hanako lets her family's supplies list use (not her gender).
 SUPPLY_ITEMS = ["age", "supply_needs"]
+# What Hanako lets the city fill into the applications she sends (not her household).
+PREFILL_ITEMS = ["name", "kana", "birth_date", "address", "phone"]
 # The demo gym of 会津若松市, where Hanako is checked in.
 HANAKO_SHELTER = "DEMO-07202-003"
 CHECK_IN = """
@@ -262,6 +264,13 @@ async def build_world(gql, token, session: AsyncSession) -> World:  # type: igno
     )
     grants["household_supplies"] = await grant(
         gql, hanako, "household_supplies", {"kind": "ROLE", "role": "family"}, SUPPLY_ITEMS
+    )
+    grants["application_prefill"] = await grant(
+        gql,
+        hanako,
+        "application_prefill",
+        {"kind": "ROLE", "role": "city_staff"},
+        PREFILL_ITEMS,
     )
     # Hanako evacuates to the gym, which its manager opened
     await load_shelters(session)

@@ -1,0 +1,1 @@
+"""Bundled applications (一括申請): forms, bundles, submissions and their review."""
