@@ -176,9 +176,9 @@ PURPOSES: tuple[PurposeDef, ...] = (
         "portal_personalization",
         "ポータルのパーソナライズ",
         "Personalized portal",
-        "年齢・世帯・居住地に合ったサービスやお知らせを表示します。",
-        "Show the services and notices that fit your age, household and area.",
-        ("age", "household", "home_place"),
+        "年齢・世帯・居住地・避難支援の必要に合ったサービスやお知らせを表示します。",
+        "Show the services and notices that fit your age, household, area and support needs.",
+        ("age", "household", "home_place", "support_needed"),
         ("system_client",),
     ),
     PurposeDef(

@@ -653,6 +653,12 @@ async def supported_people(
     return [results[s] for s in sorted(subjects) if s in results]
 
 
+async def needs_support(session: AsyncSession, resident_id: uuid.UUID) -> bool:
+    """Whether the resident is on a support-needed register or has an evacuation plan (for
+    their own use of their own data, e.g. the portal under their consent)."""
+    return resident_id in await repository.on_register_or_planned(session, [resident_id])
+
+
 @dataclass(frozen=True, slots=True)
 class ProxiedPerson:
     """Someone whose plan the viewer may write as their proxy, and where their plan stands."""

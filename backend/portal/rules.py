@@ -61,6 +61,12 @@ HOUSEHOLD_FACTS: dict[str, tuple[frozenset[str], str, str]] = {
         "65歳以上で一人暮らしの方向け",
         "For people aged 65 or over living alone",
     ),
+    # On the municipality's support-needed register or with an evacuation plan.
+    "support_needed": (
+        frozenset({"support_needed"}),
+        "避難の支援が必要な方向け",
+        "For people who need support to evacuate",
+    ),
 }
 LANGUAGE_LABELS = {"ja": ("日本語", "Japanese"), "en": ("英語", "English")}
 CATEGORIES = (

@@ -30,6 +30,7 @@ from ..errors import Checker, NotFound, NotPermitted
 from ..family import service as family_service
 from ..ingest.problems import Problems
 from ..municipalities import service as municipality_service
+from ..plans import service as plans_service
 from ..principal import Principal, PrincipalKind, RequestMeta, ResidentRef, Role, Viewer
 from ..residents import service as residents_service
 from . import repository
@@ -416,6 +417,10 @@ async def my_portal(
                 if "household" in items
                 else frozenset()
             )
+            if "support_needed" in items and await plans_service.needs_support(
+                session, resident.id
+            ):
+                household = household | {"support_needed"}
             facts = Facts(
                 items=items, age=age, household=household, language=record.preferred_language
             )

@@ -300,3 +300,65 @@ async def test_a_bad_catalog_file_is_refused_whole_with_line_numbers(gql, sessio
     # nothing was imported, not even the good entry
     found = sections(await portal_of(gql, None, "07202"))
     assert "ok_service" not in found["SELECTED"]
+
+
+async def test_people_who_need_support_see_their_services_only_with_that_item(  # type: ignore[no-untyped-def]
+    gql, token, session, demo
+) -> None:
+    # given a resident of 07202 with an individual evacuation plan (so: needs support)
+    from tests.plans.world import op, plan_input
+    from tests.shelters.checkin_world import load_shelters, shelter_ids
+
+    await load_shelters(session)
+    await session.commit()
+    bearer = token("portal-support-needed")
+    await gql(
+        'mutation { updateProfile(input: {familyName: "支援", givenName: "要", '
+        'municipalityCode: "07202"}) { errors { field } } }',
+        token=bearer,
+    )
+    await gql(
+        'mutation { addPlace(input: {kind: HOME, label: "自宅", latitude: 37.49,'
+        " longitude: 139.935}) { errors { field } } }",
+        token=bearer,
+    )
+    plan = plan_input(
+        await shelter_ids(gql),
+        supporters=[{"name": "a", "phone": "0242-11-1111"}, {"name": "b", "phone": "0242-22-2222"}],
+    )
+    saved = await op(gql, "SaveEvacuationPlan", {"input": {"plan": plan}}, who=bearer)
+    assert saved["saveEvacuationPlan"]["errors"] == []
+
+    async def for_me(items: list[str]) -> dict[str, str]:
+        consents = await gql("{ myConsents { id purposeCode active } }", token=bearer)
+        for c in consents["data"]["myConsents"]:
+            if c["purposeCode"] == "portal_personalization" and c["active"]:
+                await gql(
+                    "mutation($id: ID!) { revokeConsent(input: {consentId: $id})"
+                    " { errors { code } } }",
+                    {"id": c["id"]},
+                    token=bearer,
+                )
+        granted = await gql(
+            "mutation($items: [String!]!) { grantConsent(input: {purpose: "
+            '"portal_personalization", recipient: {kind: SYSTEM_CLIENT, clientId: '
+            '"kizuna-portal"}, items: $items, textVersion: "2026-11-ja-1"})'
+            " { errors { code field message } } }",
+            {"items": items},
+            token=bearer,
+        )
+        assert granted["data"]["grantConsent"]["errors"] == [], granted
+        return sections(await portal_of(gql, bearer))["FOR_ME"]
+
+    # then the plan-help service is "for me" only when she lets the portal use that fact
+    assert await for_me(["age", "support_needed"]) == {
+        "aizu_evacuation_plan_help": "避難の支援が必要な方向け"
+    }
+    assert await for_me(["age", "household"]) == {}
+    # and a resident without a plan or register entry never gets it
+    other = token("portal-no-support")
+    await gql(
+        'mutation { updateProfile(input: {municipalityCode: "07202"}) { errors { field } } }',
+        token=other,
+    )
+    assert "aizu_evacuation_plan_help" not in sections(await portal_of(gql, other))["FOR_ME"]
