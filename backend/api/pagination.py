@@ -39,32 +39,52 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
+def encode_key_cursor(key: str, item_id: uuid.UUID) -> str:
+    """An opaque cursor for a (text key, id) sort key, e.g. a register number."""
+    raw = json.dumps([key, item_id.hex]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_key_cursor(cursor: str | None) -> tuple[str, uuid.UUID] | None:
+    """The sort key inside a cursor; a tampered cursor is a validation error."""
+    if cursor is None:
+        return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise _invalid_cursor()
+    try:
+        key, item = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(key, str) or not isinstance(item, str):
+            raise _invalid_cursor()
+        return key, uuid.UUID(hex=item)
+    except (ValueError, TypeError, RecursionError, binascii.Error) as exc:
+        raise _invalid_cursor() from exc
+
+
+def _invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
+    )
+
+
 def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
     """An opaque cursor for a (timestamp, id) sort key."""
-    raw = json.dumps([created_at.isoformat(), item_id.hex]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+    return encode_key_cursor(created_at.isoformat(), item_id)
 
 
 def decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The sort key inside a cursor; a tampered cursor is a validation error."""
-    if cursor is None:
+    decoded = decode_key_cursor(cursor)
+    if decoded is None:
         return None
-    invalid = ValidationFailed(
-        "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
-    )
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid
+    created, item_id = decoded
     try:
-        created, item = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        if not isinstance(created, str) or not isinstance(item, str):
-            raise invalid
         at = datetime.fromisoformat(created)
         # Our cursors carry UTC offsets; a naive time cannot be compared with stored ones.
         if at.tzinfo is None:
-            raise invalid
-        return at.astimezone(UTC), uuid.UUID(hex=item)
-    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as exc:
-        raise invalid from exc
+            raise _invalid_cursor()
+        return at.astimezone(UTC), item_id
+    except (ValueError, OverflowError) as exc:
+        raise _invalid_cursor() from exc
 
 
 def first_description(maximum: int = MAX_PAGE_SIZE, default: int = 20) -> str:

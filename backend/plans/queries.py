@@ -9,7 +9,13 @@ import strawberry
 from ..api.context import KInfo
 from ..api.errors import AuthenticationRequired, top_level_error
 from ..api.ids import decode_id, encode_id
-from ..api.pagination import Connection, build_connection, decode_cursor, page_size
+from ..api.pagination import (
+    FIRST_DESCRIPTION,
+    Connection,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..principal import PrincipalKind
 from ..safety.types import SafetyTallyType
@@ -24,8 +30,6 @@ from .types import (
     SupportedPersonType,
     SupportNeededTallyType,
 )
-
-FIRST_DESCRIPTION = "Page size, 1-100 (default 20)"
 
 
 @strawberry.type

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import uuid
 from typing import Annotated
 
 import strawberry
@@ -14,13 +10,14 @@ from ..api.context import KInfo
 from ..api.errors import top_level_error
 from ..api.pagination import (
     FIRST_DESCRIPTION,
-    MAX_CURSOR_LENGTH,
     Connection,
     Edge,
     PageInfo,
+    decode_key_cursor,
+    encode_key_cursor,
     page_size,
 )
-from ..errors import DomainError, ValidationFailed
+from ..errors import DomainError
 from . import register_service as service
 from .models import RegisterConsent
 from .register_types import RegisterConsentEnum, SupportRegisterEntryType
@@ -35,30 +32,6 @@ class SupportRegisterFilter:
     search: str | None = strawberry.field(
         default=None, description="Part of the name, kana, register number or address"
     )
-
-
-def encode_register_cursor(register_number: str, entry_id: uuid.UUID) -> str:
-    """An opaque cursor for the register's order (register number, then id)."""
-    raw = json.dumps([register_number, entry_id.hex]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_register_cursor(cursor: str | None) -> tuple[str, uuid.UUID] | None:
-    """The sort key inside a cursor; a tampered cursor is a validation error."""
-    if cursor is None:
-        return None
-    invalid = ValidationFailed(
-        "invalid cursor", "続きを読むための位置（カーソル）が不正です", field="after"
-    )
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise invalid
-    try:
-        number, item = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-        if not isinstance(number, str) or not isinstance(item, str):
-            raise invalid
-        return number, uuid.UUID(hex=item)
-    except (ValueError, TypeError, RecursionError, binascii.Error) as exc:
-        raise invalid from exc
 
 
 @strawberry.type
@@ -80,7 +53,7 @@ class SupportRegisterQueries:
         chosen = filter or SupportRegisterFilter()
         try:
             limit = page_size(first)
-            cursor = decode_register_cursor(after)
+            cursor = decode_key_cursor(after)
             # The reads of linked people are logged in the transaction that returns them.
             async with info.context.db.transaction() as session:
                 page = await service.page_entries(
@@ -105,7 +78,7 @@ class SupportRegisterQueries:
         shown = page.entries[:limit]
         edges = [
             Edge(
-                cursor=encode_register_cursor(e.register_number, e.id),
+                cursor=encode_key_cursor(e.register_number, e.id),
                 node=SupportRegisterEntryType.from_model(e, page.suggestions.get(e.id)),
             )
             for e in shown
