@@ -258,11 +258,29 @@ async def proxy_roles(
 ) -> set[str]:
     """The proxy roles (代理人: care manager, family, ...) in which the subject's grants for
     the purpose let the viewer act for them on ``item`` now. Nothing is read or logged."""
-    if subject_id == viewer.resident_id:
-        return set()
+    found = await proxy_roles_of(
+        session, viewer, [subject_id], purpose_code=purpose_code, item=item
+    )
+    return found.get(subject_id, set())
+
+
+async def proxy_roles_of(
+    session: AsyncSession,
+    viewer: Viewer,
+    subject_ids: Sequence[uuid.UUID],
+    *,
+    purpose_code: str,
+    item: str,
+) -> dict[uuid.UUID, set[str]]:
+    """``proxy_roles`` for several subjects at once (one look-up of grants and relationships)."""
+    others = [s for s in dict.fromkeys(subject_ids) if s != viewer.resident_id]
+    if not others:
+        return {}
     purpose = await get_purpose(session, purpose_code)
-    visible = (await _visible_items(session, viewer, [subject_id], purpose))[subject_id]
-    return {role for role, items in visible.proxies.items() if item in items}
+    visible = await _visible_items(session, viewer, others, purpose)
+    return {
+        s: {role for role, items in v.proxies.items() if item in items} for s, v in visible.items()
+    }
 
 
 async def log_lawful_reads(

@@ -676,13 +676,10 @@ async def proxied_people(
     """The people who named the viewer (a care manager, a care-plan service, family) as the
     proxy for their plan, read through consent (logged): a care manager's caseload."""
     candidates = await enforcement.proxy_candidates(session, viewer, purpose_code=PURPOSE)
-    acting = []
-    for person_id in candidates:
-        roles = await enforcement.proxy_roles(
-            session, viewer, person_id, purpose_code=PURPOSE, item="evacuation_plan"
-        )
-        if roles:
-            acting.append(person_id)
+    roles = await enforcement.proxy_roles_of(
+        session, viewer, candidates, purpose_code=PURPOSE, item="evacuation_plan"
+    )
+    acting = [person_id for person_id in candidates if roles.get(person_id)]
     if not acting:
         return []
     read = await enforcement.read_many(

@@ -75,3 +75,47 @@ async def test_the_supporter_screen_runs_the_same_statements_for_1_or_5_people(
             s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))
         ]
     assert len(counted[1]) == len(counted[5]), "\n".join(s[:80] for s in counted[5])
+
+
+async def test_a_care_managers_caseload_runs_the_same_statements_for_1_or_4_people(
+    gql: GraphQLClient, token: Any, session: Any, engine: AsyncEngine
+) -> None:
+    from backend.auth import service as auth_service
+
+    for manager in ("count-cm-one", "count-cm-four"):
+        await auth_service.grant_role(
+            session, None, subject=manager, role="care_manager", municipality_code="07202"
+        )
+    await session.commit()
+    for manager, count in (("count-cm-one", 1), ("count-cm-four", 4)):
+        await gql("{ me { id } }", token=token(manager))
+        for n in range(count):
+            bearer = token(f"count-cared-{manager}-{n}")
+            await gql(
+                PROFILE,
+                {"input": {"familyName": "被", "givenName": f"{n}", "municipalityCode": "07202"}},
+                token=bearer,
+            )
+            await grant(
+                gql,
+                bearer,
+                "plan_support",
+                {
+                    "kind": "PERSON",
+                    "personRelationship": "care_manager",
+                    "personReference": manager,
+                },
+                ["name", "address", "phone", "evacuation_plan"],
+                proxyRole="care_manager",
+            )
+    counted = {}
+    for manager, count in (("count-cm-one", 1), ("count-cm-four", 4)):
+        bearer = token(manager)
+        await op(gql, "MyProxyPeople", who=bearer)
+        with count_statements(engine) as statements:
+            people = (await op(gql, "MyProxyPeople", who=bearer))["myProxyPeople"]
+        assert len(people) == count
+        counted[count] = [
+            s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT"))
+        ]
+    assert len(counted[1]) == len(counted[4]), "\n".join(s[:80] for s in counted[4])
