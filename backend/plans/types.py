@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from enum import Enum
@@ -274,6 +275,8 @@ class EvacuationPlanType:
     updated_at: datetime
     plan_uuid: strawberry.Private[uuid.UUID]
     view: strawberry.Private[service.PlanView]
+    # One read of the history however many of its fields a query selects.
+    history_read: strawberry.Private[asyncio.Future[Any] | None] = None
 
     @classmethod
     def from_view(cls, view: service.PlanView) -> EvacuationPlanType:
@@ -315,6 +318,12 @@ class EvacuationPlanType:
         return PlanRouteType.from_content(route) if route is not None else None
 
     async def _history(self, info: KInfo) -> tuple[list[Any], list[Any], set[str]]:
+        if self.history_read is None:
+            self.history_read = asyncio.ensure_future(self._read_history(info))
+        result: tuple[list[Any], list[Any], set[str]] = await asyncio.shield(self.history_read)
+        return result
+
+    async def _read_history(self, info: KInfo) -> tuple[list[Any], list[Any], set[str]]:
         viewer = await info.context.viewer()
         try:
             async with info.context.db.session() as session:
