@@ -151,22 +151,37 @@ async def _shelters(session: AsyncSession, content: dict[str, Any]) -> list[Any]
     return found
 
 
-async def route_summary(
+def _route_problem(code: str, message: str, message_ja: str) -> dict[str, Any]:
+    return {
+        "problem": {"code": code, "message": message, "messageJa": message_ja},
+        "computedAt": utcnow().isoformat(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRoute:
+    """What a plan's route needs from the database, read; the search runs after, without a
+    connection held. ``problem`` is set when there is nothing to search."""
+
+    choice: dict[str, Any]
+    inputs: routing_service.RouteInputs | None = None
+    problem: dict[str, Any] | None = None
+
+
+async def prepare_route(
     session: AsyncSession, settings: Settings, person_id: uuid.UUID, choice: dict[str, Any]
-) -> dict[str, Any]:
-    """The walk from the person's home to the plan's first shelter, with its hazard check
-    (the route avoids the hazard's zones; ``safe`` is false when it could not)."""
+) -> PreparedRoute:
+    """The walk's inputs from the person's home to the shelter ``choice`` names."""
     homes = await residents_service.place_spots_of(session, [person_id], ["home"])
-    computed = utcnow().isoformat()
     if not homes:
-        return {
-            "problem": {
-                "code": ErrorCode.VALIDATION.value,
-                "message": "the person has no home place: add one to compute the route",
-                "messageJa": "自宅の場所が登録されていないため経路を計算できません",
-            },
-            "computedAt": computed,
-        }
+        return PreparedRoute(
+            choice,
+            problem=_route_problem(
+                ErrorCode.VALIDATION.value,
+                "the person has no home place: add one to compute the route",
+                "自宅の場所が登録されていないため経路を計算できません",
+            ),
+        )
     request = routing_service.RouteRequest(
         origin=(homes[0].latitude, homes[0].longitude),
         hazard_type=HazardType(choice["hazardType"]),
@@ -174,17 +189,25 @@ async def route_summary(
         needs_support=True,
     )
     try:
-        result = await routing_service.evacuation_route(session, settings, request)
+        inputs = await routing_service.request_inputs(session, settings, request)
     except DomainError as exc:
-        return {
-            "problem": {
-                "code": exc.code.value,
-                "message": exc.message,
-                "messageJa": exc.message_ja,
-            },
-            "computedAt": computed,
-        }
-    route = result.route
+        return PreparedRoute(
+            choice, problem=_route_problem(exc.code.value, exc.message, exc.message_ja)
+        )
+    return PreparedRoute(choice, inputs=inputs)
+
+
+async def walk(settings: Settings, prepared: PreparedRoute) -> dict[str, Any]:
+    """The route's summary, with its hazard check (the route avoids the hazard's zones and
+    approved danger spots; ``safe`` is false when it could not)."""
+    if prepared.inputs is None:
+        assert prepared.problem is not None
+        return prepared.problem
+    try:
+        result = await routing_service.plan_route(settings, prepared.inputs)
+    except DomainError as exc:
+        return _route_problem(exc.code.value, exc.message, exc.message_ja)
+    route, choice = result.route, prepared.choice
     return {
         "shelterId": choice["shelterId"],
         "hazardType": choice["hazardType"],
@@ -205,19 +228,20 @@ async def route_summary(
             "type": "LineString",
             "coordinates": [[round(x, 6), round(y, 6)] for x, y in route.coordinates],
         },
-        "computedAt": computed,
+        "computedAt": utcnow().isoformat(),
     }
 
 
-async def current_route(
+async def prepare_current_route(
     session: AsyncSession, settings: Settings, plan: EvacuationPlan, content: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The plan's route as it would be walked now: today's hazard zones and approved danger
-    spots (for a reader who may see the plan's route; ``content`` is what they read)."""
+) -> PreparedRoute | None:
+    """The inputs of the plan's route as it would be walked now (today's hazard zones and
+    approved danger spots), for a reader who may see the route (``content`` is what they
+    read); None otherwise."""
     shelters = content.get("shelters")
     if not shelters or "route" not in content:
         return None
-    return await route_summary(session, settings, plan.resident_id, shelters[0])
+    return await prepare_route(session, settings, plan.resident_id, shelters[0])
 
 
 def _transition(
@@ -279,7 +303,8 @@ async def save_draft(
     content = checked.content
     for supporter, resident_id in zip(content["supporters"], supporter_ids, strict=True):
         supporter["residentId"] = str(resident_id) if resident_id else None
-    content["route"] = await route_summary(session, settings, person_id, content["shelters"][0])
+    prepared = await prepare_route(session, settings, person_id, content["shelters"][0])
+    content["route"] = await walk(settings, prepared)
     actor = _actor(viewer)
     if plan is None:
         assert home is not None

@@ -311,11 +311,14 @@ class EvacuationPlanType:
         "active plan's supporters follow). Null when you may not read the plan's route."
     )
     async def current_route(self, info: KInfo) -> PlanRouteType | None:
+        # Read, give the connection back, then search (as evacuationRoute does).
         async with info.context.db.session() as session:
-            route = await service.current_route(
+            prepared = await service.prepare_current_route(
                 session, info.context.settings, self.view.plan, self.view.content
             )
-        return PlanRouteType.from_content(route) if route is not None else None
+        if prepared is None:
+            return None
+        return PlanRouteType.from_content(await service.walk(info.context.settings, prepared))
 
     async def _history(self, info: KInfo) -> tuple[list[Any], list[Any], set[str]]:
         if self.history_read is None:

@@ -329,14 +329,13 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
     )
 
 
-async def evacuation_route(
+async def request_inputs(
     session: AsyncSession, settings: Settings, request: RouteRequest
-) -> EvacuationRoute:
-    """The route for a request made by another capability (a plan's route from home): this
-    process's networks, the request's inputs, then the search (raises a DomainError)."""
+) -> RouteInputs:
+    """``route_inputs`` on this process's networks, for a request another capability makes
+    (a plan's route from home); then ``plan_route`` with no connection held."""
     networks = await road_networks.get(settings)
-    inputs = await route_inputs(session, settings, networks, request)
-    return await plan_route(settings, inputs)
+    return await route_inputs(session, settings, networks, request)
 
 
 def _spots_between(
