@@ -16,12 +16,14 @@ from .communities import sharing as community_sharing
 from .consent.providers import providers
 from .dangerspots import service as dangerspots_service
 from .family import sharing as family_sharing
+from .plans import service as plans_service
 from .plans import sharing as plan_sharing
 from .principal import Principal
 from .residents import service as residents_service
 from .residents import sharing as resident_sharing
 from .residents.models import Resident
 from .routing.avoid_sources import avoid_sources
+from .routing.support_sources import support_sources
 from .safety import sharing as safety_sharing
 from .shelters import sharing as shelter_sharing
 from .supplies import sharing as supplies_sharing
@@ -43,6 +45,8 @@ def assemble() -> None:
         shelter_sharing.register(providers)
         plan_sharing.register(providers)
         avoid_sources.add("danger_spots", dangerspots_service.spots_to_avoid)
+        # A resident on the support-needed register or with a plan walks STEP_FREE by default.
+        support_sources.add("evacuation_plans", plans_service.needs_support)
         supplies_sharing.register(providers)
         _assembled = True
 

@@ -853,7 +853,7 @@ def import_roads(
 
     from .observability.multiprocess import metered_import
     from .routing import network
-    from .routing.osm import build_walk_graph_from_pbf
+    from .routing.osm import import_walk_graph
 
     settings = get_settings()
     if region is not None and (output is not None or settings.road_graph_path is not None):
@@ -874,7 +874,7 @@ def import_roads(
     started = time.perf_counter()
     with metered_import(settings, "roads") as metered:
         try:
-            graph = build_walk_graph_from_pbf(path, largest_component=not all_components)
+            graph, report = import_walk_graph(path, largest_component=not all_components)
         except RuntimeError as exc:  # libosmium: not OSM data, truncated, unsupported compression
             _fail(f"error: {path}: cannot read OpenStreetMap data: {exc}")
         if graph.edge_count == 0:
@@ -887,13 +887,12 @@ def import_roads(
         target.parent.mkdir(parents=True, exist_ok=True)
         graph.save(target)  # atomic: a running server switches to it on its next request
         metered.count(nodes=graph.node_count, edges=graph.edge_count)
-    min_lon, min_lat, max_lon, max_lat = graph.bbox
     name = f" (region {target.name.removesuffix(network.GRAPH_SUFFIX)})" if installed else ""
     typer.echo(
         f"imported walk graph: {graph.node_count} nodes, {graph.edge_count} edges, "
         f"{graph.total_length_m / 1000:.1f} km of ways in {built:.2f} s -> {target}{name}"
     )
-    typer.echo(f"covers lon {min_lon:.4f}..{max_lon:.4f}, lat {min_lat:.4f}..{max_lat:.4f}")
+    _echo_import_report(report.as_metadata())
     if before is None:
         typer.echo(
             "the server does not read this file: it reads <data dir>/roads/*.npz "
@@ -901,6 +900,47 @@ def import_roads(
         )
         return
     _report_coverage_change(settings, before, store.load(settings), changed=target)
+
+
+def _bbox_text(bbox: list[float] | tuple[float, ...] | None) -> str:
+    if not bbox:
+        return "unknown"
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return f"lon {min_lon:.4f}..{max_lon:.4f}, lat {min_lat:.4f}..{max_lat:.4f}"
+
+
+def _echo_import_report(report: dict[str, Any], indent: str = "") -> None:
+    """What the tag policy kept and left out (also stored in the graph file)."""
+    from .routing import policy
+
+    typer.echo(f"{indent}walkable area: {_bbox_text(report.get('walkable_bbox'))}")
+    if report.get("file_bbox"):
+        typer.echo(f"{indent}the file's bounding box: {_bbox_text(report['file_bbox'])}")
+    typer.echo(
+        f"{indent}islands dropped: {report.get('islands_dropped', 0)} "
+        f"({report.get('islands_km', 0.0):.2f} km; --all-components keeps them)"
+    )
+    excluded = report.get("excluded") or {}
+    descriptions = dict(policy.rule_descriptions())
+    if excluded:
+        typer.echo(f"{indent}ways left out by the tag policy:")
+        for code, (ways, km) in excluded.items():
+            typer.echo(f"{indent}  {code}: {ways} ways, {km:.2f} km — {descriptions.get(code, '')}")
+    flagged = report.get("flagged") or {}
+    typer.echo(
+        f"{indent}kept with flags: {flagged.get('steps', 0)} step edges, "
+        f"{flagged.get('escalator', 0)} escalator edges, {flagged.get('elevator', 0)} elevator "
+        f"edges, {flagged.get('off_street_level', 0)} off street level; "
+        f"{report.get('ticket_gates', 0)} ticket gates (closed unless opened for an event), "
+        f"{report.get('not_step_free_nodes', 0)} kerbs and barriers not step-free"
+    )
+    if report.get("conditional_ways"):
+        unparsed = report.get("unparsed_conditions", 0)
+        ignored = f"; {unparsed} conditions that are not times ignored" if unparsed else ""
+        typer.echo(
+            f"{indent}{report['conditional_ways']} ways open or closed by the hour "
+            f"(access:conditional){ignored}"
+        )
 
 
 def _installed_path(settings: Settings, target: Path) -> bool:
@@ -1043,6 +1083,9 @@ def roads_list() -> None:
             f"{graph.total_length_m / 1000:.1f} km, lon {min_lon:.4f}..{max_lon:.4f}, "
             f"lat {min_lat:.4f}..{max_lat:.4f} ({where})"
         )
+        imported = graph.metadata.get("import")
+        if imported:
+            _echo_import_report(imported, indent="  ")
         if points is not None and len(points.kinds):
             alone = network.RoadNetworks([region])
             typer.echo(f"  reaches {_reach(points, alone)} of the served municipalities")

@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     support_walking_speed_mps: float = Field(default=0.5, gt=0, le=3)
     # A point farther than this from any walkable path gets POINT_OFF_NETWORK.
     route_max_snap_m: float = Field(default=500.0, gt=0, le=5_000)
+    # STEP_FREE avoids ways tagged steeper than this (percent; 1/12 is the barrier-free ramp).
+    route_step_free_max_incline_pct: float = Field(default=8.0, gt=0, le=100)
     # "Nearest suitable shelter": this many straight-line nearest candidates within this
     # radius are compared by walking distance.
     route_shelter_candidates: int = Field(default=8, ge=1, le=50)

@@ -10,6 +10,12 @@ on a city-centre graph. Dijkstra is first bounded by a detour limit derived from
 straight-line distance (exact for everything within the limit) and re-run unbounded only
 when the target lies beyond it.
 
+Profiles: every edge carries flags from the import (policy.py); a request's profile (WALK,
+STEP_FREE), its time (conditional access) and the areas where the city opened ticket gates
+decide which edges are closed, so one graph serves every profile. Points snap onto the
+nearest usable *edge* (split virtually at the projection; street-level edges preferred), so
+the straight line to the network is only the few metres to the nearest way.
+
 Hazard avoidance: edges intersecting any avoid polygon are removed. When that leaves the
 destination unreachable, the search re-runs with those edges penalised by
 ``P * (metres inside + small per-edge term)`` where ``P`` exceeds the total graph length,
@@ -22,18 +28,22 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from typing import NamedTuple, TypeAlias
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from backend.geo import haversine_m_array
+from backend.routing import policy
 from backend.routing.errors import (
     InvalidCoordinate,
     NoRoute,
@@ -54,6 +64,38 @@ _TOUCH_EXPOSURE_M = 0.1
 _METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
 # Avoid areas whose edge analysis is kept per engine (hazard zones repeat across requests).
 _AREA_CACHE_SIZE = 4096
+# Snapping prefers a street-level way unless one off the street is this much nearer: a
+# point on the street above a station concourse is on the street.
+OFF_STREET_SNAP_PENALTY_M = 50.0
+# ... and a way a walk can leave from unless one in a pocket behind closed gates is this
+# much nearer.
+POCKET_SNAP_PENALTY_M = 100.0
+DEFAULT_MAX_INCLINE_PCT = 8.0  # バリアフリー法の傾斜路: 1/12
+# OSM opening hours are local times; the graphs served are in Japan.
+LOCAL_TIME = ZoneInfo("Asia/Tokyo")
+
+
+class Profile(StrEnum):
+    """Who walks: decides which edges a route may use."""
+
+    WALK = "walk"
+    # Wheelchairs, strollers, many elderly: no steps, no escalators, no raised kerbs, no
+    # wheelchair=no, no incline beyond the limit where tagged; elevators are fine.
+    STEP_FREE = "step_free"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    """What decides which edges are open for one request besides the avoid areas."""
+
+    profile: Profile = Profile.WALK
+    # When the walk starts (aware); conditional access is evaluated then. None: now.
+    at: datetime | None = None
+    # Areas where the city opened the ticket gates (an event's decision).
+    open_gate_areas: Sequence[Polygon | MultiPolygon] = field(default=())
+
+
+DEFAULT_OPTIONS = SearchOptions()
 
 
 @dataclass
@@ -79,10 +121,21 @@ class WalkCost(NamedTuple):
 
 
 class Snap(NamedTuple):
-    """A point snapped to its nearest graph node."""
+    """A point projected onto its nearest usable edge, ``fraction`` of the way from u to v."""
 
-    node: int
+    edge: int
+    fraction: float
     distance_m: float
+    lon: float
+    lat: float
+    u: int
+    v: int
+    street_level: bool = True
+
+    @property
+    def node(self) -> int:
+        """The nearer end of the snapped edge."""
+        return self.u if self.fraction <= 0.5 else self.v
 
 
 @dataclass(frozen=True)
@@ -97,6 +150,12 @@ class Route:
     nodes: list[int]
     origin_snap_m: float
     destination_snap_m: float
+    # Every edge walked, whole or in part (the snapped edges at either end), in order.
+    edges: list[int] = field(default_factory=list)
+    profile: Profile = Profile.WALK
+    origin_street_level: bool = True
+    destination_street_level: bool = True
+    gates_passed: int = 0
 
     @property
     def exposure_m(self) -> float:
@@ -129,17 +188,38 @@ def _ecef(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.floa
     )
 
 
-class RoutingEngine:
-    """Reusable search structures over one WalkGraph (KD-tree, edge STRtree, CSR layout)."""
+class _Closures(NamedTuple):
+    """The edges and nodes one request may not use."""
 
-    def __init__(self, graph: WalkGraph, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
-        if graph.node_count == 0:
+    edges: NDArray[np.bool_]  # the edge itself is closed (profile, time)
+    nodes: NDArray[np.bool_]  # nobody passes the node (closed gate, raised kerb ...)
+
+
+class _Target(NamedTuple):
+    """How a search reaches a snapped point: from its edge's ends, or along the edge."""
+
+    snap: Snap
+    from_u: float  # weight from u to the point (inf: not that way)
+    from_v: float
+
+
+class RoutingEngine:
+    """Reusable search structures over one WalkGraph (edge STRtree, CSR layout, profiles)."""
+
+    def __init__(
+        self,
+        graph: WalkGraph,
+        *,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        max_incline_pct: float = DEFAULT_MAX_INCLINE_PCT,
+    ) -> None:
+        if graph.node_count == 0 or graph.edge_count == 0:
             raise ValueError("cannot route on an empty graph")
         self.graph = graph
         self.max_snap_m = float(max_snap_m)
-        m = graph.edge_count
+        self.max_incline_pct = float(max_incline_pct)
+        n, m = graph.node_count, graph.edge_count
         self._kdtree = cKDTree(_ecef(graph.lon, graph.lat))
-        _, self._labels = graph.component_labels()
 
         # CSR layout of the symmetric graph: both directions of each edge, sorted by row.
         rows = np.concatenate([graph.u, graph.v])
@@ -148,7 +228,61 @@ class RoutingEngine:
         self._rows = rows[order]
         self._cols = cols[order].astype(np.int32)
         self._entry_edge = np.concatenate([np.arange(m), np.arange(m)])[order]
+        entry_reverse = np.concatenate([np.zeros(m, bool), np.ones(m, bool)])[order]
         self._full_indptr = self._indptr(np.ones(2 * m, dtype=bool))
+        # Entries walking an escalator or a oneway:foot way against its direction.
+        flags = graph.flags[self._entry_edge]
+        self._wrong_way = ((flags & policy.FORWARD_ONLY) > 0) & entry_reverse | (
+            (flags & policy.BACKWARD_ONLY) > 0
+        ) & ~entry_reverse
+        self._has_wrong_way = bool(self._wrong_way.any())
+
+        # What each profile may never use, whatever the time and the gates.
+        not_step_free = policy.STEPS | policy.ESCALATOR | policy.WHEELCHAIR_NO
+        step_free_edges = (graph.flags & not_step_free) > 0
+        step_free_edges &= (graph.flags & policy.RAMP) == 0
+        with np.errstate(invalid="ignore"):
+            step_free_edges |= graph.incline > self.max_incline_pct
+        self._profile_edges = {
+            Profile.WALK: np.zeros(m, dtype=bool),
+            Profile.STEP_FREE: step_free_edges,
+        }
+        self._profile_nodes = {
+            Profile.WALK: np.zeros(n, dtype=bool),
+            Profile.STEP_FREE: (graph.node_flags & policy.NOT_STEP_FREE) > 0,
+        }
+        self._gates = np.flatnonzero(graph.node_flags & policy.TICKET_GATE)
+        self._gate_points = shapely.points(graph.lon[self._gates], graph.lat[self._gates])
+        self._street_level = (graph.flags & policy.OFF_STREET_LEVEL) == 0
+        self._conditional = [policy.Conditional.parse(r) for r in graph.conditional_records]
+        self._conditional_edges = [
+            np.flatnonzero(graph.conditional == i) for i in range(len(self._conditional))
+        ]
+        self._time_cache: dict[datetime, NDArray[np.bool_]] = {}
+        # Components of what each profile could ever walk (gates open, every hour): two
+        # points in different ones are never connected, answered before any search.
+        self._labels = {
+            profile: self._component_labels(
+                ~self._profile_edges[profile]
+                & ~(self._profile_nodes[profile][graph.u] | self._profile_nodes[profile][graph.v])
+            )
+            for profile in Profile
+        }
+
+        # Pockets only closed gates lead out of (a station's paid area, with its elevator to
+        # the street): snapping prefers the rest, where a walk can leave from.
+        gates = np.zeros(n, dtype=bool)
+        gates[self._gates] = True
+        self._pocket: dict[Profile, NDArray[np.bool_]] = {}
+        for profile in Profile:
+            closed_nodes = self._profile_nodes[profile] | gates
+            labels = self._component_labels(
+                ~self._profile_edges[profile] & ~(closed_nodes[graph.u] | closed_nodes[graph.v])
+            )
+            mainland = labels == int(np.argmax(np.bincount(labels)))
+            # Reached from the mainland only through gates (islands of the map are not).
+            mainland_label = int(np.bincount(self._labels[profile][mainland]).argmax())
+            self._pocket[profile] = (self._labels[profile] == mainland_label) & ~mainland
 
         coords = np.stack(
             [
@@ -169,10 +303,57 @@ class RoutingEngine:
         self._bbox = (min_lon, min_lat, max_lon, max_lat)
         self._bbox_cos = max(math.cos(math.radians(max(abs(min_lat), abs(max_lat)))), 1e-6)
 
+    def _component_labels(self, usable: NDArray[np.bool_]) -> NDArray[np.int32]:
+        g = self.graph
+        n = g.node_count
+        adj = coo_matrix(
+            (np.ones(int(usable.sum()), np.int8), (g.u[usable], g.v[usable])), shape=(n, n)
+        )
+        _, labels = connected_components(adj, directed=False)
+        return labels.astype(np.int32)
+
+    # ----------------------------------------------------------------- closures
+
+    def _closures(self, options: SearchOptions) -> _Closures:
+        """The edges and nodes closed to this request's profile, time and open gates."""
+        edges = self._profile_edges[options.profile].copy()
+        if self._conditional:
+            edges |= self._time_closed(options.at)
+        nodes = self._profile_nodes[options.profile].copy()
+        if len(self._gates):
+            closed_gates = np.ones(len(self._gates), dtype=bool)
+            for area in _as_polygon_array(options.open_gate_areas)[0]:
+                closed_gates &= ~shapely.intersects(area, self._gate_points)
+            nodes[self._gates[closed_gates]] = True
+        return _Closures(edges, nodes)
+
+    def _time_closed(self, at: datetime | None) -> NDArray[np.bool_]:
+        """Edges whose time-conditional access forbids walking at ``at`` (Japan time)."""
+        moment = (at or datetime.now(LOCAL_TIME)).astimezone(LOCAL_TIME)
+        minute = moment.replace(second=0, microsecond=0, tzinfo=None)
+        cached = self._time_cache.get(minute)
+        if cached is not None:
+            return cached
+        closed = np.zeros(self.graph.edge_count, dtype=bool)
+        for rule, edges in zip(self._conditional, self._conditional_edges, strict=True):
+            if not rule.allowed_at(minute):
+                closed[edges] = True
+        if len(self._time_cache) > 256:  # requests cluster around now: a small cache
+            self._time_cache.clear()
+        self._time_cache[minute] = closed
+        return closed
+
     # ----------------------------------------------------------------- snapping
 
-    def snap(self, point: Sequence[float]) -> Snap:
-        """Nearest graph node to a (lon, lat) point, validating coordinate and distance."""
+    def snap(self, point: Sequence[float], options: SearchOptions = DEFAULT_OPTIONS) -> Snap:
+        """The point projected onto the nearest edge this request may use; street-level
+        edges win unless one off the street is much nearer. Validates the coordinate and the
+        snapping distance."""
+        return self._snap(point, self._closures(options), options.profile)
+
+    def _snap(
+        self, point: Sequence[float], closures: _Closures, profile: Profile = Profile.WALK
+    ) -> Snap:
         lon, lat = validate_coordinate(point)
         min_lon, min_lat, max_lon, max_lat = self._bbox
         pad_lat = self.max_snap_m / _METRES_PER_DEGREE
@@ -182,15 +363,53 @@ class RoutingEngine:
             and min_lat - pad_lat <= lat <= max_lat + pad_lat
         ):
             raise OutsideGraphArea(lon, lat)
-        _, node = self._kdtree.query(_ecef(np.array([lon]), np.array([lat]))[0])
-        node = int(node)
-        distance = float(haversine_m_array(lat, lon, self.graph.lat[node], self.graph.lon[node]))
-        if distance > self.max_snap_m:
-            raise PointOffNetwork(distance, self.max_snap_m)
-        return Snap(node, distance)
+        cos = max(math.cos(math.radians(lat)), 1e-6)
+        box = shapely.box(lon - pad_lat / cos, lat - pad_lat, lon + pad_lat / cos, lat + pad_lat)
+        g = self.graph
+        edges = self._edge_tree.query(box)
+        ends_closed = closures.nodes[g.u[edges]] & closures.nodes[g.v[edges]]
+        edges = edges[~closures.edges[edges] & ~ends_closed]
+        if not len(edges):
+            raise PointOffNetwork(self._nearest_way_m(lon, lat, cos), self.max_snap_m)
+        t, (px, py), distance = _project(g, edges, lon, lat, cos)
+        level = self._street_level[edges]
+        pockets = self._pocket[profile]
+        pocket = pockets[g.u[edges]] & pockets[g.v[edges]]
+        score = (
+            distance
+            + np.where(level, 0.0, OFF_STREET_SNAP_PENALTY_M)
+            + np.where(pocket, POCKET_SNAP_PENALTY_M, 0.0)
+        )
+        best = int(np.argmin(score))
+        if distance[best] > self.max_snap_m:
+            raise PointOffNetwork(self._nearest_way_m(lon, lat, cos), self.max_snap_m)
+        edge = int(edges[best])
+        return Snap(
+            edge=edge,
+            fraction=float(t[best]),
+            distance_m=float(distance[best]),
+            lon=lon + float(px[best]) / (cos * _METRES_PER_DEGREE),
+            lat=lat + float(py[best]) / _METRES_PER_DEGREE,
+            u=int(g.u[edge]),
+            v=int(g.v[edge]),
+            street_level=bool(level[best]),
+        )
+
+    def _nearest_way_m(self, lon: float, lat: float, cos: float) -> float:
+        """Metres to the nearest way, for a point beyond the snapping distance (nearest in
+        degrees first, then every way within that many metres)."""
+        g = self.graph
+        edges = self._edge_tree.query_nearest(shapely.points(lon, lat))
+        reach = float(_project(g, edges, lon, lat, cos)[2].min()) / _METRES_PER_DEGREE
+        edges = self._edge_tree.query(
+            shapely.box(lon - reach / cos, lat - reach, lon + reach / cos, lat + reach)
+        )
+        nearest = float(_project(g, edges, lon, lat, cos)[2].min())
+        return max(nearest, self.max_snap_m)
 
     def reaches(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
-        """Which (lon, lat) points snap to this graph: ``snap`` for many points at once."""
+        """Which (lon, lat) points have a graph node within the snapping distance (a quick,
+        conservative ``snap`` for many points at once)."""
         lon_a = np.asarray(lon, dtype=np.float64)
         lat_a = np.asarray(lat, dtype=np.float64)
         if not lon_a.size:
@@ -210,6 +429,7 @@ class RoutingEngine:
         avoid: Sequence[AvoidArea] = (),
         walking_speed_mps: float = 1.0,
         severities: Sequence[float] | None = None,
+        options: SearchOptions = DEFAULT_OPTIONS,
     ) -> Route:
         """Shortest walk avoiding the polygons, or the least-exposed walk if none is clear.
 
@@ -219,8 +439,11 @@ class RoutingEngine:
         if not (walking_speed_mps > 0 and math.isfinite(walking_speed_mps)):
             raise ValueError("walking_speed_mps must be a positive finite number")
         o_lonlat, d_lonlat = validate_coordinate(origin), validate_coordinate(destination)
-        o_snap, d_snap = self.snap(o_lonlat), self.snap(d_lonlat)
-        if self._labels[o_snap.node] != self._labels[d_snap.node]:
+        closures = self._closures(options)
+        o_snap = self._snap(o_lonlat, closures, options.profile)
+        d_snap = self._snap(d_lonlat, closures, options.profile)
+        labels = self._labels[options.profile]
+        if labels[o_snap.u] != labels[d_snap.u]:
             raise NoRoute(
                 "origin and destination are on disconnected parts of the network",
                 "出発地と目的地が歩行者用の道でつながっていません",
@@ -228,17 +451,18 @@ class RoutingEngine:
 
         polys, met = self._avoid_areas(avoid)
         area_weights = _severities(severities, polys)
-        nodes: list[int] | None = None
-        if o_snap.node == d_snap.node:
-            nodes = [o_snap.node]
-        else:
-            nodes = self._path(o_snap.node, d_snap.node, self._blocked_weights(met))
-            if nodes is None:
-                penalised = self._penalised_weights(polys, met, area_weights)
-                nodes = self._path(o_snap.node, d_snap.node, penalised, bounded=False)
-        if nodes is None:  # only possible if labels and search disagree; never answer wrongly
-            raise NoRoute()
-        return self._make_route(o_lonlat, d_lonlat, nodes, o_snap, d_snap, polys, walking_speed_mps)
+        found = self._path(o_snap, d_snap, self._blocked_weights(met, closures), closures)
+        if found is None:
+            penalised = self._penalised_weights(polys, met, area_weights, closures)
+            found = self._path(o_snap, d_snap, penalised, closures, bounded=False)
+        if found is None:
+            raise NoRoute(
+                "no walkable route connects origin and destination for this profile and time",
+                "この条件（歩き方・時刻）で出発地から目的地まで歩いて行ける経路がありません",
+            )
+        return self._make_route(
+            o_lonlat, d_lonlat, found, o_snap, d_snap, polys, walking_speed_mps, options, closures
+        )
 
     def distances_from(
         self,
@@ -246,11 +470,12 @@ class RoutingEngine:
         candidate_points: Sequence[Sequence[float]],
         avoid: Sequence[AvoidArea] = (),
         severities: Sequence[float] | None = None,
+        options: SearchOptions = DEFAULT_OPTIONS,
     ) -> list[float | None]:
         """Walking metres from origin to each candidate in one Dijkstra; None if unreachable."""
         return [
             None if cost is None else cost.distance_m
-            for cost in self.walk_costs_from(origin, candidate_points, avoid, severities)
+            for cost in self.walk_costs_from(origin, candidate_points, avoid, severities, options)
         ]
 
     def walk_costs_from(
@@ -259,6 +484,7 @@ class RoutingEngine:
         candidate_points: Sequence[Sequence[float]],
         avoid: Sequence[AvoidArea] = (),
         severities: Sequence[float] | None = None,
+        options: SearchOptions = DEFAULT_OPTIONS,
     ) -> list[WalkCost | None]:
         """Walk to each candidate in one Dijkstra: (severity-weighted metres inside polygons,
         metres); None if unreachable. Sorting the costs ranks candidates least-exposed first,
@@ -267,51 +493,53 @@ class RoutingEngine:
         # origin is inside a hazard area) are least-exposed walks measured instead, so that a
         # resident inside a hazard still gets a nearest shelter. Candidates that are invalid,
         # off the network, disconnected, or only reachable through a polygon give None.
-        o_snap = self.snap(origin)
-        targets: list[tuple[int, Snap] | None] = []
+        closures = self._closures(options)
+        o_snap = self._snap(origin, closures, options.profile)
+        labels = self._labels[options.profile]
+        snaps: list[Snap | None] = []
         for point in candidate_points:
             try:
-                snap = self.snap(point)
+                snap = self._snap(point, closures, options.profile)
             except (InvalidCoordinate, OutsideGraphArea, PointOffNetwork):
-                targets.append(None)
+                snaps.append(None)
                 continue
-            same = self._labels[snap.node] == self._labels[o_snap.node]
-            targets.append((snap.node, snap) if same else None)
-        reachable = [t for t in targets if t is not None]
+            snaps.append(snap if labels[snap.u] == labels[o_snap.u] else None)
+        reachable = [s for s in snaps if s is not None]
         if not reachable:
-            return [None] * len(targets)
+            return [None] * len(snaps)
 
         polys, met = self._avoid_areas(avoid)
         area_weights = _severities(severities, polys)
-        weights = self._blocked_weights(met)
-        nodes = np.array([node for node, _ in reachable])
         crow = haversine_m_array(
-            self.graph.lat[o_snap.node],
-            self.graph.lon[o_snap.node],
-            self.graph.lat[nodes],
-            self.graph.lon[nodes],
+            o_snap.lat,
+            o_snap.lon,
+            np.array([s.lat for s in reachable]),
+            np.array([s.lon for s in reachable]),
         )
-        dist, pred = self._search(o_snap.node, weights, self.detour_limit_m(float(crow.max())))
-        if not np.isfinite(dist[nodes]).all():
-            dist, pred = self._search(o_snap.node, weights, np.inf)
-        penalised = not np.isfinite(dist[nodes]).any()
-        if penalised:
-            penalised_weights = self._penalised_weights(polys, met, area_weights)
-            dist, pred = self._search(o_snap.node, penalised_weights, np.inf)
-
+        weights = self._blocked_weights(met, closures)
+        limit = self.detour_limit_m(float(crow.max()))
+        costs = self._costs(o_snap, snaps, weights, closures, limit)
+        if any(c is None for s, c in zip(snaps, costs, strict=True) if s is not None):
+            costs = self._costs(o_snap, snaps, weights, closures, np.inf)
+        if any(c is not None for c in costs):
+            return [
+                None
+                if snap is None or cost is None
+                else WalkCost(0.0, o_snap.distance_m + cost[1] + snap.distance_m)
+                for snap, cost in zip(snaps, costs, strict=True)
+            ]
+        penalised_weights = self._penalised_weights(polys, met, area_weights, closures)
+        costs = self._costs(o_snap, snaps, penalised_weights, closures, np.inf)
         result: list[WalkCost | None] = []
-        for target in targets:
-            if target is None or not np.isfinite(dist[target[0]]):
+        for target, cost in zip(snaps, costs, strict=True):
+            if target is None or cost is None:
                 result.append(None)
                 continue
-            node, snap = target
-            network_m = self._path_length(pred, node) if penalised else float(dist[node])
+            total, network_m = cost
             # Penalised cost = length + P * exposure, so the exposure is recovered exactly
             # enough to rank (the per-edge touch term makes it a slight overestimate).
-            exposure = (
-                max(0.0, (float(dist[node]) - network_m) / self._penalty) if penalised else 0.0
-            )
-            result.append(WalkCost(exposure, o_snap.distance_m + network_m + snap.distance_m))
+            exposure = max(0.0, (total - network_m) / self._penalty)
+            result.append(WalkCost(exposure, o_snap.distance_m + network_m + target.distance_m))
         return result
 
     # ---------------------------------------------------------------- internals
@@ -326,64 +554,153 @@ class RoutingEngine:
         """How far the first (bounded) search walks for a target ``crow_m`` metres away."""
         return _DETOUR_FACTOR * crow_m + _DETOUR_SLACK_M
 
+    def _parts(
+        self, snap: Snap, weights: NDArray[np.float64], closures: _Closures
+    ) -> tuple[float, float, float, float]:
+        """Weights along the snapped edge: (point->u, point->v, u->point, v->point), inf where
+        a direction, a closed end node or the closed edge forbids it."""
+        flags = int(self.graph.flags[snap.edge])
+        weight = float(weights[snap.edge])
+        # Never exactly 0: scipy drops explicit zeros of a sparse matrix, edge and all.
+        to_u = max(snap.fraction * weight, 1e-9)
+        to_v = max((1.0 - snap.fraction) * weight, 1e-9)
+        forward_only = bool(flags & policy.FORWARD_ONLY)
+        backward_only = bool(flags & policy.BACKWARD_ONLY)
+        u_closed = bool(closures.nodes[snap.u])
+        v_closed = bool(closures.nodes[snap.v])
+        return (
+            math.inf if forward_only or u_closed else to_u,
+            math.inf if backward_only or v_closed else to_v,
+            math.inf if backward_only or u_closed else to_u,
+            math.inf if forward_only or v_closed else to_v,
+        )
+
     def _search(
-        self, source: int, weights: NDArray[np.float64], limit: float
+        self,
+        origin: Snap,
+        weights: NDArray[np.float64],
+        closures: _Closures,
+        limit: float,
     ) -> tuple[NDArray[np.float64], NDArray[np.int32]]:
-        """Single-source Dijkstra; infinite weights mean the edge is absent."""
+        """Dijkstra from the snapped origin (a virtual node n on its edge); infinite weights
+        mean the edge is absent, closed nodes close every edge at them."""
+        n = self.graph.node_count
+        to_u, to_v, _, _ = self._parts(origin, weights, closures)
+        node_closed = closures.nodes
         data = weights[self._entry_edge]
+        data[(node_closed[self._rows] | node_closed[self._cols])] = np.inf
+        if self._has_wrong_way:
+            data[self._wrong_way] = np.inf
         keep = np.isfinite(data)
-        if keep.all():
-            matrix = csr_matrix((data, self._cols, self._full_indptr), shape=self._shape)
-        else:
-            matrix = csr_matrix(
-                (data[keep], self._cols[keep], self._indptr(keep)), shape=self._shape
-            )
+        extra_cols = [c for c, w in ((origin.u, to_u), (origin.v, to_v)) if math.isfinite(w)]
+        extra_data = [w for w in (to_u, to_v) if math.isfinite(w)]
+        indptr = self._full_indptr if keep.all() else self._indptr(keep)
+        matrix = csr_matrix(
+            (
+                np.concatenate([data[keep], np.asarray(extra_data, dtype=np.float64)]),
+                np.concatenate([self._cols[keep], np.asarray(extra_cols, dtype=np.int32)]),
+                np.append(indptr, indptr[-1] + len(extra_cols)).astype(np.int32),
+            ),
+            shape=(n + 1, n + 1),
+        )
         dist, pred = dijkstra(
-            matrix, directed=True, indices=source, return_predecessors=True, limit=limit
+            matrix, directed=True, indices=n, return_predecessors=True, limit=limit
         )
         return dist, pred
 
-    @property
-    def _shape(self) -> tuple[int, int]:
-        n = self.graph.node_count
-        return n, n
-
-    def _path(
-        self, source: int, target: int, weights: NDArray[np.float64], *, bounded: bool = True
-    ) -> list[int] | None:
-        dist = pred = None
-        if bounded:
-            crow = float(
-                haversine_m_array(
-                    self.graph.lat[source],
-                    self.graph.lon[source],
-                    self.graph.lat[target],
-                    self.graph.lon[target],
-                )
+    def _arrival(
+        self,
+        origin: Snap,
+        target: Snap,
+        dist: NDArray[np.float64],
+        weights: NDArray[np.float64],
+        closures: _Closures,
+    ) -> tuple[float, int | None]:
+        """Cost to reach ``target`` and the end node of its edge it is reached from (None:
+        straight along the edge both are on); (inf, None) when it is not reached."""
+        _, _, from_u, from_v = self._parts(target, weights, closures)
+        options = [
+            (float(dist[target.u]) + from_u, target.u),
+            (float(dist[target.v]) + from_v, target.v),
+        ]
+        best: tuple[float, int | None] = min(options, key=lambda o: o[0])
+        if origin.edge == target.edge:
+            flags = int(self.graph.flags[origin.edge])
+            ahead = target.fraction >= origin.fraction
+            allowed = not (flags & policy.FORWARD_ONLY and not ahead) and not (
+                flags & policy.BACKWARD_ONLY and ahead
             )
-            dist, pred = self._search(source, weights, self.detour_limit_m(crow))
-        if dist is None or pred is None or not np.isfinite(dist[target]):
-            dist, pred = self._search(source, weights, np.inf)
-            if not np.isfinite(dist[target]):
-                return None
-        path = [target]
-        while path[-1] != source:
-            path.append(int(pred[path[-1]]))
+            if allowed and math.isfinite(weights[origin.edge]):
+                direct = abs(target.fraction - origin.fraction) * float(weights[origin.edge])
+                if direct <= best[0]:
+                    best = (direct, None)
+        return best
+
+    def _costs(
+        self,
+        origin: Snap,
+        targets: Sequence[Snap | None],
+        weights: NDArray[np.float64],
+        closures: _Closures,
+        limit: float,
+    ) -> list[tuple[float, float] | None]:
+        """(search cost, network metres) to each target in one search; None: not reached."""
+        dist, pred = self._search(origin, weights, closures, limit)
+        found: list[tuple[float, float] | None] = []
+        for target in targets:
+            if target is None:
+                found.append(None)
+                continue
+            cost, via = self._arrival(origin, target, dist, weights, closures)
+            if not math.isfinite(cost):
+                found.append(None)
+                continue
+            nodes = [] if via is None else self._walk_back(pred, via)
+            found.append((cost, self._network_length(origin, target, nodes)))
+        return found
+
+    def _walk_back(self, pred: NDArray[np.int32], node: int) -> list[int]:
+        """Graph nodes from the origin's edge to ``node`` (the virtual origin left out)."""
+        n = self.graph.node_count
+        path = [node]
+        while True:
+            previous = int(pred[path[-1]])
+            if previous < 0 or previous == n:
+                break
+            path.append(previous)
         path.reverse()
         return path
 
-    def _path_length(self, pred: NDArray[np.int32], target: int) -> float:
-        node, nodes = target, [target]
-        while pred[node] >= 0:
-            node = int(pred[node])
-            nodes.append(node)
-        idx = np.array(nodes)
+    def _network_length(self, origin: Snap, target: Snap, nodes: list[int]) -> float:
+        """Metres from the origin's projection through the nodes to the target's."""
         g = self.graph
-        return float(
-            haversine_m_array(
-                g.lat[idx[:-1]], g.lon[idx[:-1]], g.lat[idx[1:]], g.lon[idx[1:]]
-            ).sum()
-        )
+        lons = [origin.lon, *(float(g.lon[i]) for i in nodes), target.lon]
+        lats = [origin.lat, *(float(g.lat[i]) for i in nodes), target.lat]
+        lon_a, lat_a = np.asarray(lons), np.asarray(lats)
+        return float(haversine_m_array(lat_a[:-1], lon_a[:-1], lat_a[1:], lon_a[1:]).sum())
+
+    def _path(
+        self,
+        origin: Snap,
+        target: Snap,
+        weights: NDArray[np.float64],
+        closures: _Closures,
+        *,
+        bounded: bool = True,
+    ) -> list[int] | None:
+        """Graph nodes of the cheapest walk between two snapped points ([] along one edge),
+        or None when there is none."""
+        if bounded:
+            crow = float(haversine_m_array(origin.lat, origin.lon, target.lat, target.lon))
+            dist, pred = self._search(origin, weights, closures, self.detour_limit_m(crow))
+            cost, via = self._arrival(origin, target, dist, weights, closures)
+            if math.isfinite(cost):
+                return [] if via is None else self._walk_back(pred, via)
+        dist, pred = self._search(origin, weights, closures, np.inf)
+        cost, via = self._arrival(origin, target, dist, weights, closures)
+        if not math.isfinite(cost):
+            return None
+        return [] if via is None else self._walk_back(pred, via)
 
     def _avoid_areas(
         self, avoid: Sequence[AvoidArea]
@@ -412,8 +729,11 @@ class RoutingEngine:
                     del self._area_cache[old]
             self._area_cache[key] = entry
 
-    def _blocked_weights(self, met: list[_PolygonEdges]) -> NDArray[np.float64]:
+    def _blocked_weights(
+        self, met: list[_PolygonEdges], closures: _Closures
+    ) -> NDArray[np.float64]:
         weights = self.graph.length_m.copy()
+        weights[closures.edges] = np.inf
         for entry in met:
             weights[entry.edges] = np.inf
         return weights
@@ -423,6 +743,7 @@ class RoutingEngine:
         polys: NDArray[np.object_],
         met: list[_PolygonEdges],
         severities: NDArray[np.float64],
+        closures: _Closures,
     ) -> NDArray[np.float64]:
         """Edge lengths plus a dominant penalty proportional to the (severity-weighted) metres
         inside polygons."""
@@ -431,7 +752,9 @@ class RoutingEngine:
         for entry, severity in zip(met, severities, strict=True):
             if len(entry.edges) and entry.inside_m is not None:
                 np.add.at(exposure, entry.edges, (entry.inside_m + _TOUCH_EXPOSURE_M) * severity)
-        return self.graph.length_m + self._penalty * exposure
+        weights = self.graph.length_m + self._penalty * exposure
+        weights[closures.edges] = np.inf
+        return weights
 
     def _measure_inside(self, polys: NDArray[np.object_], met: list[_PolygonEdges]) -> None:
         """Fill in the metres inside of every area that lacks them, in one vectorised pass."""
@@ -467,13 +790,15 @@ class RoutingEngine:
         d_snap: Snap,
         polys: NDArray[np.object_],
         speed: float,
+        options: SearchOptions,
+        closures: _Closures,
     ) -> Route:
         g = self.graph
-        coords: list[LonLat] = [origin]
+        coords: list[LonLat] = [origin, (o_snap.lon, o_snap.lat)]
         for node in nodes:
             coords.append((float(g.lon[node]), float(g.lat[node])))
-        coords.append(destination)
-        # Drop zero-length steps where a point coincides with its snapped node.
+        coords += [(d_snap.lon, d_snap.lat), destination]
+        # Drop zero-length steps where a point coincides with its projection or a node.
         coords = [c for i, c in enumerate(coords) if i == 0 or c != coords[i - 1]]
         if len(coords) == 1:
             coords.append(coords[0])
@@ -481,6 +806,13 @@ class RoutingEngine:
         seg_m = haversine_m_array(arr[:-1, 1], arr[:-1, 0], arr[1:, 1], arr[1:, 0])
         distance = float(seg_m.sum())
         exposures = self._exposures(arr, seg_m, polys)
+        edges = [o_snap.edge]
+        edges += [self._edge_between(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
+        if d_snap.edge != edges[-1] or not nodes:
+            edges.append(d_snap.edge)
+        if not nodes:
+            edges = list(dict.fromkeys(edges))
+        gates = int(np.count_nonzero(g.node_flags[nodes] & policy.TICKET_GATE)) if nodes else 0
         return Route(
             coordinates=coords,
             distance_m=distance,
@@ -490,7 +822,18 @@ class RoutingEngine:
             nodes=nodes,
             origin_snap_m=o_snap.distance_m,
             destination_snap_m=d_snap.distance_m,
+            edges=edges,
+            profile=options.profile,
+            origin_street_level=o_snap.street_level,
+            destination_street_level=d_snap.street_level,
+            gates_passed=gates,
         )
+
+    def _edge_between(self, a: int, b: int) -> int:
+        """The edge joining two adjacent nodes (rows of the CSR layout are sorted by column)."""
+        start, stop = int(self._full_indptr[a]), int(self._full_indptr[a + 1])
+        at = start + int(np.searchsorted(self._cols[start:stop], b))
+        return int(self._entry_edge[at])
 
     @staticmethod
     def _exposures(
@@ -509,6 +852,27 @@ class RoutingEngine:
         per_poly = np.zeros(len(polys))
         np.add.at(per_poly, poly_idx, np.minimum(fraction, 1.0) * seg_m[seg_idx])
         return [Exposure(int(i), float(per_poly[i])) for i in np.unique(poly_idx)]
+
+
+def _project(
+    graph: WalkGraph, edges: NDArray[np.intp], lon: float, lat: float, cos: float
+) -> tuple[
+    NDArray[np.float64], tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]
+]:
+    """Projection of a point onto edges on a local plane around it (metres east and north of
+    it; exact enough within snapping distance): (fraction along u->v, (x, y), distance)."""
+    g = graph
+    ax = (g.lon[g.u[edges]] - lon) * cos * _METRES_PER_DEGREE
+    ay = (g.lat[g.u[edges]] - lat) * _METRES_PER_DEGREE
+    bx = (g.lon[g.v[edges]] - lon) * cos * _METRES_PER_DEGREE
+    by = (g.lat[g.v[edges]] - lat) * _METRES_PER_DEGREE
+    dx, dy = bx - ax, by - ay
+    seg2 = dx * dx + dy * dy
+    t = np.clip(
+        np.divide(-(ax * dx + ay * dy), seg2, out=np.zeros_like(seg2), where=seg2 > 0), 0.0, 1.0
+    )
+    px, py = ax + t * dx, ay + t * dy
+    return t, (px, py), np.hypot(px, py)
 
 
 def _severities(

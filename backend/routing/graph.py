@@ -1,11 +1,18 @@
-"""The walk graph: compact numpy arrays of nodes and undirected edges, persisted as one .npz."""
+"""The walk graph: compact numpy arrays of nodes and undirected edges, persisted as one .npz.
+
+Edges carry flags (steps, escalator, level, direction: backend/routing/policy.py) and nodes
+barrier flags, so every walking profile is read from the one imported graph. Format 2 added
+them; files of format 1 still load (no flags: every edge is plain walkable).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -14,7 +21,8 @@ from scipy.sparse.csgraph import connected_components
 
 from backend.geo import MEAN_EARTH_RADIUS_M, haversine_m_array
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # IUGG mean radius; haversine error vs the ellipsoid is < 0.5 %
 EARTH_RADIUS_M = MEAN_EARTH_RADIUS_M
 
@@ -43,11 +51,17 @@ HIGHWAY_CLASSES: tuple[str, ...] = (
     "primary_link",
     "trunk",
     "trunk_link",
+    "elevator",
 )
 HIGHWAY_CODE: dict[str, int] = {name: code for code, name in enumerate(HIGHWAY_CLASSES)}
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32]
+
+
+def _array(values: ArrayLike | None, size: int, default: float, dtype: type) -> Any:
+    """``values`` as an array of ``dtype``, or ``size`` times ``default`` when None."""
+    return np.full(size, default, dtype) if values is None else np.asarray(values, dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,13 +76,37 @@ class WalkGraph:
     highway: NDArray[np.uint8]
     way_id: NDArray[np.int64]
     node_id: NDArray[np.int64]
+    # Edge flags (policy.STEPS ...), absolute incline in percent (NaN: not tagged), index into
+    # ``conditional_records`` of time-dependent access (-1: none), and node flags.
+    flags: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    incline: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    conditional: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    node_flags: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    conditional_records: tuple[str, ...] = ()
+    # What the import said about the source (the import report): shown by `roads list`.
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         n, m = len(self.lon), len(self.u)
-        if len(self.lat) != n or len(self.node_id) != n:
+        # Graphs built without flags (tests, the demo, format 1 files) get neutral ones.
+        if not len(self.flags) and m:
+            object.__setattr__(self, "flags", np.zeros(m, np.uint8))
+        if not len(self.incline) and m:
+            object.__setattr__(self, "incline", np.full(m, np.nan, np.float32))
+        if not len(self.conditional) and m:
+            object.__setattr__(self, "conditional", np.full(m, -1, np.int32))
+        if not len(self.node_flags) and n:
+            object.__setattr__(self, "node_flags", np.zeros(n, np.uint8))
+        if len(self.lat) != n or len(self.node_id) != n or len(self.node_flags) != n:
             raise ValueError("node arrays must have the same length")
-        if any(len(a) != m for a in (self.v, self.length_m, self.highway, self.way_id)):
+        edge_arrays = (
+            self.v, self.length_m, self.highway, self.way_id, self.flags, self.incline,
+            self.conditional,
+        )  # fmt: skip
+        if any(len(a) != m for a in edge_arrays):
             raise ValueError("edge arrays must have the same length")
+        if m and int(self.conditional.max()) >= len(self.conditional_records):
+            raise ValueError("conditional index out of range")
         if m and (min(self.u.min(), self.v.min()) < 0 or max(self.u.max(), self.v.max()) >= n):
             raise ValueError("edge endpoint out of range")
 
@@ -83,6 +121,11 @@ class WalkGraph:
         highway: ArrayLike | None = None,
         way_id: ArrayLike | None = None,
         node_id: ArrayLike | None = None,
+        flags: ArrayLike | None = None,
+        incline: ArrayLike | None = None,
+        conditional: ArrayLike | None = None,
+        node_flags: ArrayLike | None = None,
+        conditional_records: tuple[str, ...] = (),
     ) -> WalkGraph:
         """Build a clean graph: lengths computed, self-loops and duplicate edges dropped."""
         lon_a = np.ascontiguousarray(lon, dtype=np.float64)
@@ -93,12 +136,17 @@ class WalkGraph:
         hw = np.zeros(m, np.uint8) if highway is None else np.asarray(highway, np.uint8)
         wid = np.zeros(m, np.int64) if way_id is None else np.asarray(way_id, np.int64)
         nid = np.zeros(len(lon_a), np.int64) if node_id is None else np.asarray(node_id, np.int64)
+        fl = _array(flags, m, 0, np.uint8)
+        inc = _array(incline, m, np.nan, np.float32)
+        cond = _array(conditional, m, -1, np.int32)
+        nfl = _array(node_flags, len(lon_a), 0, np.uint8)
         length = haversine_m_array(lat_a[u_a], lon_a[u_a], lat_a[v_a], lon_a[v_a])
 
-        # Parallel edges (two ways sharing a segment) are the same straight segment: keep one.
+        # Parallel edges (two ways sharing a segment) are the same straight segment: keep one,
+        # the one open to the most people (fewest flags, no time condition).
         lo, hi = np.minimum(u_a, v_a), np.maximum(u_a, v_a)
         key = lo * len(lon_a) + hi
-        order = np.lexsort((length, key))
+        order = np.lexsort((cond >= 0, fl, key))
         first = np.ones(m, dtype=bool)
         first[1:] = key[order][1:] != key[order][:-1]
         sel = np.sort(order[first & (lo != hi)[order]])
@@ -111,6 +159,11 @@ class WalkGraph:
             highway=hw[sel],
             way_id=wid[sel],
             node_id=nid,
+            flags=fl[sel],
+            incline=inc[sel],
+            conditional=cond[sel],
+            node_flags=nfl,
+            conditional_records=tuple(conditional_records),
         )
 
     @property
@@ -161,6 +214,11 @@ class WalkGraph:
             highway=self.highway[edge_keep],
             way_id=self.way_id[edge_keep],
             node_id=self.node_id[node_mask],
+            flags=self.flags[edge_keep],
+            incline=self.incline[edge_keep],
+            conditional=self.conditional[edge_keep],
+            node_flags=self.node_flags[node_mask],
+            conditional_records=self.conditional_records,
         )
 
     def without_isolated_nodes(self) -> WalkGraph:
@@ -172,11 +230,17 @@ class WalkGraph:
 
     def largest_component(self) -> WalkGraph:
         """The largest connected component only (by node count)."""
+        return self.split_largest_component()[0]
+
+    def split_largest_component(self) -> tuple[WalkGraph, int, float]:
+        """The largest connected component, and the islands left out (count, metres)."""
         count, labels = self.component_labels()
         if count <= 1:
-            return self
+            return self, 0, 0.0
         biggest = int(np.argmax(np.bincount(labels)))
-        return self.subgraph(labels == biggest)
+        keep = labels == biggest
+        dropped_m = float(self.length_m[~keep[self.u]].sum())
+        return self.subgraph(keep), count - 1, dropped_m
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the graph atomically to a single uncompressed .npz file (fast to load)."""
@@ -196,6 +260,12 @@ class WalkGraph:
                     highway=self.highway,
                     way_id=self.way_id,
                     node_id=self.node_id,
+                    flags=self.flags,
+                    incline=self.incline,
+                    conditional=self.conditional,
+                    node_flags=self.node_flags,
+                    conditional_records=np.array(self.conditional_records, dtype=np.str_),
+                    metadata=np.array(json.dumps(self.metadata, ensure_ascii=False)),
                 )
             # mkstemp makes the file private; the server may run as another user.
             os.chmod(tmp, 0o644)
@@ -211,11 +281,21 @@ class WalkGraph:
             if "format_version" not in data:
                 raise ValueError(f"{path} is not a walk graph file")
             version = int(data["format_version"])
-            if version != FORMAT_VERSION:
+            if version not in READABLE_VERSIONS:
                 raise ValueError(f"{path}: unsupported walk graph format version {version}")
             # Remap stored class names onto the current code table (unknown names -> "other").
             stored = [str(name) for name in data["highway_classes"]]
             remap = np.array([HIGHWAY_CODE.get(name, 0) for name in stored], dtype=np.uint8)
+            extra: dict[str, Any] = {}
+            if version >= 2:
+                extra = {
+                    "flags": data["flags"].astype(np.uint8, copy=False),
+                    "incline": data["incline"].astype(np.float32, copy=False),
+                    "conditional": data["conditional"].astype(np.int32, copy=False),
+                    "node_flags": data["node_flags"].astype(np.uint8, copy=False),
+                    "conditional_records": tuple(str(r) for r in data["conditional_records"]),
+                    "metadata": json.loads(str(data["metadata"])),
+                }
             return cls(
                 lon=data["lon"].astype(np.float64, copy=False),
                 lat=data["lat"].astype(np.float64, copy=False),
@@ -225,4 +305,5 @@ class WalkGraph:
                 highway=remap[data["highway"]],
                 way_id=data["way_id"].astype(np.int64, copy=False),
                 node_id=data["node_id"].astype(np.int64, copy=False),
+                **extra,
             )

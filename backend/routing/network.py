@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -151,11 +152,25 @@ def _closest_miss(errors: Sequence[RoutingError]) -> RoutingError:
     return min(off, key=lambda e: e.distance_m) if off else errors[0]
 
 
-def load_region(name: str, path: Path, max_snap_m: float) -> Region:
+class Limits(NamedTuple):
+    """The settings every engine is built with (a change rebuilds the engines)."""
+
+    max_snap_m: float
+    max_incline_pct: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits the settings ask for."""
+        return cls(settings.route_max_snap_m, settings.route_step_free_max_incline_pct)
+
+
+def load_region(name: str, path: Path, limits: Limits) -> Region:
     """A region from its graph file; ValueError says why a file is not a usable graph."""
     try:
         graph = WalkGraph.load(path)
-        engine = RoutingEngine(graph, max_snap_m=max_snap_m)
+        engine = RoutingEngine(
+            graph, max_snap_m=limits.max_snap_m, max_incline_pct=limits.max_incline_pct
+        )
     except KeyError as exc:  # an .npz without one of the arrays
         raise ValueError(f"not a walk graph file (no {exc} array)") from exc
     except (OSError, EOFError, zipfile.BadZipFile) as exc:  # unreadable, empty, truncated
@@ -164,9 +179,12 @@ def load_region(name: str, path: Path, max_snap_m: float) -> Region:
     return Region(name, engine, path)
 
 
-def demo_region(max_snap_m: float) -> Region:
+def demo_region(limits: Limits) -> Region:
     """The synthetic demo network of central Aizu-Wakamatsu."""
-    return Region(DEMO_REGION, RoutingEngine(build_demo_graph(), max_snap_m=max_snap_m))
+    engine = RoutingEngine(
+        build_demo_graph(), max_snap_m=limits.max_snap_m, max_incline_pct=limits.max_incline_pct
+    )
+    return Region(DEMO_REGION, engine)
 
 
 def load_networks(settings: Settings) -> RoadNetworks:
@@ -187,8 +205,8 @@ class RoadNetworkStore:
         # A thread lock (held in the loading worker thread): one load at a time, and usable
         # from any event loop (the CLI and the server run their own).
         self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, float], _Loaded] = {}
-        self._demo: dict[float, Region] = {}
+        self._loaded: dict[tuple[str, Limits], _Loaded] = {}
+        self._demo: dict[Limits, Region] = {}
 
     async def get(self, settings: Settings) -> RoadNetworks:
         """The walk networks for these settings; RoutingUnavailable when there are none."""
@@ -210,35 +228,35 @@ class RoadNetworkStore:
             return RoadNetworks([])
         return self._reload(settings, key, stamps)
 
-    def _state(self, settings: Settings) -> tuple[tuple[str, float], tuple[GraphFile, ...]]:
+    def _state(self, settings: Settings) -> tuple[tuple[str, Limits], tuple[GraphFile, ...]]:
         source = settings.road_graph_path or roads_dir(settings)
-        return (str(source.expanduser()), settings.route_max_snap_m), _scan(settings)
+        return (str(source.expanduser()), Limits.of(settings)), _scan(settings)
 
     def _reload(
         self,
         settings: Settings,
-        key: tuple[str, float],
+        key: tuple[str, Limits],
         stamps: tuple[GraphFile, ...],
     ) -> RoadNetworks:
-        max_snap_m = settings.route_max_snap_m
+        limits = Limits.of(settings)
         with self._lock:
             previous = self._loaded.get(key)
             if previous is not None and previous.stamps == stamps:
                 return previous.networks
             if not stamps:
-                demo = self._demo.get(max_snap_m)
+                demo = self._demo.get(limits)
                 if demo is None:
                     log.info("no walk graph installed; using the demo network")
-                    demo = self._demo[max_snap_m] = demo_region(max_snap_m)
+                    demo = self._demo[limits] = demo_region(limits)
                 networks = RoadNetworks([demo])
             else:
-                networks = self._load_files(stamps, previous, max_snap_m)
+                networks = self._load_files(stamps, previous, limits)
             self._loaded[key] = _Loaded(stamps, networks)
             return networks
 
     @staticmethod
     def _load_files(
-        stamps: tuple[GraphFile, ...], previous: _Loaded | None, max_snap_m: float
+        stamps: tuple[GraphFile, ...], previous: _Loaded | None, limits: Limits
     ) -> RoadNetworks:
         # Unchanged files keep their engines: only a new or replaced region is loaded.
         kept: dict[tuple[str, Stamp], Region] = {}
@@ -257,7 +275,7 @@ class RoadNetworkStore:
                 regions.append(reused)
                 continue
             try:
-                regions.append(load_region(name, Path(path), max_snap_m))
+                regions.append(load_region(name, Path(path), limits))
             except ValueError as exc:
                 # A broken file must not take the other regions down: log it, and say so
                 # when a route needed it.

@@ -46,6 +46,14 @@ class RoutingQueries:
                 walking_speed_mps=input.walking_speed_meters_per_second,
                 needs_support=input.needs_support,
                 open_only=input.open_only,
+                profile=input.profile,
+                depart_at=input.depart_at,
+                # Only needed when the caller leaves the profile to their support record.
+                resident_id=(
+                    await _signed_in_resident_id(info)
+                    if input.profile is None and not input.needs_support
+                    else None
+                ),
             )
             networks = await road_networks.get(context.settings)
             # Read, give the connection back, then search: a burst of route requests never
@@ -56,6 +64,14 @@ class RoutingQueries:
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
         return EvacuationRouteType.from_result(result)
+
+
+async def _signed_in_resident_id(info: KInfo) -> uuid.UUID | None:
+    """The caller's resident id when a resident is signed in (routing is public)."""
+    if not info.context.principal.is_resident:
+        return None
+    resident = await info.context.resident()
+    return resident.id
 
 
 async def _origin(info: KInfo, input: EvacuationRouteInput) -> tuple[float, float]:

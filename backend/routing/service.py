@@ -12,6 +12,7 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -32,9 +33,11 @@ from ..observability.metrics import route_search
 from ..residents import service as residents_service
 from ..shelters import service as shelters_service
 from .avoid_sources import AvoidSpot, avoid_sources
-from .engine import Route, RoutingEngine, Snap, WalkCost
+from .engine import LOCAL_TIME, Profile, Route, RoutingEngine, SearchOptions, Snap, WalkCost
 from .errors import NoRoute, NoShelter
 from .network import Region, RoadNetworks, road_networks
+from .policy import ELEVATOR, ESCALATOR, STEPS
+from .support_sources import support_sources
 
 T = TypeVar("T")
 MIN_WALKING_SPEED_MPS = 0.1
@@ -70,6 +73,13 @@ class RouteRequest:
     walking_speed_mps: float | None = None
     needs_support: bool = False
     open_only: bool | None = None
+    # None: STEP_FREE for people who need support (needs_support, or the signed-in
+    # resident's own support record), WALK otherwise.
+    profile: Profile | None = None
+    # When the walk starts (time-conditional access); None: now. Naive means Japan time.
+    depart_at: datetime | None = None
+    # The signed-in resident asking for their own route (their support record sets defaults).
+    resident_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,9 @@ class EvacuationRoute:
     candidates_compared: int = 0
     # Registered spots the shortest walk would have crossed and this route goes around.
     spots_avoided: tuple[AvoidSpot, ...] = ()
+    depart_at: datetime = field(default_factory=lambda: datetime.now(LOCAL_TIME))
+    # Ways of each kind the walk uses (steps, escalator, elevator): how the app warns.
+    uses: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +159,15 @@ def walking_speed(settings: Settings, request: RouteRequest) -> float:
     return (
         settings.support_walking_speed_mps if request.needs_support else settings.walking_speed_mps
     )
+
+
+def departure(request: RouteRequest) -> datetime:
+    """When the walk starts, as an aware time (naive input is Japan time; default now)."""
+    if request.depart_at is None:
+        return datetime.now(LOCAL_TIME)
+    if request.depart_at.tzinfo is None:
+        return request.depart_at.replace(tzinfo=LOCAL_TIME)
+    return request.depart_at
 
 
 def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | MultiPolygon]:
@@ -206,6 +228,18 @@ class RouteInputs:
     candidates: tuple[shelters_service.NearbyShelter, ...] = ()
     # Registered avoid spots (approved danger spots) near origin and destination(s).
     spots: tuple[AvoidSpot, ...] = ()
+    # Areas where the city opened the ticket gates for an open event.
+    open_gate_areas: tuple[Polygon | MultiPolygon, ...] = ()
+
+    @property
+    def options(self) -> SearchOptions:
+        """What the engine needs besides the avoid areas: profile, time, opened gates."""
+        request = self.request
+        return SearchOptions(
+            profile=request.profile or Profile.WALK,
+            at=departure(request),
+            open_gate_areas=self.open_gate_areas,
+        )
 
 
 async def route_inputs(
@@ -215,6 +249,7 @@ async def route_inputs(
     request: RouteRequest,
 ) -> RouteInputs:
     """Check the request and read what its route needs (raises a DomainError)."""
+    request = await _with_support_defaults(session, request)
     # Avoid areas are geometry work (validity checks): off the event loop.
     if request.avoid_geojson:
         areas = await asyncio.to_thread(_check_request, settings, request)
@@ -246,6 +281,20 @@ async def route_inputs(
     return replace(inputs, candidates=tuple(candidates), spots=spots)
 
 
+async def _with_support_defaults(session: AsyncSession, request: RouteRequest) -> RouteRequest:
+    """The request with the profile and speed of the person walking filled in: STEP_FREE (and
+    the support speed) for people who need support — said by the request, or by the signed-in
+    resident's own support record when the request does not choose a profile."""
+    needs_support = request.needs_support
+    if not needs_support and request.profile is None and request.resident_id is not None:
+        needs_support = await support_sources.needs_support(session, request.resident_id)
+    profile = request.profile or (Profile.STEP_FREE if needs_support else Profile.WALK)
+    # One moment for every search of the request.
+    return replace(
+        request, profile=profile, needs_support=needs_support, depart_at=departure(request)
+    )
+
+
 async def _spots_near(
     session: AsyncSession, points: Sequence[tuple[float, float]]
 ) -> tuple[AvoidSpot, ...]:
@@ -272,10 +321,11 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
     avoid = _request_areas(inputs.areas)
     _add_zones(zones, avoid, request.hazard_type, [origin, destination])
     engine = region.engine
+    options = inputs.options
 
     async def planned() -> Route:
         route = await _search(
-            engine.route, origin, destination, avoid.polygons, speed, avoid.severities
+            engine.route, origin, destination, avoid.polygons, speed, avoid.severities, options
         )
         for _ in range(_MAX_REPLANS):
             # Zones the search box did not hold but the route reaches: avoid them too.
@@ -285,7 +335,7 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
             if not avoid.add_zones(found):
                 break
             route = await _search(
-                engine.route, origin, destination, avoid.polygons, speed, avoid.severities
+                engine.route, origin, destination, avoid.polygons, speed, avoid.severities, options
             )
         return route
 
@@ -326,7 +376,21 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         zones_avoided=len(avoid.zone_ids),
         candidates_compared=len(inputs.candidates),
         spots_avoided=tuple(spot for spot in met_any if spot.id not in crossed),
+        depart_at=departure(request),
+        uses=route_uses(engine, route),
     )
+
+
+def route_uses(engine: RoutingEngine, route: Route) -> dict[str, int]:
+    """How many ways of each kind (steps, escalator, elevator) a route walks along, and the
+    ticket gates it passes (only ever open ones)."""
+    graph = engine.graph
+    edges = np.asarray(route.edges, dtype=np.intp)
+    uses = {"ticket_gates": route.gates_passed}
+    for name, bit in (("steps", STEPS), ("escalators", ESCALATOR), ("elevators", ELEVATOR)):
+        ways = graph.way_id[edges[(graph.flags[edges] & bit) > 0]]
+        uses[name] = len(np.unique(ways))
+    return uses
 
 
 async def request_inputs(
@@ -459,9 +523,11 @@ async def _nearest_by_walking(
     avoid.add_spots(inputs.spots)
     regions = [region for region, _ in inputs.near_origin]
 
+    options = inputs.options
+
     def walk_costs_from() -> list[list[WalkCost | None]]:
         return [
-            region.engine.walk_costs_from(origin, points, avoid.polygons, avoid.severities)
+            region.engine.walk_costs_from(origin, points, avoid.polygons, avoid.severities, options)
             for region in regions
         ]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,7 +14,20 @@ from ..api.scalars import GeoJSON
 from ..errors import DomainError
 from ..hazards.api_types import HazardTypeEnum, HazardZoneType
 from ..shelters.types import ShelterType
+from .engine import Profile
 from .service import EvacuationRoute
+
+if TYPE_CHECKING:
+    RouteProfileEnum = Profile
+else:
+    RouteProfileEnum = strawberry.enum(
+        Profile,
+        name="RouteProfile",
+        description="Who walks. WALK: anyone on foot (steps and escalators in their direction "
+        "allowed). STEP_FREE: wheelchairs, strollers, many elderly: no steps, escalators, "
+        "raised kerbs or ways tagged wheelchair=no, no incline beyond the limit where tagged; "
+        "elevators are used.",
+    )
 
 
 @strawberry.input(
@@ -45,6 +59,16 @@ class EvacuationRouteInput:
     )
     open_only: bool | None = strawberry.field(
         default=None, description="nearest shelter: only shelters the city has opened"
+    )
+    profile: RouteProfileEnum | None = strawberry.field(
+        default=None,
+        description="default STEP_FREE with needsSupport or when the signed-in resident is on "
+        "the support-needed register or has an evacuation plan, else WALK",
+    )
+    depart_at: datetime | None = strawberry.field(
+        default=None,
+        description="when the walk starts (default now; without an offset, Japan time): ways "
+        "closed at some hours (access:conditional) are used only when open",
     )
 
 
@@ -105,8 +129,23 @@ class EvacuationRouteType:
         "would have crossed and this route goes around; ids of the spots, which open only "
         "to viewers their scope lets see them"
     )
-    origin_snap_meters: float = strawberry.field(description="origin to the nearest path")
+    origin_snap_meters: float = strawberry.field(
+        description="origin to the point of the nearest usable way the walk starts from"
+    )
     destination_snap_meters: float
+    origin_street_level: bool = strawberry.field(
+        description="the walk starts on an outdoor street-level way (false: indoors, "
+        "underground or on a bridge, which snapping chose only because it was much nearer)"
+    )
+    destination_street_level: bool
+    profile: RouteProfileEnum
+    depart_at: datetime = strawberry.field(description="the time the route was planned for")
+    steps_used: int = strawberry.field(description="stairways walked (never with STEP_FREE)")
+    escalators_used: int = strawberry.field(description="escalators (never with STEP_FREE)")
+    elevators_used: int
+    ticket_gates_passed: int = strawberry.field(
+        description="station ticket gates walked through: only where the city opened them"
+    )
 
     @classmethod
     def from_result(cls, result: EvacuationRoute) -> EvacuationRouteType:
@@ -140,6 +179,14 @@ class EvacuationRouteType:
             ],
             origin_snap_meters=route.origin_snap_m,
             destination_snap_meters=route.destination_snap_m,
+            origin_street_level=route.origin_street_level,
+            destination_street_level=route.destination_street_level,
+            profile=route.profile,
+            depart_at=result.depart_at,
+            steps_used=result.uses.get("steps", 0),
+            escalators_used=result.uses.get("escalators", 0),
+            elevators_used=result.uses.get("elevators", 0),
+            ticket_gates_passed=result.uses.get("ticket_gates", 0),
         )
 
 

@@ -194,8 +194,15 @@ def test_route_is_connected_and_measured(engine: RoutingEngine, helsinki: WalkGr
         lon_lat_distance_m(node_point(helsinki, a), node_point(helsinki, b))
         for a, b in zip(route.nodes, route.nodes[1:], strict=False)
     )
+    # Origin -> its projection on the nearest edge -> along that edge to the first node ...
+    # the last node -> along the last edge -> the projection -> the destination.
+    ends = route.coordinates[:2], route.coordinates[-2:]
+    assert path_length_m(ends[0]) == pytest.approx(route.origin_snap_m, abs=0.01)
+    assert path_length_m(ends[1]) == pytest.approx(route.destination_snap_m, abs=0.01)
+    partial = lon_lat_distance_m(route.coordinates[1], node_point(helsinki, route.nodes[0]))
+    partial += lon_lat_distance_m(node_point(helsinki, route.nodes[-1]), route.coordinates[-2])
     assert route.distance_m == pytest.approx(
-        edge_sum + route.origin_snap_m + route.destination_snap_m, abs=1e-6
+        edge_sum + partial + route.origin_snap_m + route.destination_snap_m, abs=1e-6
     )
     assert route.distance_m == pytest.approx(path_length_m(route.coordinates), abs=1e-6)
     assert route.distance_m >= lon_lat_distance_m(ORIGIN, DESTINATION)
@@ -292,7 +299,8 @@ def test_avoid_accepts_multipolygon_and_invalid_polygon(engine: RoutingEngine) -
 def test_same_point_route(engine: RoutingEngine) -> None:
     route = engine.route(ORIGIN, ORIGIN)
     assert route.distance_m == pytest.approx(2 * route.origin_snap_m)
-    assert len(route.nodes) == 1 and route.safe
+    # Out to the nearest way and back: no node walked.
+    assert route.nodes == [] and route.safe and len(route.edges) == 1
 
 
 def test_distances_from_matches_routes(engine: RoutingEngine) -> None:
