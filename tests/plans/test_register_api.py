@@ -465,3 +465,35 @@ async def test_the_register_screen_runs_the_same_statements_for_any_page_size(
     large = await statements(20)
     # then a page of 20 runs as many statements as a page of 2
     assert large == small
+
+
+async def test_a_person_on_the_register_walks_step_free_by_default(
+    gql: GraphQLClient, token: Any, world: dict[str, Any]
+) -> None:
+    from tests.routing.test_api import CASTLE, STATION, route
+
+    hanako = token("reg-hanako")
+    walk = {"from": CASTLE, "toPoint": STATION}
+    # given Hanako is not linked to her register entry: she walks as anyone does
+    before = await route(gql, hanako, **walk)
+    assert (before["profile"], before["walkingSpeedMetersPerSecond"]) == ("WALK", 1.0)
+    # when staff link the entry to her
+    staff = token("reg-staff", roles=STAFF)
+    entry_id = _gid("SupportRegisterEntry", world["entries"]["A-001"].id)
+    resident_id = _gid("Resident", world["hanako"].id)
+    linked = await gql(
+        LINK, {"input": {"entryId": entry_id, "residentId": resident_id}}, token=staff
+    )
+    assert linked["data"]["linkSupportRegisterEntry"]["errors"] == []
+    # then her own routes are step-free at the support speed, unless she chooses otherwise
+    after = await route(gql, hanako, **walk)
+    assert (after["profile"], after["walkingSpeedMetersPerSecond"]) == ("STEP_FREE", 0.5)
+    chosen = await route(gql, hanako, **walk, profile="WALK")
+    assert (chosen["profile"], chosen["walkingSpeedMetersPerSecond"]) == ("WALK", 1.0)
+    # and nobody else's: another resident, and anonymous callers, walk as before
+    for caller in (token("reg-jiro-1"), None):
+        other = await route(gql, caller, **walk)
+        assert (other["profile"], other["walkingSpeedMetersPerSecond"]) == ("WALK", 1.0)
+    # needsSupport asks for the same without a record
+    supported = await route(gql, None, **walk, needsSupport=True)
+    assert supported["profile"] == "STEP_FREE"
