@@ -382,14 +382,37 @@ def test_save_load_round_trip(helsinki: WalkGraph, tmp_path: Path) -> None:
     path = tmp_path / "helsinki.npz"
     helsinki.save(path)
     loaded = WalkGraph.load(path)
-    for field in ("lon", "lat", "u", "v", "length_m", "highway", "way_id", "node_id"):
+    fields = (
+        "lon", "lat", "u", "v", "length_m", "highway", "way_id", "node_id", "flags", "incline",
+        "conditional", "node_flags",
+    )  # fmt: skip
+    for field in fields:
         original, restored = getattr(helsinki, field), getattr(loaded, field)
         assert restored.dtype == original.dtype
         np.testing.assert_array_equal(restored, original)
     assert loaded.bbox == helsinki.bbox
+    assert loaded.conditional_records == helsinki.conditional_records
+    assert loaded.metadata == helsinki.metadata and "import" in loaded.metadata
     a = RoutingEngine(helsinki).route(ORIGIN, DESTINATION)
     b = RoutingEngine(loaded).route(ORIGIN, DESTINATION)
     assert a == b
+
+
+def test_a_format_1_file_still_loads(helsinki: WalkGraph, tmp_path: Path) -> None:
+    # A region imported before edge flags existed keeps working beside new ones: every edge
+    # plain walkable, no barriers.
+    path = tmp_path / "v1.npz"
+    v1 = {
+        name: getattr(helsinki, name)
+        for name in ("lon", "lat", "u", "v", "length_m", "highway", "way_id", "node_id")
+    }
+    np.savez(path, format_version=np.int32(1), highway_classes=np.array(HIGHWAY_CLASSES), **v1)
+    loaded = WalkGraph.load(path)
+    assert loaded.edge_count == helsinki.edge_count
+    assert not loaded.flags.any() and not loaded.node_flags.any()
+    assert (loaded.conditional == -1).all() and loaded.metadata == {}
+    route = RoutingEngine(loaded).route(ORIGIN, DESTINATION)
+    assert route.safe and route.distance_m > 0
 
 
 def test_load_rejects_other_versions(helsinki: WalkGraph, tmp_path: Path) -> None:
