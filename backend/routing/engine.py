@@ -366,11 +366,14 @@ class RoutingEngine:
         cos = max(math.cos(math.radians(lat)), 1e-6)
         box = shapely.box(lon - pad_lat / cos, lat - pad_lat, lon + pad_lat / cos, lat + pad_lat)
         g = self.graph
-        edges = self._edge_tree.query(box)
-        ends_closed = closures.nodes[g.u[edges]] & closures.nodes[g.v[edges]]
-        edges = edges[~closures.edges[edges] & ~ends_closed]
+        near = self._edge_tree.query(box)
+        ends_closed = closures.nodes[g.u[near]] & closures.nodes[g.v[near]]
+        edges = near[~closures.edges[near] & ~ends_closed]
         if not len(edges):
-            raise PointOffNetwork(self._nearest_way_m(lon, lat, cos), self.max_snap_m)
+            nearest = self._nearest_way_m(lon, lat, cos)
+            # Ways within reach, but none this walker may use now (only stairs, say).
+            closed_near = bool(len(near)) and nearest <= self.max_snap_m
+            raise PointOffNetwork(nearest, self.max_snap_m, closed_near=closed_near)
         t, (px, py), distance = _project(g, edges, lon, lat, cos)
         level = self._street_level[edges]
         pockets = self._pocket[profile]
@@ -382,7 +385,8 @@ class RoutingEngine:
         )
         best = int(np.argmin(score))
         if distance[best] > self.max_snap_m:
-            raise PointOffNetwork(self._nearest_way_m(lon, lat, cos), self.max_snap_m)
+            nearest = self._nearest_way_m(lon, lat, cos)
+            raise PointOffNetwork(nearest, self.max_snap_m, closed_near=nearest <= self.max_snap_m)
         edge = int(edges[best])
         return Snap(
             edge=edge,
@@ -396,16 +400,26 @@ class RoutingEngine:
         )
 
     def _nearest_way_m(self, lon: float, lat: float, cos: float) -> float:
-        """Metres to the nearest way, for a point beyond the snapping distance (nearest in
-        degrees first, then every way within that many metres)."""
+        """Metres to the nearest way, open or not (nearest in degrees first, then every way
+        within that many metres)."""
         g = self.graph
         edges = self._edge_tree.query_nearest(shapely.points(lon, lat))
         reach = float(_project(g, edges, lon, lat, cos)[2].min()) / _METRES_PER_DEGREE
         edges = self._edge_tree.query(
             shapely.box(lon - reach / cos, lat - reach, lon + reach / cos, lat + reach)
         )
-        nearest = float(_project(g, edges, lon, lat, cos)[2].min())
-        return max(nearest, self.max_snap_m)
+        return float(_project(g, edges, lon, lat, cos)[2].min())
+
+    def _may_connect(self, a: Snap, b: Snap, profile: Profile, closures: _Closures) -> bool:
+        """False when no walk of this profile can join the two points, whatever the gates and
+        the hour (their edges' open ends lie in different components)."""
+        labels = self._labels[profile]
+
+        def ends(snap: Snap) -> set[int]:
+            open_ends = [n for n in (snap.u, snap.v) if not closures.nodes[n]]
+            return {int(labels[n]) for n in open_ends or (snap.u,)}
+
+        return a.edge == b.edge or bool(ends(a) & ends(b))
 
     def reaches(self, lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
         """Which (lon, lat) points have a graph node within the snapping distance (a quick,
@@ -442,8 +456,7 @@ class RoutingEngine:
         closures = self._closures(options)
         o_snap = self._snap(o_lonlat, closures, options.profile)
         d_snap = self._snap(d_lonlat, closures, options.profile)
-        labels = self._labels[options.profile]
-        if labels[o_snap.u] != labels[d_snap.u]:
+        if not self._may_connect(o_snap, d_snap, options.profile, closures):
             raise NoRoute(
                 "origin and destination are on disconnected parts of the network",
                 "出発地と目的地が歩行者用の道でつながっていません",
@@ -495,7 +508,6 @@ class RoutingEngine:
         # off the network, disconnected, or only reachable through a polygon give None.
         closures = self._closures(options)
         o_snap = self._snap(origin, closures, options.profile)
-        labels = self._labels[options.profile]
         snaps: list[Snap | None] = []
         for point in candidate_points:
             try:
@@ -503,7 +515,8 @@ class RoutingEngine:
             except (InvalidCoordinate, OutsideGraphArea, PointOffNetwork):
                 snaps.append(None)
                 continue
-            snaps.append(snap if labels[snap.u] == labels[o_snap.u] else None)
+            connected = self._may_connect(o_snap, snap, options.profile, closures)
+            snaps.append(snap if connected else None)
         reachable = [s for s in snaps if s is not None]
         if not reachable:
             return [None] * len(snaps)

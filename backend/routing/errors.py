@@ -44,13 +44,24 @@ class PointOffNetwork(RoutingError):
 
     code = ErrorCode.POINT_OFF_NETWORK
 
-    def __init__(self, distance_m: float, max_snap_m: float | None = None) -> None:
+    def __init__(
+        self, distance_m: float, max_snap_m: float | None = None, *, closed_near: bool = False
+    ) -> None:
         limit = f" (limit {max_snap_m:.0f} m)" if max_snap_m is not None else ""
         limit_ja = f"（上限{max_snap_m:.0f}メートル）" if max_snap_m is not None else ""
-        super().__init__(
-            f"nearest walkable path is {distance_m:.0f} m away{limit}",
-            f"歩行できる道まで{distance_m:.0f}メートル離れています{limit_ja}",
-        )
+        if closed_near and max_snap_m is not None:
+            # Ways are near, but none this profile may use at this time (stairs, closed gates).
+            super().__init__(
+                f"no way within {max_snap_m:.0f} m can be used with this profile at this time "
+                f"(the nearest way is {distance_m:.0f} m away)",
+                f"{max_snap_m:.0f}メートル以内に、この歩き方・時刻で通れる道がありません"
+                f"（最寄りの道まで{distance_m:.0f}メートル）",
+            )
+        else:
+            super().__init__(
+                f"nearest walkable path is {distance_m:.0f} m away{limit}",
+                f"歩行できる道まで{distance_m:.0f}メートル離れています{limit_ja}",
+            )
         self.distance_m = distance_m
         self.max_snap_m = max_snap_m
 
