@@ -64,6 +64,8 @@ _TOUCH_EXPOSURE_M = 0.1
 _METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
 # Avoid areas whose edge analysis is kept per engine (hazard zones repeat across requests).
 _AREA_CACHE_SIZE = 4096
+# Closure sets kept per engine: requests cluster around now, a few profiles and gate areas.
+_CLOSURE_CACHE_SIZE = 64
 # Snapping prefers a street-level way unless one off the street is this much nearer: a
 # point on the street above a station concourse is on the street.
 OFF_STREET_SNAP_PENALTY_M = 50.0
@@ -188,11 +190,21 @@ def _ecef(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.floa
     )
 
 
-class _Closures(NamedTuple):
-    """The edges and nodes one request may not use."""
+@dataclass(eq=False)
+class _Closures:
+    """The edges and nodes one request may not use, and the search layout they leave.
+
+    Kept per (profile, minute, opened gate areas): a burst of requests shares one.
+    """
 
     edges: NDArray[np.bool_]  # the edge itself is closed (profile, time)
     nodes: NDArray[np.bool_]  # nobody passes the node (closed gate, raised kerb ...)
+    # Edge lengths with closed edges infinite: the weights of a request with no avoid area.
+    base_weights: NDArray[np.float64]
+    # CSR entries never walkable under these closures (a closed node, the wrong way).
+    closed_entries: NDArray[np.bool_]
+    # The compact CSR (data, columns, row pointers) of ``base_weights``, made on first use.
+    base_layout: tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32]] | None = None
 
 
 class _Target(NamedTuple):
@@ -230,6 +242,7 @@ class RoutingEngine:
         self._entry_edge = np.concatenate([np.arange(m), np.arange(m)])[order]
         entry_reverse = np.concatenate([np.zeros(m, bool), np.ones(m, bool)])[order]
         self._full_indptr = self._indptr(np.ones(2 * m, dtype=bool))
+        self._entry_key = self._rows.astype(np.int64) * n + self._cols
         # Entries walking an escalator or a oneway:foot way against its direction.
         flags = graph.flags[self._entry_edge]
         self._wrong_way = ((flags & policy.FORWARD_ONLY) > 0) & entry_reverse | (
@@ -258,7 +271,7 @@ class RoutingEngine:
         self._conditional_edges = [
             np.flatnonzero(graph.conditional == i) for i in range(len(self._conditional))
         ]
-        self._time_cache: dict[datetime, NDArray[np.bool_]] = {}
+        self._closure_cache: dict[tuple[object, ...], _Closures] = {}
         # Components of what each profile could ever walk (gates open, every hour): two
         # points in different ones are never connected, answered before any search.
         self._labels = {
@@ -269,8 +282,9 @@ class RoutingEngine:
             for profile in Profile
         }
 
-        # Pockets only closed gates lead out of (a station's paid area, with its elevator to
-        # the street): snapping prefers the rest, where a walk can leave from.
+        # Pockets only closed gates (or, step-free, stairs) lead out of — a station's paid
+        # area with its elevator to the street, a terrace between stairways: snapping prefers
+        # the rest, where a walk can leave from.
         gates = np.zeros(n, dtype=bool)
         gates[self._gates] = True
         self._pocket: dict[Profile, NDArray[np.bool_]] = {}
@@ -280,9 +294,11 @@ class RoutingEngine:
                 ~self._profile_edges[profile] & ~(closed_nodes[graph.u] | closed_nodes[graph.v])
             )
             mainland = labels == int(np.argmax(np.bincount(labels)))
-            # Reached from the mainland only through gates (islands of the map are not).
-            mainland_label = int(np.bincount(self._labels[profile][mainland]).argmax())
-            self._pocket[profile] = (self._labels[profile] == mainland_label) & ~mainland
+            # Reached from the mainland only through gates, or (STEP_FREE) only by stairs:
+            # the map's own islands (walkable from nowhere) are not pockets.
+            walk_labels = self._labels[Profile.WALK]
+            mainland_label = int(np.bincount(walk_labels[mainland]).argmax())
+            self._pocket[profile] = (walk_labels == mainland_label) & ~mainland
 
         coords = np.stack(
             [
@@ -316,31 +332,39 @@ class RoutingEngine:
 
     def _closures(self, options: SearchOptions) -> _Closures:
         """The edges and nodes closed to this request's profile, time and open gates."""
+        time_key = _minute(options.at) if self._conditional else None
+        areas, area_keys = _as_polygon_array(options.open_gate_areas)
+        key = (options.profile, time_key, tuple(area_keys) if len(self._gates) else ())
+        cached = self._closure_cache.get(key)
+        if cached is not None:
+            return cached
         edges = self._profile_edges[options.profile].copy()
-        if self._conditional:
-            edges |= self._time_closed(options.at)
+        if time_key is not None:
+            edges |= self._time_closed(time_key)
         nodes = self._profile_nodes[options.profile].copy()
         if len(self._gates):
             closed_gates = np.ones(len(self._gates), dtype=bool)
-            for area in _as_polygon_array(options.open_gate_areas)[0]:
+            for area in areas:
                 closed_gates &= ~shapely.intersects(area, self._gate_points)
             nodes[self._gates[closed_gates]] = True
-        return _Closures(edges, nodes)
+        base = self.graph.length_m.copy()
+        base[edges] = np.inf
+        closed_entries = nodes[self._rows] | nodes[self._cols]
+        if self._has_wrong_way:
+            closed_entries |= self._wrong_way
+        closures = _Closures(edges, nodes, base, closed_entries)
+        with self._area_lock:
+            if len(self._closure_cache) >= _CLOSURE_CACHE_SIZE:
+                self._closure_cache.clear()
+            self._closure_cache[key] = closures
+        return closures
 
-    def _time_closed(self, at: datetime | None) -> NDArray[np.bool_]:
-        """Edges whose time-conditional access forbids walking at ``at`` (Japan time)."""
-        moment = (at or datetime.now(LOCAL_TIME)).astimezone(LOCAL_TIME)
-        minute = moment.replace(second=0, microsecond=0, tzinfo=None)
-        cached = self._time_cache.get(minute)
-        if cached is not None:
-            return cached
+    def _time_closed(self, minute: datetime) -> NDArray[np.bool_]:
+        """Edges whose time-conditional access forbids walking at this local minute."""
         closed = np.zeros(self.graph.edge_count, dtype=bool)
         for rule, edges in zip(self._conditional, self._conditional_edges, strict=True):
             if not rule.allowed_at(minute):
                 closed[edges] = True
-        if len(self._time_cache) > 256:  # requests cluster around now: a small cache
-            self._time_cache.clear()
-        self._time_cache[minute] = closed
         return closed
 
     # ----------------------------------------------------------------- snapping
@@ -364,26 +388,24 @@ class RoutingEngine:
         ):
             raise OutsideGraphArea(lon, lat)
         cos = max(math.cos(math.radians(lat)), 1e-6)
-        box = shapely.box(lon - pad_lat / cos, lat - pad_lat, lon + pad_lat / cos, lat + pad_lat)
         g = self.graph
-        near = self._edge_tree.query(box)
-        ends_closed = closures.nodes[g.u[near]] & closures.nodes[g.v[near]]
-        edges = near[~closures.edges[near] & ~ends_closed]
-        if not len(edges):
+        # Most points lie metres from a way: look within the nearest node's distance plus
+        # the largest preference first, which holds the winner whenever its score fits in.
+        node_m = float(self._kdtree.query(_ecef(np.array([lon]), np.array([lat]))[0])[0])
+        tight = node_m + OFF_STREET_SNAP_PENALTY_M + POCKET_SNAP_PENALTY_M + 1.0
+        found = None
+        if tight < self.max_snap_m:
+            found = self._candidates(lon, lat, cos, tight, closures, profile)
+            if found is not None and found[4][found[5]] > tight:
+                found = None
+        if found is None:
+            found = self._candidates(lon, lat, cos, self.max_snap_m, closures, profile)
+        if found is None:
             nearest = self._nearest_way_m(lon, lat, cos)
             # Ways within reach, but none this walker may use now (only stairs, say).
-            closed_near = bool(len(near)) and nearest <= self.max_snap_m
-            raise PointOffNetwork(nearest, self.max_snap_m, closed_near=closed_near)
-        t, (px, py), distance = _project(g, edges, lon, lat, cos)
+            raise PointOffNetwork(nearest, self.max_snap_m, closed_near=nearest <= self.max_snap_m)
+        edges, t, (px, py), distance, _, best = found
         level = self._street_level[edges]
-        pockets = self._pocket[profile]
-        pocket = pockets[g.u[edges]] & pockets[g.v[edges]]
-        score = (
-            distance
-            + np.where(level, 0.0, OFF_STREET_SNAP_PENALTY_M)
-            + np.where(pocket, POCKET_SNAP_PENALTY_M, 0.0)
-        )
-        best = int(np.argmin(score))
         if distance[best] > self.max_snap_m:
             nearest = self._nearest_way_m(lon, lat, cos)
             raise PointOffNetwork(nearest, self.max_snap_m, closed_near=nearest <= self.max_snap_m)
@@ -398,6 +420,45 @@ class RoutingEngine:
             v=int(g.v[edge]),
             street_level=bool(level[best]),
         )
+
+    def _candidates(
+        self,
+        lon: float,
+        lat: float,
+        cos: float,
+        radius_m: float,
+        closures: _Closures,
+        profile: Profile,
+    ) -> (
+        tuple[
+            NDArray[np.intp],
+            NDArray[np.float64],
+            tuple[NDArray[np.float64], NDArray[np.float64]],
+            NDArray[np.float64],
+            NDArray[np.float64],
+            int,
+        ]
+        | None
+    ):
+        """The usable edges in a box of ``radius_m`` around the point, their projections,
+        distances, snapping scores and the index of the best; None when there are none."""
+        g = self.graph
+        pad = radius_m / _METRES_PER_DEGREE
+        near = self._edge_tree.query(
+            shapely.box(lon - pad / cos, lat - pad, lon + pad / cos, lat + pad)
+        )
+        ends_closed = closures.nodes[g.u[near]] & closures.nodes[g.v[near]]
+        edges = near[~closures.edges[near] & ~ends_closed]
+        if not len(edges):
+            return None
+        t, projection, distance = _project(g, edges, lon, lat, cos)
+        pockets = self._pocket[profile]
+        score = (
+            distance
+            + np.where(self._street_level[edges], 0.0, OFF_STREET_SNAP_PENALTY_M)
+            + np.where(pockets[g.u[edges]] & pockets[g.v[edges]], POCKET_SNAP_PENALTY_M, 0.0)
+        )
+        return edges, t, projection, distance, score, int(np.argmin(score))
 
     def _nearest_way_m(self, lon: float, lat: float, cos: float) -> float:
         """Metres to the nearest way, open or not (nearest in degrees first, then every way
@@ -599,20 +660,18 @@ class RoutingEngine:
         mean the edge is absent, closed nodes close every edge at them."""
         n = self.graph.node_count
         to_u, to_v, _, _ = self._parts(origin, weights, closures)
-        node_closed = closures.nodes
-        data = weights[self._entry_edge]
-        data[(node_closed[self._rows] | node_closed[self._cols])] = np.inf
-        if self._has_wrong_way:
-            data[self._wrong_way] = np.inf
-        keep = np.isfinite(data)
-        extra_cols = [c for c, w in ((origin.u, to_u), (origin.v, to_v)) if math.isfinite(w)]
-        extra_data = [w for w in (to_u, to_v) if math.isfinite(w)]
-        indptr = self._full_indptr if keep.all() else self._indptr(keep)
+        if weights is closures.base_weights:
+            if closures.base_layout is None:
+                closures.base_layout = self._layout(weights, closures)
+            data, cols, indptr = closures.base_layout
+        else:
+            data, cols, indptr = self._layout(weights, closures)
+        extra = [(c, w) for c, w in ((origin.u, to_u), (origin.v, to_v)) if math.isfinite(w)]
         matrix = csr_matrix(
             (
-                np.concatenate([data[keep], np.asarray(extra_data, dtype=np.float64)]),
-                np.concatenate([self._cols[keep], np.asarray(extra_cols, dtype=np.int32)]),
-                np.append(indptr, indptr[-1] + len(extra_cols)).astype(np.int32),
+                np.concatenate([data, np.asarray([w for _, w in extra], dtype=np.float64)]),
+                np.concatenate([cols, np.asarray([c for c, _ in extra], dtype=np.int32)]),
+                np.append(indptr, indptr[-1] + len(extra)).astype(np.int32),
             ),
             shape=(n + 1, n + 1),
         )
@@ -620,6 +679,16 @@ class RoutingEngine:
             matrix, directed=True, indices=n, return_predecessors=True, limit=limit
         )
         return dist, pred
+
+    def _layout(
+        self, weights: NDArray[np.float64], closures: _Closures
+    ) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32]]:
+        """The compact CSR arrays of the walkable entries under these weights."""
+        data = weights[self._entry_edge]
+        keep = np.isfinite(data) & ~closures.closed_entries
+        if keep.all():
+            return data, self._cols, self._full_indptr
+        return data[keep], self._cols[keep], self._indptr(keep)
 
     def _arrival(
         self,
@@ -745,8 +814,9 @@ class RoutingEngine:
     def _blocked_weights(
         self, met: list[_PolygonEdges], closures: _Closures
     ) -> NDArray[np.float64]:
-        weights = self.graph.length_m.copy()
-        weights[closures.edges] = np.inf
+        if not any(len(entry.edges) for entry in met):
+            return closures.base_weights  # shared: never written to
+        weights = closures.base_weights.copy()
         for entry in met:
             weights[entry.edges] = np.inf
         return weights
@@ -819,12 +889,9 @@ class RoutingEngine:
         seg_m = haversine_m_array(arr[:-1, 1], arr[:-1, 0], arr[1:, 1], arr[1:, 0])
         distance = float(seg_m.sum())
         exposures = self._exposures(arr, seg_m, polys)
-        edges = [o_snap.edge]
-        edges += [self._edge_between(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
-        if d_snap.edge != edges[-1] or not nodes:
-            edges.append(d_snap.edge)
-        if not nodes:
-            edges = list(dict.fromkeys(edges))
+        edges = [o_snap.edge, *self._edges_between(nodes), d_snap.edge]
+        # The snapped edges are walked in part; along one edge, it is walked once.
+        edges = [e for i, e in enumerate(edges) if i == 0 or e != edges[i - 1]]
         gates = int(np.count_nonzero(g.node_flags[nodes] & policy.TICKET_GATE)) if nodes else 0
         return Route(
             coordinates=coords,
@@ -842,11 +909,13 @@ class RoutingEngine:
             gates_passed=gates,
         )
 
-    def _edge_between(self, a: int, b: int) -> int:
-        """The edge joining two adjacent nodes (rows of the CSR layout are sorted by column)."""
-        start, stop = int(self._full_indptr[a]), int(self._full_indptr[a + 1])
-        at = start + int(np.searchsorted(self._cols[start:stop], b))
-        return int(self._entry_edge[at])
+    def _edges_between(self, nodes: list[int]) -> list[int]:
+        """The edges joining consecutive nodes of a path (CSR entries sorted by row, column)."""
+        if len(nodes) < 2:
+            return []
+        path = np.asarray(nodes, dtype=np.int64)
+        at = np.searchsorted(self._entry_key, path[:-1] * self.graph.node_count + path[1:])
+        return [int(e) for e in self._entry_edge[at]]
 
     @staticmethod
     def _exposures(
@@ -865,6 +934,12 @@ class RoutingEngine:
         per_poly = np.zeros(len(polys))
         np.add.at(per_poly, poly_idx, np.minimum(fraction, 1.0) * seg_m[seg_idx])
         return [Exposure(int(i), float(per_poly[i])) for i in np.unique(poly_idx)]
+
+
+def _minute(at: datetime | None) -> datetime:
+    """The local (Japan) minute of a moment, naive, as opening hours are written."""
+    moment = (at or datetime.now(LOCAL_TIME)).astimezone(LOCAL_TIME)
+    return moment.replace(second=0, microsecond=0, tzinfo=None)
 
 
 def _project(
