@@ -227,6 +227,18 @@ class GraphQLClient:
         return body
 
 
+@asynccontextmanager
+async def graphql_on(
+    settings: Settings, db: Any, verifier: TokenVerifier, **updates: Any
+) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client of an app whose settings differ by ``updates`` (a data directory,
+    a graph file, a limit), on the test's database."""
+    app = create_app(settings.model_copy(update=updates), database=db, verifier=verifier)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://kizuna.test") as client:
+        yield GraphQLClient(client)
+
+
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)

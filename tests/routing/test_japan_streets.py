@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import osmium
 import pytest
 import shapely
 
-from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
 from backend.config import Settings
 from backend.routing import policy
@@ -31,7 +29,7 @@ from backend.routing.errors import NoRoute, PointOffNetwork
 from backend.routing.graph import WalkGraph
 from backend.routing.osm import import_walk_graph
 from tests.cli import cli_env, kizuna
-from tests.conftest import GraphQLClient, RollbackDatabase
+from tests.conftest import GraphQLClient, RollbackDatabase, graphql_on
 from tests.routing.test_api import circle, route
 from tests.shared_data import require_shared
 
@@ -123,12 +121,8 @@ def graph(data_dir: Path) -> WalkGraph:
 async def gql(
     settings: Settings, db: RollbackDatabase, verifier: TokenVerifier, data_dir: Path
 ) -> AsyncIterator[GraphQLClient]:
-    on_shibuya = settings.model_copy(update={"data_dir": data_dir})
-    app_ = create_app(on_shibuya, database=db, verifier=verifier)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
-    ) as client:
-        yield GraphQLClient(client)
+    async with graphql_on(settings, db, verifier, data_dir=data_dir) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -380,12 +374,7 @@ async def test_a_point_beyond_the_snapping_distance_is_refused(
         if off_network:
             break
     assert off_network is not None
-    strict = settings.model_copy(update={"data_dir": data_dir, "route_max_snap_m": 20.0})
-    app_ = create_app(strict, database=db, verifier=verifier)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
-    ) as client:
-        gql = GraphQLClient(client)
+    async with graphql_on(settings, db, verifier, data_dir=data_dir, route_max_snap_m=20.0) as gql:
         result = await route(
             gql, **{"from": off_network, "toPoint": {"longitude": 139.7005, "latitude": 35.6600}}
         )

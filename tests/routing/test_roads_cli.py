@@ -8,13 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import networkx as nx
 import numpy as np
 import pytest
 from shapely.geometry import LineString, mapping, shape
 
-from backend.app import create_app
 from backend.auth.tokens import TokenVerifier
 from backend.config import Settings
 from backend.geo import haversine_m_array
@@ -22,7 +20,7 @@ from backend.routing.engine import RoutingEngine
 from backend.routing.graph import WalkGraph
 from backend.routing.osm import build_walk_graph_from_pbf
 from tests.cli import cli_env, invoke, kizuna
-from tests.conftest import GraphQLClient, RollbackDatabase, fresh_database_url
+from tests.conftest import GraphQLClient, RollbackDatabase, fresh_database_url, graphql_on
 from tests.routing.test_api import ROUTE, circle
 from tests.shared_data import require_shared
 
@@ -101,12 +99,8 @@ def test_import_roads_refuses_bad_files(tmp_path: Path) -> None:
 async def helsinki_gql(
     settings: Settings, db: RollbackDatabase, verifier: TokenVerifier, imported: Path
 ) -> AsyncIterator[GraphQLClient]:
-    on_helsinki = settings.model_copy(update={"road_graph_path": imported})
-    app_ = create_app(on_helsinki, database=db, verifier=verifier)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
-    ) as client:
-        yield GraphQLClient(client)
+    async with graphql_on(settings, db, verifier, road_graph_path=imported) as gql:
+        yield gql
 
 
 async def route(gql: GraphQLClient, **input: Any) -> dict[str, Any]:
@@ -179,12 +173,9 @@ async def test_helsinki_far_from_any_path_is_point_off_network(
             if nearest > best_m:
                 best, best_m = (float(lon), float(lat)), nearest
     assert best is not None and best_m > 60, best_m
-    strict = settings.model_copy(update={"road_graph_path": imported, "route_max_snap_m": 50.0})
-    app_ = create_app(strict, database=db, verifier=verifier)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
-    ) as client:
-        gql = GraphQLClient(client)
+    async with graphql_on(
+        settings, db, verifier, road_graph_path=imported, route_max_snap_m=50.0
+    ) as gql:
         off = await route(
             gql, **{"from": ORIGIN, "toPoint": {"latitude": best[1], "longitude": best[0]}}
         )
@@ -253,13 +244,8 @@ async def server(
     settings: Settings, db: RollbackDatabase, verifier: TokenVerifier, tmp_path: Path
 ) -> AsyncIterator[tuple[GraphQLClient, Path]]:
     """A development server reading <tmp data dir>/roads, and that data directory."""
-    app_ = create_app(
-        settings.model_copy(update={"data_dir": tmp_path}), database=db, verifier=verifier
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app_), base_url="http://kizuna.test"
-    ) as client:
-        yield GraphQLClient(client), tmp_path
+    async with graphql_on(settings, db, verifier, data_dir=tmp_path) as gql:
+        yield gql, tmp_path
 
 
 async def test_replacing_the_demo_network_warns_with_numbers_and_going_back_works(
