@@ -224,6 +224,8 @@ async def walk(settings: Settings, prepared: PreparedRoute) -> dict[str, Any]:
             for c in result.crossings
         ],
         "dangerSpotsAvoided": [encode_id(s.kind, s.id) for s in result.spots_avoided],
+        "profile": route.profile.value,
+        "stepsUsed": result.uses.get("steps", 0),
         "geometry": {
             "type": "LineString",
             "coordinates": [[round(x, 6), round(y, 6)] for x, y in route.coordinates],

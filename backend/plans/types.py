@@ -17,6 +17,8 @@ from ..api.scalars import GeoJSON, JSONValue
 from ..errors import DomainError, ErrorCode
 from ..hazards.api_types import HazardTypeEnum
 from ..hazards.types import HazardType
+from ..routing.engine import Profile
+from ..routing.types import RouteProfileEnum
 from ..safety.types import SafetyTallyType
 from . import service
 from .content import Change, InformedBy, Transport
@@ -78,6 +80,11 @@ class PlanRouteType:
     crossings: list[PlanRouteCrossingType]
     geometry: GeoJSON | None
     computed_at: str | None
+    profile: RouteProfileEnum | None = strawberry.field(
+        description="who the walk was planned for: STEP_FREE (no steps or escalators), the "
+        "default for a plan; null for routes computed before profiles existed"
+    )
+    steps_used: int | None
     danger_spots_avoided: list[strawberry.ID] = strawberry.field(
         description="Approved danger spots the route goes around"
     )
@@ -103,6 +110,8 @@ class PlanRouteType:
             ],
             geometry=route.get("geometry"),
             computed_at=route.get("computedAt"),
+            profile=Profile(route["profile"]) if route.get("profile") else None,
+            steps_used=route.get("stepsUsed"),
             danger_spots_avoided=[strawberry.ID(i) for i in route.get("dangerSpotsAvoided", [])],
             problem=_problem(route.get("problem")),
         )

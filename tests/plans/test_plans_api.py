@@ -117,6 +117,8 @@ async def test_a_care_manager_drafts_the_city_returns_and_approves_and_ume_signs
     route = content["route"]
     assert route["problem"] is None and route["distanceMeters"] > 100
     assert route["safe"] is True and route["geometry"]["type"] == "LineString"
+    # A plan is for someone who needs support: its walk is planned step-free.
+    assert route["profile"] == "STEP_FREE" and route["stepsUsed"] == 0
     assert route["shelterId"] == world.shelters["DEMO-07202-003"]
     # and supporters see nothing of a draft
     assert await read(gql, world, "supporter", "ume") is None
