@@ -13,6 +13,7 @@ from ..api.scalars import GeoJSON
 from ..errors import DomainError
 from ..hazards.api_types import HazardTypeEnum, HazardZoneType
 from ..shelters.types import ShelterType
+from .load import MAX_PARTY_SIZE, ShelterLoad
 from .service import EvacuationRoute
 
 
@@ -46,6 +47,11 @@ class EvacuationRouteInput:
     open_only: bool | None = strawberry.field(
         default=None, description="nearest shelter: only shelters the city has opened"
     )
+    party_size: int = strawberry.field(
+        default=1,
+        description=f"people walking together (1-{MAX_PARTY_SIZE}): counted against the "
+        "shelter's capacity, so nearest-shelter routes spread over shelters with room",
+    )
 
 
 @strawberry.type(name="RouteError", description="Why no route was planned (nothing else failed).")
@@ -72,6 +78,34 @@ class RouteCrossingType:
     danger_spot_id: strawberry.ID | None = strawberry.field(
         default=None, description="the approved danger spot crossed, if one"
     )
+
+
+@strawberry.type(
+    name="RouteShelterLoad",
+    description="How full the route's shelter is expected to be: counts only, no one's data.",
+)
+class RouteShelterLoadType:
+    capacity: int | None = strawberry.field(description="null when the city has not set one")
+    planned: int = strawberry.field(
+        description="people routes sent there lately (before this one; your own earlier "
+        "route not counted)"
+    )
+    checked_in: int = strawberry.field(description="people checked in there now")
+    expected: int = strawberry.field(description="planned + checkedIn + this party")
+    over_capacity: bool = strawberry.field(
+        description="expected exceeds capacity (a nearest-shelter route ends at such a "
+        "shelter only when every candidate is full)"
+    )
+
+    @classmethod
+    def from_load(cls, load: ShelterLoad) -> RouteShelterLoadType:
+        return cls(
+            capacity=load.capacity,
+            planned=load.planned,
+            checked_in=load.checked_in,
+            expected=load.expected,
+            over_capacity=load.over_capacity,
+        )
 
 
 @strawberry.type(name="EvacuationRoute", description="A walking route to safety.")
@@ -107,6 +141,11 @@ class EvacuationRouteType:
     )
     origin_snap_meters: float = strawberry.field(description="origin to the nearest path")
     destination_snap_meters: float
+    shelter_load: RouteShelterLoadType | None = strawberry.field(
+        default=None,
+        description="the shelter's expected load with this party (null without a shelter): "
+        "about `expected` people are heading there or already in",
+    )
 
     @classmethod
     def from_result(cls, result: EvacuationRoute) -> EvacuationRouteType:
@@ -140,6 +179,9 @@ class EvacuationRouteType:
             ],
             origin_snap_meters=route.origin_snap_m,
             destination_snap_meters=route.destination_snap_m,
+            shelter_load=(
+                RouteShelterLoadType.from_load(result.shelter_load) if result.shelter_load else None
+            ),
         )
 
 
