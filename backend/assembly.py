@@ -23,7 +23,10 @@ from .residents import service as residents_service
 from .residents import sharing as resident_sharing
 from .residents.models import Resident
 from .routing.avoid_sources import avoid_sources
+from .routing.gates import disaster_events
+from .routing.load import arrival_sources
 from .routing.support_sources import support_sources
+from .safety import service as safety_service
 from .safety import sharing as safety_sharing
 from .shelters import sharing as shelter_sharing
 from .supplies import sharing as supplies_sharing
@@ -47,6 +50,11 @@ def assemble() -> None:
         avoid_sources.add("danger_spots", dangerspots_service.spots_to_avoid)
         # A resident on the support-needed register or with a plan walks STEP_FREE by default.
         support_sources.add("evacuation_plans", plans_service.needs_support)
+        # Routing counts who is at a shelter and reads disaster events through these.
+        arrival_sources.add("safety_answers", safety_service.evacuated_at_shelters)
+        disaster_events.register(
+            scopes=safety_service.event_scopes, open_ids=safety_service.open_event_ids
+        )
         supplies_sharing.register(providers)
         _assembled = True
 

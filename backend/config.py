@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The project directory (beside alembic.ini and migrations/): every command finds its local
@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     # Request limits for client-drawn avoid areas.
     route_max_avoid_areas: int = Field(default=200, ge=0, le=10_000)
     route_max_avoid_vertices: int = Field(default=2_000, ge=0, le=1_000_000)
+    # Shelter load: the people a route sends to a shelter count against its capacity this
+    # long; a signed-in resident's repeated request replaces their own, recognised by an HMAC
+    # of their sign-in under this secret (the same on every process; unset: a random one per
+    # process, so a resident reaching two processes counts twice until the window ends).
+    route_load_window_minutes: int = Field(default=180, ge=1, le=7 * 24 * 60)
+    route_load_secret: SecretStr | None = Field(default=None, min_length=16)
     # Danger spots (危険箇所) residents report: how long one stays (unless moderated sooner),
     # posts per resident per hour, a point's radius for routes, how near a duplicate is
     # (merge), caps on a drawn polygon, and photos (at most this many bytes, JPEG/PNG/WebP,

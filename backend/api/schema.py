@@ -48,6 +48,8 @@ from ..push.types import PushMeFields
 from ..residents.mutations import ResidentMutations
 from ..residents.queries import ResidentQueries
 from ..residents.types import ResidentMeFields
+from ..routing.gate_mutations import TicketGateMutations
+from ..routing.gate_queries import TicketGateQueries
 from ..routing.queries import RoutingQueries
 from ..safety.mutations import SafetyMutations
 from ..safety.queries import SafetyQueries
@@ -82,6 +84,7 @@ class Query(
     ShelterQueries,
     HazardQueries,
     RoutingQueries,
+    TicketGateQueries,
     PushQueries,
     AlertQueries,
     SafetyQueries,
@@ -107,6 +110,7 @@ class Mutation(
     PushMutations,
     AlertMutations,
     SafetyMutations,
+    TicketGateMutations,
     PlanMutations,
     SupportRegisterMutations,
     DangerSpotMutations,

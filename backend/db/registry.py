@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "backend.consent.models",
     "backend.shelters.models",
     "backend.hazards.models",
+    "backend.routing.models",
     "backend.push.models",
     "backend.alerts.jma_areas",
     "backend.alerts.models",

@@ -10,7 +10,7 @@ from ..api.context import KInfo
 from ..api.ids import decode_id
 from ..errors import DomainError, NotFound, ValidationFailed
 from ..residents import service as residents_service
-from . import service
+from . import assignments, load, service
 from .network import road_networks
 from .types import EvacuationRouteInput, EvacuationRouteResult, EvacuationRouteType, RouteErrorType
 
@@ -54,13 +54,16 @@ class RoutingQueries:
                     if input.profile is None and not input.needs_support
                     else None
                 ),
+                party=load.party_of(context.settings, input.party_size, context.principal),
             )
             networks = await road_networks.get(context.settings)
             # Read, give the connection back, then search: a burst of route requests never
             # waits for the pool while the graph searches run.
             async with context.db.session() as session:
                 inputs = await service.route_inputs(session, context.settings, networks, request)
-            result = await service.plan_route(context.settings, inputs)
+            result = await assignments.plan_and_record(
+                context.settings, inputs, context.db.transaction
+            )
         except DomainError as exc:
             return RouteErrorType.from_domain(exc)
         return EvacuationRouteType.from_result(result)

@@ -2,7 +2,8 @@
 suitable shelter by walking distance, around the hazard's zones and the caller's avoid areas.
 
 The database is only read for the shelters and the (cached) hazard index; every graph search
-runs in a worker thread so a request never blocks the event loop.
+runs in a worker thread so a request never blocks the event loop. A route to a shelter is
+then counted against its capacity by a short separate write (assignments.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from ..municipalities import service as municipalities_service
 from ..observability.metrics import route_search
 from ..residents import service as residents_service
 from ..shelters import service as shelters_service
+from . import gates, load
 from .avoid_sources import AvoidSpot, avoid_sources
 from .engine import LOCAL_TIME, Profile, Route, RoutingEngine, SearchOptions, Snap, WalkCost
 from .errors import NoRoute, NoShelter
@@ -80,6 +82,9 @@ class RouteRequest:
     depart_at: datetime | None = None
     # The signed-in resident asking for their own route (their support record sets defaults).
     resident_id: uuid.UUID | None = None
+    # Who the route sends (evacuationRoute): counted against shelters' capacity. None (a
+    # plan's route) neither reads nor records shelter load.
+    party: load.Party | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +114,8 @@ class EvacuationRoute:
     depart_at: datetime = field(default_factory=lambda: datetime.now(LOCAL_TIME))
     # Ways of each kind the walk uses (steps, escalator, elevator): how the app warns.
     uses: dict[str, int] = field(default_factory=dict)
+    # The destination shelter's load before this route's party (when the request has one).
+    shelter_load: load.ShelterLoad | None = None
 
 
 @dataclass
@@ -198,6 +205,7 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
             f"{MAX_WALKING_SPEED_MPS} m/s",
             f"歩行速度は{MIN_WALKING_SPEED_MPS}〜{MAX_WALKING_SPEED_MPS} m/sで指定してください",
         )
+    load.check_party(checker, request.party)
     areas = parse_client_polygons(
         checker,
         "avoid",
@@ -228,7 +236,9 @@ class RouteInputs:
     candidates: tuple[shelters_service.NearbyShelter, ...] = ()
     # Registered avoid spots (approved danger spots) near origin and destination(s).
     spots: tuple[AvoidSpot, ...] = ()
-    # Areas where the city opened the ticket gates for an open event.
+    # Load of the destination shelter or of each candidate, when the request has a party.
+    loads: Mapping[uuid.UUID, load.ShelterLoad] = field(default_factory=dict)
+    # Areas where ticket gates stand open (open events), meeting the search box.
     open_gate_areas: tuple[Polygon | MultiPolygon, ...] = ()
 
     @property
@@ -250,6 +260,27 @@ async def route_inputs(
 ) -> RouteInputs:
     """Check the request and read what its route needs (raises a DomainError)."""
     request = await _with_support_defaults(session, request)
+    inputs = await _destination_inputs(session, settings, networks, request)
+    ends = [_lonlat(request.origin)]
+    if inputs.destination is not None:
+        ends.append(inputs.destination)
+    ends += [(n.shelter.longitude, n.shelter.latitude) for n in inputs.candidates]
+    shelters = [inputs.shelter] if inputs.shelter else [n.shelter for n in inputs.candidates]
+    loads = (
+        await load.loads_of(session, settings, shelters, request.party)
+        if request.party is not None and shelters
+        else {}
+    )
+    gate_areas = await gates.open_areas_in(session, _search_area(ends).bounds)
+    return replace(inputs, loads=loads, open_gate_areas=gate_areas)
+
+
+async def _destination_inputs(
+    session: AsyncSession,
+    settings: Settings,
+    networks: RoadNetworks,
+    request: RouteRequest,
+) -> RouteInputs:
     # Avoid areas are geometry work (validity checks): off the event loop.
     if request.avoid_geojson:
         areas = await asyncio.to_thread(_check_request, settings, request)
@@ -378,6 +409,7 @@ async def plan_route(settings: Settings, inputs: RouteInputs) -> EvacuationRoute
         spots_avoided=tuple(spot for spot in met_any if spot.id not in crossed),
         depart_at=departure(request),
         uses=route_uses(engine, route),
+        shelter_load=inputs.loads.get(shelter.id) if shelter is not None else None,
     )
 
 
@@ -531,9 +563,10 @@ async def _nearest_by_walking(
             for region in regions
         ]
 
-    # Each region reaching the origin is tried (usually one); the best walk over all wins.
+    # Each region reaching the origin is tried (usually one); the best walk over all wins,
+    # among the shelters with room for the party when any has.
     reachable = [
-        (rank_key(cost), r, i)
+        ((load.full_rank(inputs.loads.get(found[i].shelter.id)), rank_key(cost)), r, i)
         for r, costs in enumerate(await _search(walk_costs_from))
         for i, cost in enumerate(costs)
         if cost is not None

@@ -15,6 +15,7 @@ from ..errors import DomainError
 from ..hazards.api_types import HazardTypeEnum, HazardZoneType
 from ..shelters.types import ShelterType
 from .engine import Profile
+from .load import MAX_PARTY_SIZE, ShelterLoad
 from .service import EvacuationRoute
 
 if TYPE_CHECKING:
@@ -70,6 +71,11 @@ class EvacuationRouteInput:
         description="when the walk starts (default now; without an offset, Japan time): ways "
         "closed at some hours (access:conditional) are used only when open",
     )
+    party_size: int = strawberry.field(
+        default=1,
+        description=f"people walking together (1-{MAX_PARTY_SIZE}): counted against the "
+        "shelter's capacity, so nearest-shelter routes spread over shelters with room",
+    )
 
 
 @strawberry.type(name="RouteError", description="Why no route was planned (nothing else failed).")
@@ -96,6 +102,34 @@ class RouteCrossingType:
     danger_spot_id: strawberry.ID | None = strawberry.field(
         default=None, description="the approved danger spot crossed, if one"
     )
+
+
+@strawberry.type(
+    name="RouteShelterLoad",
+    description="How full the route's shelter is expected to be: counts only, no one's data.",
+)
+class RouteShelterLoadType:
+    capacity: int | None = strawberry.field(description="null when the city has not set one")
+    planned: int = strawberry.field(
+        description="people routes sent there lately (before this one; your own earlier "
+        "route not counted)"
+    )
+    checked_in: int = strawberry.field(description="people checked in there now")
+    expected: int = strawberry.field(description="planned + checkedIn + this party")
+    over_capacity: bool = strawberry.field(
+        description="expected exceeds capacity (a nearest-shelter route ends at such a "
+        "shelter only when every candidate is full)"
+    )
+
+    @classmethod
+    def from_load(cls, load: ShelterLoad) -> RouteShelterLoadType:
+        return cls(
+            capacity=load.capacity,
+            planned=load.planned,
+            checked_in=load.checked_in,
+            expected=load.expected,
+            over_capacity=load.over_capacity,
+        )
 
 
 @strawberry.type(name="EvacuationRoute", description="A walking route to safety.")
@@ -146,6 +180,11 @@ class EvacuationRouteType:
     ticket_gates_passed: int = strawberry.field(
         description="station ticket gates walked through: only where the city opened them"
     )
+    shelter_load: RouteShelterLoadType | None = strawberry.field(
+        default=None,
+        description="the shelter's expected load with this party (null without a shelter): "
+        "about `expected` people are heading there or already in",
+    )
 
     @classmethod
     def from_result(cls, result: EvacuationRoute) -> EvacuationRouteType:
@@ -187,6 +226,9 @@ class EvacuationRouteType:
             escalators_used=result.uses.get("escalators", 0),
             elevators_used=result.uses.get("elevators", 0),
             ticket_gates_passed=result.uses.get("ticket_gates", 0),
+            shelter_load=(
+                RouteShelterLoadType.from_load(result.shelter_load) if result.shelter_load else None
+            ),
         )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, UUIDPrimaryKey, utcnow
@@ -136,6 +136,15 @@ class SafetyLatest(Base):
     # event against the member list: 15x slower than the primary key at 100,000 answers.
     __table_args__ = (
         Index("ix_safety_latest_event_municipality", "event_id", "municipality_code", "status"),
+        # Routes count who is at their candidate shelters: only answers naming one are indexed.
+        Index(
+            "ix_safety_latest_shelter",
+            "shelter_id",
+            "status",
+            "event_id",
+            sqlite_where=text("shelter_id IS NOT NULL"),
+            postgresql_where=text("shelter_id IS NOT NULL"),
+        ),
     )
 
 

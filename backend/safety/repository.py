@@ -87,6 +87,14 @@ async def open_among(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> s
     return set(result)
 
 
+async def states_of(session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each known event's state."""
+    rows = await session.execute(
+        select(DisasterEvent.id, DisasterEvent.state).where(DisasterEvent.id.in_(list(event_ids)))
+    )
+    return {event_id: state for event_id, state in rows}
+
+
 async def events_in(
     session: AsyncSession, codes: Sequence[str], *, include_closed: bool, limit: int
 ) -> list[DisasterEvent]:
@@ -289,6 +297,26 @@ async def evacuated_by_shelter(
             SafetyLatest.status == "evacuated_to_shelter",
             SafetyLatest.municipality_code.in_(list(codes)),
             SafetyLatest.shelter_id.is_not(None),
+        )
+        .group_by(SafetyLatest.shelter_id)
+    )
+    return {shelter_id: count for shelter_id, count in rows if shelter_id is not None}
+
+
+async def evacuated_in_open_events(
+    session: AsyncSession, shelter_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """Counting EVACUATED answers of open events naming each of these shelters (one statement,
+    on the shelter index: a route reads it for its candidates)."""
+    if not shelter_ids:
+        return {}
+    rows = await session.execute(
+        select(SafetyLatest.shelter_id, func.count())
+        .join(DisasterEvent, DisasterEvent.id == SafetyLatest.event_id)
+        .where(
+            one_of(session, SafetyLatest.shelter_id, list(shelter_ids)),
+            SafetyLatest.status == "evacuated_to_shelter",
+            DisasterEvent.state == EventState.OPEN.value,
         )
         .group_by(SafetyLatest.shelter_id)
     )

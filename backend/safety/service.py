@@ -340,6 +340,34 @@ async def open_event_ids(session: AsyncSession, event_ids: Sequence[uuid.UUID]) 
     return await repository.open_among(session, event_ids) if event_ids else set()
 
 
+@dataclass(frozen=True, slots=True)
+class EventScope:
+    """An event's state and municipalities, as other domains need them (routing's gates)."""
+
+    is_open: bool
+    municipality_codes: list[str]
+
+
+async def event_scopes(
+    session: AsyncSession, event_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, EventScope]:
+    """Each known event's state and municipality codes (unknown ids are left out)."""
+    states = await repository.states_of(session, event_ids) if event_ids else {}
+    codes = await repository.municipalities_of(session, list(states))
+    return {
+        event_id: EventScope(state == EventState.OPEN.value, codes[event_id])
+        for event_id, state in states.items()
+    }
+
+
+async def evacuated_at_shelters(
+    session: AsyncSession, shelter_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """People whose counting answer in an open event is "evacuated to" each of these shelters
+    (no names): how routing counts who is there already."""
+    return await repository.evacuated_in_open_events(session, shelter_ids)
+
+
 def _require_staff(principal: Principal) -> list[str]:
     """The municipalities where the principal is staff; refused when there are none."""
     if principal.kind is PrincipalKind.ANONYMOUS:

@@ -20,6 +20,7 @@ import numpy as np
 import osmium
 import pytest
 import shapely
+from shapely.geometry import mapping
 
 from backend.auth.tokens import TokenVerifier
 from backend.config import Settings
@@ -441,3 +442,55 @@ def test_one_graph_serves_both_profiles(shibuya_pbf: Path) -> None:
     stairs = (graph.flags & (policy.STEPS | policy.ESCALATOR)) > 0
     assert stairs.any() and step_free.edges[stairs].all() and not walk.edges[stairs].any()
     assert report.excluded["road_tunnel"][0] >= 1 and report.ticket_gates >= 16
+
+
+async def test_gates_the_city_opens_for_an_event_are_walked(
+    gql: GraphQLClient, graph: WalkGraph, truth: Truth, token: Any
+) -> None:
+    from tests.routing.test_ticket_gates import CLOSE_EVENT, bearer, open_event, open_gates
+
+    # given a walk the gates would shorten (found on the graph: either side of a gate)
+    engine = RoutingEngine(graph)
+    everywhere = SearchOptions(open_gate_areas=[circle(139.70, 35.66, 5000)])
+    found = None
+    for gate in np.flatnonzero((graph.node_flags & policy.TICKET_GATE) > 0):
+        neighbours = np.concatenate([graph.v[graph.u == gate], graph.u[graph.v == gate]])
+        for a, b in zip(neighbours, neighbours[1:], strict=False):
+            start = (float(graph.lon[a]), float(graph.lat[a]))
+            end = (float(graph.lon[b]), float(graph.lat[b]))
+            try:
+                if engine.route(start, end, options=everywhere).gates_passed:
+                    found = (gate, start, end)
+                    break
+            except NoRoute:
+                continue
+        if found:
+            break
+    assert found is not None, "some walk in Shibuya is shorter through a ticket gate"
+    gate, start, end = found
+    walk = {
+        "from": {"longitude": start[0], "latitude": start[1]},
+        "toPoint": {"longitude": end[0], "latitude": end[1]},
+    }
+    gate_point = key(float(graph.lon[gate]), float(graph.lat[gate]))
+    # when the gates are closed (every day), the walk never passes one
+    closed = await route(gql, **walk)
+    if closed["__typename"] == "EvacuationRoute":
+        assert closed["ticketGatesPassed"] == 0 and not walked(closed)[1] & truth.gates
+    # when staff open the gates around the station for an event
+    staff = bearer(token, "staff")
+    event_id = await open_event(gql, token)
+    area = circle(*(p / 1e7 for p in gate_point), 200)
+    opened = await open_gates(gql, staff, event_id, area=mapping(area))
+    assert opened["errors"] == [], opened
+    through = await route(gql, **walk)
+    # then the walk goes through the opened gate, and is shorter for it
+    assert through["ticketGatesPassed"] >= 1 and walked(through)[1] & truth.gates
+    if closed["__typename"] == "EvacuationRoute":
+        assert through["distanceMeters"] < closed["distanceMeters"]
+    # and once the event is over, the gates are closed again
+    over = await gql(CLOSE_EVENT, {"id": event_id}, token=staff)
+    assert over["data"]["closeDisasterEvent"]["errors"] == []
+    after = await route(gql, **walk)
+    if after["__typename"] == "EvacuationRoute":
+        assert after["ticketGatesPassed"] == 0 and not walked(after)[1] & truth.gates
