@@ -31,6 +31,7 @@ from .db.session import Database, RequestDatabase
 from .observability import request_id_var
 from .observability.asgi import install_observability
 from .principal import Principal
+from .routing.http import offline_router
 
 if TYPE_CHECKING:
     from .push.worker import InProcessWorker
@@ -131,6 +132,7 @@ def create_app(
     callers = Callers(database, authenticate, load_roles, load_resident)
     app.include_router(danger_spot_router(settings, callers))
     app.include_router(application_router(settings, callers))
+    app.include_router(offline_router(settings, database))
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_request_bytes,

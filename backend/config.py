@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     # radius are compared by walking distance.
     route_shelter_candidates: int = Field(default=8, ge=1, le=50)
     route_shelter_radius_m: float = Field(default=20_000.0, gt=0, le=200_000)
+    # Offline packs (GET /offline/{municipality}): the walk graph, shelters and hazard zones
+    # of a municipality's area grown by this margin (so walks near its border work), and how
+    # many built packs each process keeps.
+    offline_pack_margin_m: float = Field(default=1_000.0, ge=0, le=20_000)
+    offline_pack_cache_size: int = Field(default=16, ge=1, le=1_000)
     # Nearest-shelter answers kept per process, per (H3 cell, filter), until any shelter is
     # written (opened, filled, closed, imported); 0 switches the cache off.
     nearest_shelter_cache_size: int = Field(default=4_096, ge=0, le=1_000_000)

@@ -30,6 +30,20 @@ async def all_zones(session: AsyncSession) -> list[Row[Any]]:
     return list(await session.execute(statement))
 
 
+async def extent(
+    session: AsyncSession, municipality_code: str
+) -> tuple[float, float, float, float] | None:
+    """(min_lon, min_lat, max_lon, max_lat) of one municipality's zones, None without any."""
+    statement = select(
+        func.min(HazardZone.min_lon),
+        func.min(HazardZone.min_lat),
+        func.max(HazardZone.max_lon),
+        func.max(HazardZone.max_lat),
+    ).where(HazardZone.municipality_code == municipality_code)
+    row = (await session.execute(statement)).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
 async def count_by_source(session: AsyncSession, sources: Sequence[str]) -> dict[str, int]:
     statement = (
         select(HazardZone.source, func.count())

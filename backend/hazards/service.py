@@ -463,6 +463,13 @@ async def zone_lookup(session: AsyncSession) -> ZoneLookup:
     return ZoneLookup(index, info)
 
 
+async def zones_extent(
+    session: AsyncSession, municipality_code: str
+) -> tuple[float, float, float, float] | None:
+    """The (min_lon, min_lat, max_lon, max_lat) box of a municipality's zones, or None."""
+    return await repository.extent(session, municipality_code)
+
+
 def _precision(tolerance: float) -> int:
     # Coordinates finer than the simplification tolerance only add bytes.
     return max(5, min(7, math.ceil(-math.log10(tolerance)) + 1)) if tolerance > 0 else 7

@@ -96,3 +96,20 @@ class RoutingUnavailable(RoutingError):
         message_ja: str = "このサーバーでは経路案内を利用できません",
     ) -> None:
         super().__init__(message, message_ja)
+
+
+class AreaNotRouted(RoutingError):
+    """A municipality whose area no walk graph covers, or whose area is unknown (no boundary
+    and no shelters or hazard zones to tell where it is): no offline pack for it."""
+
+    code = ErrorCode.OUTSIDE_ROUTING_AREA
+
+    def __init__(self, message: str, message_ja: str, *, municipality_code: str) -> None:
+        super().__init__(message, message_ja, field="municipality")
+        self.municipality_code = municipality_code
+
+    def again(self) -> AreaNotRouted:
+        """A new exception saying the same (one remembered is never raised twice)."""
+        return AreaNotRouted(
+            self.message, self.message_ja, municipality_code=self.municipality_code
+        )

@@ -70,6 +70,12 @@ def installed_graphs(settings: Settings) -> list[tuple[str, Path]]:
     return [(name, Path(path)) for name, path, _ in _scan(settings)]
 
 
+def graph_stamps(settings: Settings) -> tuple[GraphFile, ...]:
+    """(region, file, modification stamp) of the installed graphs: what the loaded networks
+    depend on (empty: the demo network). Read it before the networks, as a cache key."""
+    return _scan(settings)
+
+
 def _scan(settings: Settings) -> tuple[GraphFile, ...]:
     """(region, file, modification stamp) of the installed graphs: one directory scan."""
     if settings.road_graph_path is not None:
