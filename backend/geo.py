@@ -34,6 +34,8 @@ def check_point(checker: Checker, field: str, lat: float, lon: float) -> None:
 
 # IUGG mean radius: a sphere of this radius is within 0.5 % of WGS 84 distances.
 MEAN_EARTH_RADIUS_M = 6_371_008.8
+# Metres in one degree of latitude (of longitude: times the cosine of the latitude).
+METRES_PER_DEGREE = math.radians(1.0) * MEAN_EARTH_RADIUS_M
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

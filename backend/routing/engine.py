@@ -37,12 +37,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
-from backend.geo import haversine_m_array
+from backend.geo import METRES_PER_DEGREE, haversine_m_array
 from backend.routing import policy
 from backend.routing.errors import (
     InvalidCoordinate,
@@ -61,7 +61,6 @@ _DETOUR_FACTOR = 2.0
 _DETOUR_SLACK_M = 1000.0
 # Counted as exposure for an edge that only touches a polygon, so touching is not free.
 _TOUCH_EXPOSURE_M = 0.1
-_METRES_PER_DEGREE = math.radians(1.0) * EARTH_RADIUS_M
 # Avoid areas whose edge analysis is kept per engine (hazard zones repeat across requests).
 _AREA_CACHE_SIZE = 4096
 # Closure sets kept per engine: requests cluster around now, a few profiles and gate areas.
@@ -207,14 +206,6 @@ class _Closures:
     base_layout: tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32]] | None = None
 
 
-class _Target(NamedTuple):
-    """How a search reaches a snapped point: from its edge's ends, or along the edge."""
-
-    snap: Snap
-    from_u: float  # weight from u to the point (inf: not that way)
-    from_v: float
-
-
 class RoutingEngine:
     """Reusable search structures over one WalkGraph (edge STRtree, CSR layout, profiles)."""
 
@@ -275,10 +266,7 @@ class RoutingEngine:
         # Components of what each profile could ever walk (gates open, every hour): two
         # points in different ones are never connected, answered before any search.
         self._labels = {
-            profile: self._component_labels(
-                ~self._profile_edges[profile]
-                & ~(self._profile_nodes[profile][graph.u] | self._profile_nodes[profile][graph.v])
-            )
+            profile: self._labels_of(self._profile_edges[profile], self._profile_nodes[profile])
             for profile in Profile
         }
 
@@ -290,9 +278,7 @@ class RoutingEngine:
         self._pocket: dict[Profile, NDArray[np.bool_]] = {}
         for profile in Profile:
             closed_nodes = self._profile_nodes[profile] | gates
-            labels = self._component_labels(
-                ~self._profile_edges[profile] & ~(closed_nodes[graph.u] | closed_nodes[graph.v])
-            )
+            labels = self._labels_of(self._profile_edges[profile], closed_nodes)
             mainland = labels == int(np.argmax(np.bincount(labels)))
             # Reached from the mainland only through gates, or (STEP_FREE) only by stairs:
             # the map's own islands (walkable from nowhere) are not pockets.
@@ -300,14 +286,7 @@ class RoutingEngine:
             mainland_label = int(np.bincount(walk_labels[mainland]).argmax())
             self._pocket[profile] = (walk_labels == mainland_label) & ~mainland
 
-        coords = np.stack(
-            [
-                np.column_stack((graph.lon[graph.u], graph.lat[graph.u])),
-                np.column_stack((graph.lon[graph.v], graph.lat[graph.v])),
-            ],
-            axis=1,
-        )
-        self._edge_lines = shapely.linestrings(coords)
+        self._edge_lines = graph.edge_lines()
         self._edge_tree = shapely.STRtree(self._edge_lines)
         self._edge_deg_len = shapely.length(self._edge_lines)
         # Larger than any simple path, so one metre of exposure outweighs any detour.
@@ -319,21 +298,19 @@ class RoutingEngine:
         self._bbox = (min_lon, min_lat, max_lon, max_lat)
         self._bbox_cos = max(math.cos(math.radians(max(abs(min_lat), abs(max_lat)))), 1e-6)
 
-    def _component_labels(self, usable: NDArray[np.bool_]) -> NDArray[np.int32]:
+    def _labels_of(
+        self, closed_edges: NDArray[np.bool_], closed_nodes: NDArray[np.bool_]
+    ) -> NDArray[np.int32]:
+        """Component labels of the graph without these edges and the edges at these nodes."""
         g = self.graph
-        n = g.node_count
-        adj = coo_matrix(
-            (np.ones(int(usable.sum()), np.int8), (g.u[usable], g.v[usable])), shape=(n, n)
-        )
-        _, labels = connected_components(adj, directed=False)
-        return labels.astype(np.int32)
+        return g.component_labels(~closed_edges & ~(closed_nodes[g.u] | closed_nodes[g.v]))[1]
 
     # ----------------------------------------------------------------- closures
 
     def _closures(self, options: SearchOptions) -> _Closures:
         """The edges and nodes closed to this request's profile, time and open gates."""
         time_key = _minute(options.at) if self._conditional else None
-        areas, area_keys = _as_polygon_array(options.open_gate_areas)
+        areas, area_keys = private_polygons(options.open_gate_areas)
         key = (options.profile, time_key, tuple(area_keys) if len(self._gates) else ())
         cached = self._closure_cache.get(key)
         if cached is not None:
@@ -380,7 +357,7 @@ class RoutingEngine:
     ) -> Snap:
         lon, lat = validate_coordinate(point)
         min_lon, min_lat, max_lon, max_lat = self._bbox
-        pad_lat = self.max_snap_m / _METRES_PER_DEGREE
+        pad_lat = self.max_snap_m / METRES_PER_DEGREE
         pad_lon = pad_lat / self._bbox_cos
         if not (
             min_lon - pad_lon <= lon <= max_lon + pad_lon
@@ -414,8 +391,8 @@ class RoutingEngine:
             edge=edge,
             fraction=float(t[best]),
             distance_m=float(distance[best]),
-            lon=lon + float(px[best]) / (cos * _METRES_PER_DEGREE),
-            lat=lat + float(py[best]) / _METRES_PER_DEGREE,
+            lon=lon + float(px[best]) / (cos * METRES_PER_DEGREE),
+            lat=lat + float(py[best]) / METRES_PER_DEGREE,
             u=int(g.u[edge]),
             v=int(g.v[edge]),
             street_level=bool(level[best]),
@@ -443,7 +420,7 @@ class RoutingEngine:
         """The usable edges in a box of ``radius_m`` around the point, their projections,
         distances, snapping scores and the index of the best; None when there are none."""
         g = self.graph
-        pad = radius_m / _METRES_PER_DEGREE
+        pad = radius_m / METRES_PER_DEGREE
         near = self._edge_tree.query(
             shapely.box(lon - pad / cos, lat - pad, lon + pad / cos, lat + pad)
         )
@@ -465,7 +442,7 @@ class RoutingEngine:
         within that many metres)."""
         g = self.graph
         edges = self._edge_tree.query_nearest(shapely.points(lon, lat))
-        reach = float(_project(g, edges, lon, lat, cos)[2].min()) / _METRES_PER_DEGREE
+        reach = float(_project(g, edges, lon, lat, cos)[2].min()) / METRES_PER_DEGREE
         edges = self._edge_tree.query(
             shapely.box(lon - reach / cos, lat - reach, lon + reach / cos, lat + reach)
         )
@@ -788,7 +765,7 @@ class RoutingEngine:
         self, avoid: Sequence[AvoidArea]
     ) -> tuple[NDArray[np.object_], list[_PolygonEdges]]:
         """Private copies of the areas and, per area, the edges it meets (cached by shape)."""
-        polys, keys = _as_polygon_array(avoid)
+        polys, keys = private_polygons(avoid)
         met: list[_PolygonEdges | None] = [self._area_cache.get(k) for k in keys]
         missing = [i for i, entry in enumerate(met) if entry is None]
         if missing:
@@ -950,10 +927,10 @@ def _project(
     """Projection of a point onto edges on a local plane around it (metres east and north of
     it; exact enough within snapping distance): (fraction along u->v, (x, y), distance)."""
     g = graph
-    ax = (g.lon[g.u[edges]] - lon) * cos * _METRES_PER_DEGREE
-    ay = (g.lat[g.u[edges]] - lat) * _METRES_PER_DEGREE
-    bx = (g.lon[g.v[edges]] - lon) * cos * _METRES_PER_DEGREE
-    by = (g.lat[g.v[edges]] - lat) * _METRES_PER_DEGREE
+    ax = (g.lon[g.u[edges]] - lon) * cos * METRES_PER_DEGREE
+    ay = (g.lat[g.u[edges]] - lat) * METRES_PER_DEGREE
+    bx = (g.lon[g.v[edges]] - lon) * cos * METRES_PER_DEGREE
+    by = (g.lat[g.v[edges]] - lat) * METRES_PER_DEGREE
     dx, dy = bx - ax, by - ay
     seg2 = dx * dx + dy * dy
     t = np.clip(
@@ -974,7 +951,7 @@ def _severities(
     return weights
 
 
-def _as_polygon_array(
+def private_polygons(
     avoid: Sequence[AvoidArea],
 ) -> tuple[NDArray[np.object_], list[bytes]]:
     """Private copies of the avoid areas and their WKB (the cache key); invalid polygons are

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -78,25 +79,16 @@ class WalkGraph:
     node_id: NDArray[np.int64]
     # Edge flags (policy.STEPS ...), absolute incline in percent (NaN: not tagged), index into
     # ``conditional_records`` of time-dependent access (-1: none), and node flags.
-    flags: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
-    incline: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
-    conditional: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
-    node_flags: NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    flags: NDArray[np.uint8]
+    incline: NDArray[np.float32]
+    conditional: NDArray[np.int32]
+    node_flags: NDArray[np.uint8]
     conditional_records: tuple[str, ...] = ()
     # What the import said about the source (the import report): shown by `roads list`.
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         n, m = len(self.lon), len(self.u)
-        # Graphs built without flags (tests, the demo, format 1 files) get neutral ones.
-        if not len(self.flags) and m:
-            object.__setattr__(self, "flags", np.zeros(m, np.uint8))
-        if not len(self.incline) and m:
-            object.__setattr__(self, "incline", np.full(m, np.nan, np.float32))
-        if not len(self.conditional) and m:
-            object.__setattr__(self, "conditional", np.full(m, -1, np.int32))
-        if not len(self.node_flags) and n:
-            object.__setattr__(self, "node_flags", np.zeros(n, np.uint8))
         if len(self.lat) != n or len(self.node_id) != n or len(self.node_flags) != n:
             raise ValueError("node arrays must have the same length")
         edge_arrays = (
@@ -193,12 +185,26 @@ class WalkGraph:
         """Sum of all edge lengths in metres."""
         return float(self.length_m.sum())
 
-    def component_labels(self) -> tuple[int, IntArray]:
-        """Connected components as (count, label per node)."""
+    def component_labels(self, usable: NDArray[np.bool_] | None = None) -> tuple[int, IntArray]:
+        """Connected components as (count, label per node), over the ``usable`` edges only
+        when given."""
         n = self.node_count
-        adj = coo_matrix((np.ones(self.edge_count, np.int8), (self.u, self.v)), shape=(n, n))
+        u, v = (self.u, self.v) if usable is None else (self.u[usable], self.v[usable])
+        adj = coo_matrix((np.ones(len(u), np.int8), (u, v)), shape=(n, n))
         count, labels = connected_components(adj, directed=False)
         return int(count), labels.astype(np.int32)
+
+    def edge_lines(self) -> NDArray[np.object_]:
+        """Every edge as a shapely LineString in (lon, lat)."""
+        return shapely.linestrings(
+            np.stack(
+                [
+                    np.column_stack((self.lon[self.u], self.lat[self.u])),
+                    np.column_stack((self.lon[self.v], self.lat[self.v])),
+                ],
+                axis=1,
+            )
+        )
 
     def subgraph(self, node_mask: NDArray[np.bool_]) -> WalkGraph:
         """The graph induced by the masked nodes, renumbered compactly."""
@@ -286,7 +292,14 @@ class WalkGraph:
             # Remap stored class names onto the current code table (unknown names -> "other").
             stored = [str(name) for name in data["highway_classes"]]
             remap = np.array([HIGHWAY_CODE.get(name, 0) for name in stored], dtype=np.uint8)
-            extra: dict[str, Any] = {}
+            m, n = len(data["u"]), len(data["lon"])
+            # Format 1 had no flags: every edge plain walkable, no barriers.
+            extra: dict[str, Any] = {
+                "flags": _array(None, m, 0, np.uint8),
+                "incline": _array(None, m, np.nan, np.float32),
+                "conditional": _array(None, m, -1, np.int32),
+                "node_flags": _array(None, n, 0, np.uint8),
+            }
             if version >= 2:
                 extra = {
                     "flags": data["flags"].astype(np.uint8, copy=False),

@@ -39,7 +39,7 @@ from ..api.ids import encode_id
 from ..config import Settings
 from ..db.versions import data_stamp
 from ..errors import ValidationFailed
-from ..geo import MEAN_EARTH_RADIUS_M, padded_box
+from ..geo import MEAN_EARTH_RADIUS_M, METRES_PER_DEGREE, padded_box
 from ..hazards import service as hazards_service
 from ..hazards.service import ZoneInfo
 from ..hazards.sources import polygonal_part
@@ -48,7 +48,12 @@ from ..municipalities import service as municipalities_service
 from ..municipalities.reference import normalize_code
 from ..shelters import service as shelters_service
 from . import policy
-from .engine import LOCAL_TIME, OFF_STREET_SNAP_PENALTY_M, POCKET_SNAP_PENALTY_M
+from .engine import (
+    LOCAL_TIME,
+    OFF_STREET_SNAP_PENALTY_M,
+    POCKET_SNAP_PENALTY_M,
+    private_polygons,
+)
 from .errors import AreaNotRouted, RoutingUnavailable
 from .graph import WalkGraph
 from .network import RoadNetworks, graph_stamps, road_networks
@@ -64,7 +69,6 @@ BOUNDARY_TOLERANCE_M = 10.0
 # Shelters are read by box; the shelter map's limit on a box's span applies.
 MAX_SHELTER_BOX_DEGREES = shelters_service.MAX_BBOX_SPAN_DEGREES
 MAX_SHELTERS = 50_000
-_METRES_PER_DEGREE = math.radians(1.0) * MEAN_EARTH_RADIUS_M
 _CODE = re.compile(r"[0-9]{5,6}")
 
 EDGE_FLAGS = {
@@ -375,8 +379,8 @@ def clear_cache() -> None:
 
 def _local_metres(lon0: float, lat0: float) -> tuple[Any, Any]:
     """Forward and inverse maps between lon/lat and metres east/north of (lon0, lat0)."""
-    kx = math.cos(math.radians(lat0)) * _METRES_PER_DEGREE
-    ky = _METRES_PER_DEGREE
+    kx = math.cos(math.radians(lat0)) * METRES_PER_DEGREE
+    ky = METRES_PER_DEGREE
 
     def forward(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.column_stack(((coords[:, 0] - lon0) * kx, (coords[:, 1] - lat0) * ky))
@@ -416,11 +420,7 @@ def _build(inputs: PackInputs) -> OfflinePack:
         )
     # Private copies: the zone index shares its (prepared) geometries with other threads.
     zone_info = [info for info, _ in inputs.zones]
-    shared = np.asarray([p for _, p in inputs.zones], dtype=object)
-    polygons = shapely.from_wkb(shapely.to_wkb(shared))
-    invalid = ~shapely.is_valid(polygons)
-    if invalid.any():
-        polygons[invalid] = shapely.make_valid(polygons[invalid])
+    polygons, _ = private_polygons([p for _, p in inputs.zones])
     hazards = _edge_hazards(graph, zone_info, polygons)
     shelters = _shelters_document(inputs.shelters, area)
     zones = _zones_document(zone_info, polygons, area)
@@ -520,16 +520,7 @@ def _edge_hazards(
     bits = np.zeros(graph.edge_count, dtype=np.uint8)
     if not len(zones):
         return bits
-    lines = shapely.linestrings(
-        np.stack(
-            [
-                np.column_stack((graph.lon[graph.u], graph.lat[graph.u])),
-                np.column_stack((graph.lon[graph.v], graph.lat[graph.v])),
-            ],
-            axis=1,
-        )
-    )
-    zone_idx, edge_idx = shapely.STRtree(lines).query(polygons, predicate="intersects")
+    zone_idx, edge_idx = shapely.STRtree(graph.edge_lines()).query(polygons, predicate="intersects")
     zone_bits = np.array([_HAZARD_BIT[zone.hazard_type] for zone in zones], dtype=np.uint8)
     np.bitwise_or.at(bits, edge_idx, zone_bits[zone_idx])
     return bits
@@ -653,7 +644,7 @@ def _zones_document(
         return []
     meets = shapely.intersects(area, polygons)
     clipped = shapely.clip_by_rect(polygons, *area.bounds)
-    tolerance = ZONE_TOLERANCE_M / _METRES_PER_DEGREE
+    tolerance = ZONE_TOLERANCE_M / METRES_PER_DEGREE
     simplified = shapely.set_precision(
         shapely.simplify(clipped, tolerance, preserve_topology=True), 1.0 / SCALE
     )

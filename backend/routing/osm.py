@@ -23,9 +23,6 @@ from backend.geo import haversine_m_array
 from backend.routing import policy
 from backend.routing.graph import WalkGraph
 
-# Re-exported for callers that classify single ways.
-walkable_highway_code = policy.highway_code
-
 
 @dataclass
 class ImportReport:

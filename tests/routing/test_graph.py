@@ -26,7 +26,8 @@ from backend.routing.errors import (
     RoutingError,
 )
 from backend.routing.graph import HIGHWAY_CLASSES, WalkGraph
-from backend.routing.osm import build_walk_graph_from_pbf, walkable_highway_code
+from backend.routing.osm import build_walk_graph_from_pbf
+from backend.routing.policy import highway_code
 from tests.shared_data import require_shared
 
 # Two street points in central Helsinki, ~1 km apart.
@@ -123,7 +124,7 @@ def test_only_walkable_ways_are_kept(helsinki_pbf: Path, helsinki: WalkGraph) ->
     for way in osmium.FileProcessor(helsinki_pbf, osmium.osm.WAY).with_filter(
         osmium.filter.KeyFilter("highway")
     ):
-        (allowed if walkable_highway_code(way.tags) is not None else excluded).add(way.id)
+        (allowed if highway_code(way.tags) is not None else excluded).add(way.id)
     assert kept <= allowed
     assert not kept & excluded
     # The file has cycleways tagged foot=no, private service roads and pedestrian areas.
@@ -162,7 +163,7 @@ def test_motorways_are_excluded() -> None:
     ],
 )
 def test_tag_policy(tags: dict[str, str], walkable: bool) -> None:
-    assert (walkable_highway_code(tags) is not None) is walkable
+    assert (highway_code(tags) is not None) is walkable
 
 
 def test_largest_component_option(helsinki_pbf: Path, helsinki: WalkGraph) -> None:

@@ -340,15 +340,7 @@ async def test_snapping_projects_onto_the_street_and_reports_the_distance(
     # The walk starts at a point on a street-level way (the projection), not at a node.
     start = result["path"]["coordinates"][1]
     street = (graph.flags & policy.OFF_STREET_LEVEL) == 0
-    lines = shapely.linestrings(
-        np.stack(
-            [
-                np.column_stack((graph.lon[graph.u[street]], graph.lat[graph.u[street]])),
-                np.column_stack((graph.lon[graph.v[street]], graph.lat[graph.v[street]])),
-            ],
-            axis=1,
-        )
-    )
+    lines = graph.edge_lines()[street]
     assert shapely.distance(lines, shapely.points(*start)).min() < 1e-7
     first_leg = math.hypot((start[0] - lon) * 90_500, (start[1] - lat) * 110_950)
     assert first_leg == pytest.approx(snap.distance_m, rel=0.02)
