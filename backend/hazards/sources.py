@@ -390,18 +390,43 @@ def parse_client_polygons(
         )
     else:
         for i, geometry in enumerate(geometries):
-            try:
-                # make_valid grows about n^3.4 (a 101-vertex star took 9 s): refuse, never repair.
-                polygon, _ = parse_polygon_geometry(geometry, repair=False)
-            except InvalidGeometry as exc:
-                checker.add(
-                    f"{field}[{i}]",
-                    f"{field}[{i}]: {exc}",
-                    f"{label_ja}{i + 1}番目の{exc.message_ja}",
-                )
-                continue
-            polygons.append(polygon)
+            polygon = _client_polygon(checker, f"{field}[{i}]", f"{label_ja}{i + 1}番目", geometry)
+            if polygon is not None:
+                polygons.append(polygon)
     return polygons
+
+
+def parse_client_polygon(
+    checker: Checker,
+    field: str,
+    geometry: object,
+    *,
+    max_vertices: int,
+    label_en: str,
+    label_ja: str,
+) -> Polygon | MultiPolygon | None:
+    """One polygon a client sent (an area): its vertices capped before any geometry is built,
+    refused (never repaired) when invalid; None with the problem on ``checker``."""
+    if count_positions(geometry) > max_vertices:
+        checker.add(
+            field,
+            f"{label_en} may have at most {max_vertices} vertices",
+            f"{label_ja}の頂点数は{max_vertices}までです",
+        )
+        return None
+    return _client_polygon(checker, field, label_ja, geometry)
+
+
+def _client_polygon(
+    checker: Checker, field: str, label_ja: str, geometry: object
+) -> Polygon | MultiPolygon | None:
+    try:
+        # make_valid grows about n^3.4 (a 101-vertex star took 9 s): refuse, never repair.
+        polygon, _ = parse_polygon_geometry(geometry, repair=False)
+    except InvalidGeometry as exc:
+        checker.add(field, f"{field}: {exc}", f"{label_ja}の{exc.message_ja}")
+        return None
+    return polygon
 
 
 class _CoordinateError(ValueError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,21 +30,27 @@ class AvoidSpot:
 
 
 AvoidSource = Callable[[AsyncSession, Box], Awaitable[list[AvoidSpot]]]
+S = TypeVar("S")
 
 
-class AvoidSources:
-    """The registry; one per process, filled at assembly."""
+class Sources(Generic[S]):
+    """A registry of other domains' sources by name; one per process, filled at assembly
+    (routing's avoid areas, support records, arrivals at shelters)."""
 
     def __init__(self) -> None:
-        self._sources: dict[str, AvoidSource] = {}
+        self._sources: dict[str, S] = {}
 
-    def add(self, name: str, source: AvoidSource) -> None:
+    def add(self, name: str, source: S) -> None:
         """Register ``source`` under ``name`` (registering a name again replaces it)."""
         self._sources[name] = source
 
     def clear(self) -> None:
         """Forget every source (tests that assemble a different world)."""
         self._sources.clear()
+
+
+class AvoidSources(Sources[AvoidSource]):
+    """The areas every route avoids."""
 
     async def spots_in(self, session: AsyncSession, box: Box) -> list[AvoidSpot]:
         """Every source's areas meeting the box, in registration order."""

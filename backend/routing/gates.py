@@ -37,7 +37,7 @@ from ..errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from ..hazards.sources import InvalidGeometry, count_positions, parse_polygon_geometry
+from ..hazards.sources import parse_client_polygon
 from ..principal import Principal, PrincipalKind
 from ..text import clean_text
 from . import repository
@@ -133,23 +133,6 @@ async def _staff_scope(
     return scope
 
 
-def _parse_area(area: object) -> tuple[Area | None, list[ValidationFailed]]:
-    """The area, or why not (worker thread: validity is geometry work)."""
-    if count_positions(area) > MAX_AREA_VERTICES:
-        return None, [
-            ValidationFailed.at(
-                "area",
-                f"the area may have at most {MAX_AREA_VERTICES} vertices",
-                f"区域の頂点数は{MAX_AREA_VERTICES}までです",
-            )
-        ]
-    try:
-        polygon, _ = parse_polygon_geometry(area, repair=False)
-    except InvalidGeometry as exc:
-        return None, [ValidationFailed.at("area", f"area: {exc}", f"区域の{exc.message_ja}")]
-    return polygon, []
-
-
 async def open_gates(
     session: AsyncSession,
     principal: Principal,
@@ -162,8 +145,16 @@ async def open_gates(
     staff_codes = _require_staff(principal)
     checker = Checker()
     cleaned = clean_text(checker, "note", note, label_ja="メモ", max_length=MAX_NOTE_LENGTH)
-    polygon, problems = await asyncio.to_thread(_parse_area, area)
-    checker.errors.extend(problems)
+    # Validity is geometry work: off the event loop.
+    polygon = await asyncio.to_thread(
+        parse_client_polygon,
+        checker,
+        "area",
+        area,
+        max_vertices=MAX_AREA_VERTICES,
+        label_en="the area",
+        label_ja="区域",
+    )
     checker.raise_if_any()
     assert polygon is not None
     scope = await _staff_scope(session, principal, event_id, staff_codes)

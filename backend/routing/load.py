@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ from ..errors import Checker
 from ..principal import Principal
 from ..shelters import service as shelters_service
 from . import repository
+from .avoid_sources import Sources
 
 MIN_PARTY_SIZE = 1
 MAX_PARTY_SIZE = 50
@@ -107,18 +108,8 @@ def full_rank(load: ShelterLoad | None) -> int:
 ArrivalSource = Callable[[AsyncSession, Sequence[uuid.UUID]], Awaitable[Mapping[uuid.UUID, int]]]
 
 
-class ArrivalSources:
+class ArrivalSources(Sources[ArrivalSource]):
     """Other domains' counts of people at shelters (safety answers); filled at assembly."""
-
-    def __init__(self) -> None:
-        self._sources: dict[str, ArrivalSource] = {}
-
-    def add(self, name: str, source: ArrivalSource) -> None:
-        """Register ``source`` under ``name`` (registering a name again replaces it)."""
-        self._sources[name] = source
-
-    def clear(self) -> None:
-        self._sources.clear()
 
     async def people_at(
         self, session: AsyncSession, shelter_ids: Sequence[uuid.UUID]
@@ -142,9 +133,8 @@ async def loads_of(
 ) -> dict[uuid.UUID, ShelterLoad]:
     """Each shelter's load before ``party`` is sent (one statement per kind of count)."""
     ids = list(dict.fromkeys(shelter.id for shelter in shelters))
-    since = utcnow() - timedelta(minutes=settings.route_load_window_minutes)
     planned = await repository.planned_people(
-        session, ids, since=since, excluding_key=party.requester_key
+        session, ids, since=_window_start(settings), excluding_key=party.requester_key
     )
     reported = await arrival_sources.people_at(session, ids)
     return {
@@ -171,10 +161,15 @@ async def recounted(
     planned = await repository.planned_people(
         session,
         list(loads),
-        since=utcnow() - timedelta(minutes=settings.route_load_window_minutes),
+        since=_window_start(settings),
         excluding_key=party.requester_key,
     )
     return {sid: replace(old, planned=planned.get(sid, 0)) for sid, old in loads.items()}
+
+
+def _window_start(settings: Settings, now: datetime | None = None) -> datetime:
+    """Assignments issued before this no longer count."""
+    return (now or utcnow()) - timedelta(minutes=settings.route_load_window_minutes)
 
 
 class _Pruned:
@@ -204,9 +199,7 @@ async def record(
     past the window)."""
     now = utcnow()
     if _pruned.due(shelter_id):
-        await repository.prune(
-            session, shelter_id, before=now - timedelta(minutes=settings.route_load_window_minutes)
-        )
+        await repository.prune(session, shelter_id, before=_window_start(settings, now))
     await repository.assign(
         session,
         shelter_id=shelter_id,

@@ -13,26 +13,17 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .avoid_sources import Sources
+
 SupportLookup = Callable[[AsyncSession, uuid.UUID], Awaitable[bool]]
 
 
-class SupportSources:
-    """The registry; one per process, filled at assembly."""
-
-    def __init__(self) -> None:
-        self._lookups: dict[str, SupportLookup] = {}
-
-    def add(self, name: str, lookup: SupportLookup) -> None:
-        """Register ``lookup`` under ``name`` (registering a name again replaces it)."""
-        self._lookups[name] = lookup
-
-    def clear(self) -> None:
-        """Forget every lookup (tests that assemble a different world)."""
-        self._lookups.clear()
+class SupportSources(Sources[SupportLookup]):
+    """Who needs support to evacuate, by the domains that know."""
 
     async def needs_support(self, session: AsyncSession, resident_id: uuid.UUID) -> bool:
         """Whether any registered domain says the resident needs support to evacuate."""
-        for lookup in self._lookups.values():
+        for lookup in self._sources.values():
             if await lookup(session, resident_id):
                 return True
         return False
