@@ -25,6 +25,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,18 +313,23 @@ def _check_covered(
 # ------------------------------------------------------------------------------ building
 
 
+# Packs are built on a thread of their own: downloads waiting for a build queue here
+# instead of holding the shared worker threads route searches run on.
+_builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="offline-pack")
+
+
 async def build_pack(inputs: PackInputs) -> OfflinePack:
     """The pack for these inputs (from the cache when another request built it meanwhile),
-    built in a worker thread; AreaNotRouted when the area holds no walkable edge."""
-    return await asyncio.to_thread(_cache.build, inputs)
+    built on the pack builder's thread; AreaNotRouted when the area holds no walkable edge."""
+    return await asyncio.get_running_loop().run_in_executor(_builder, _cache.build, inputs)
 
 
 class _PackCache:
     """The packs this process built, by what they depend on (least recently used go first);
     an area with no walkable way is remembered too, so asking again costs no build.
 
-    Builds take one lock, so concurrent downloads of a pack not built yet build it once and
-    a burst of different municipalities costs one build at a time.
+    Builds take one lock (and run on one thread), so concurrent downloads of a pack not built
+    yet build it once and a burst of different municipalities costs one build at a time.
     """
 
     def __init__(self) -> None:
