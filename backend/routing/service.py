@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import numpy as np
@@ -44,6 +44,8 @@ from .support_sources import support_sources
 T = TypeVar("T")
 MIN_WALKING_SPEED_MPS = 0.1
 MAX_WALKING_SPEED_MPS = 3.0
+# Routes are planned for walks about to start, or rehearsed for a date this near.
+MAX_DEPARTURE_OFFSET = timedelta(days=366)
 # Hazard zones are gathered in a box around origin and destinations that holds every walk
 # the engine's bounded search can find; a route that still meets a zone outside the box is
 # re-planned with it (at most this often).
@@ -188,6 +190,16 @@ def _check_request(settings: Settings, request: RouteRequest) -> list[Polygon | 
             "toPoint",
             "give toShelterId or toPoint, not both",
             "目的地は避難所か地点のどちらか一方を指定してください",
+        )
+    if (
+        request.depart_at is not None
+        and abs(departure(request) - datetime.now(LOCAL_TIME)) > MAX_DEPARTURE_OFFSET
+    ):
+        # Also keeps Japan time of the moment representable (year 1 or 9999 overflow).
+        checker.add(
+            "departAt",
+            "departAt must lie within a year of now",
+            "出発時刻は現在から1年以内で指定してください",
         )
     if request.shelter_id is None and request.destination is None and request.hazard_type is None:
         checker.add(

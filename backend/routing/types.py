@@ -68,8 +68,9 @@ class EvacuationRouteInput:
     )
     depart_at: datetime | None = strawberry.field(
         default=None,
-        description="when the walk starts (default now; without an offset, Japan time): ways "
-        "closed at some hours (access:conditional) are used only when open",
+        description="when the walk starts (default now; without an offset, Japan time; "
+        "within a year of now): ways closed at some hours (access:conditional) are used only "
+        "when open",
     )
     party_size: int = strawberry.field(
         default=1,

@@ -390,6 +390,22 @@ async def test_bad_profile_or_time_is_a_typed_error(gql: GraphQLClient) -> None:
         expect_errors=True,
     )
     assert body["errors"] and body.get("data") is None
+    # Times Japan time cannot represent, or far from now, are refused as such (this graph has
+    # ways open by the hour, so the time is evaluated).
+    for far in ("9999-12-31T23:59:00-12:00", "0001-01-01T00:00:00+14:00", "2030-01-01T00:00:00"):
+        result = await route(
+            gql,
+            **{
+                "from": {"latitude": 35.66, "longitude": 139.70},
+                "toPoint": {"latitude": 35.661, "longitude": 139.701},
+                "departAt": far,
+            },
+        )
+        assert (result["__typename"], result["code"], result["field"]) == (
+            "RouteError",
+            "VALIDATION",
+            "departAt",
+        ), result
 
 
 # --------------------------------------------------------------- gates, engine level
